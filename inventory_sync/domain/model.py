@@ -1,0 +1,233 @@
+"""Value types of the domain: what a stock number is, where it came from, what we plan to do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import NewType
+
+Sku = NewType("Sku", str)
+Warehouse = NewType("Warehouse", str)  # our own name for a warehouse, from the config
+LocationId = NewType("LocationId", str)  # ShipStation's inventory_location_id
+SourceName = NewType("SourceName", str)
+RunId = NewType("RunId", str)
+AdjustmentId = NewType("AdjustmentId", str)
+
+BasisValue = int | str | None
+
+
+class QuantityBasis(StrEnum):
+    """What a source's number counts."""
+
+    ON_HAND = "on_hand"
+    AVAILABLE = "available"  # target on-hand = available + ShipStation's allocated
+
+
+class Completeness(StrEnum):
+    """Whether a snapshot lists every SKU of its warehouses (absent means something) or not."""
+
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+
+
+class TransactionType(StrEnum):
+    """ShipStation's four kinds of inventory update."""
+
+    INCREMENT = "increment"
+    DECREMENT = "decrement"
+    ADJUST = "adjust"
+    MODIFY = "modify"
+
+
+class AdjustmentStatus(StrEnum):
+    """Life cycle of one adjustment: planned -> sent -> applied | failed | uncertain."""
+
+    PLANNED = "planned"
+    SENT = "sent"
+    APPLIED = "applied"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    NEEDS_REVIEW = "needs_review"
+    SKIPPED = "skipped"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset(
+    {
+        AdjustmentStatus.APPLIED,
+        AdjustmentStatus.FAILED,
+        AdjustmentStatus.NEEDS_REVIEW,
+        AdjustmentStatus.SKIPPED,
+    }
+)
+
+
+class RunStatus(StrEnum):
+    """How a run ended."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some adjustments failed
+    HELD = "held"  # a guard stopped the run before any push
+    FAILED = "failed"  # the run could not complete (ShipStation unreachable, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One number a source reported for one SKU in one warehouse."""
+
+    warehouse: Warehouse
+    sku: Sku
+    quantity: int
+    line: int | None = None  # where in the feed it came from, when that means something
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A row that was quarantined instead of used, with everything needed to find and fix it."""
+
+    source: SourceName
+    origin: str  # file path, URL or query name
+    line: int | None
+    field: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.origin}:{self.line}" if self.line is not None else self.origin
+        what = f" field {self.field!r}" if self.field else ""
+        value = f" value {self.value!r}" if self.value is not None else ""
+        return f"{where}:{what}{value}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one pull of one source produced."""
+
+    source: SourceName
+    snapshot_id: str  # stable for the same content (a checksum), so nothing is counted twice
+    taken_at: datetime  # when the data was true (newest file mtime, feed timestamp, pull time)
+    completeness: Completeness
+    basis: QuantityBasis
+    warehouses: frozenset[Warehouse]  # warehouses this snapshot speaks for
+    observations: tuple[Observation, ...]
+    rejected: tuple[Rejected, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """ShipStation's current level for one SKU at the location we write to."""
+
+    warehouse: Warehouse
+    sku: Sku
+    on_hand: int
+    allocated: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One planned change to ShipStation, with the rule and values that produced it."""
+
+    adjustment_id: AdjustmentId
+    warehouse: Warehouse
+    location_id: LocationId
+    sku: Sku
+    transaction_type: TransactionType
+    quantity: int
+    before: int | None  # ShipStation's on-hand when planned; None when it had no row
+    after: int  # the on-hand this adjustment should leave
+    rule: str
+    basis: Mapping[str, BasisValue] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Why a source or warehouse contributes nothing to this run."""
+
+    subject: str  # "source:<name>" or "warehouse:<name>"
+    reason: str
+    details: Mapping[str, BasisValue] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The planner's whole answer: what to change, how much stays, what is held."""
+
+    adjustments: tuple[Adjustment, ...]
+    unchanged: int
+    holds: tuple[Hold, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to an adjustment after its request: the new status and the evidence."""
+
+    status: AdjustmentStatus
+    at: datetime
+    request_id: str | None = None
+    response: str | None = None  # excerpt of the response body, key redacted
+    error: str | None = None  # one line for people: what went wrong
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """An adjustment as the ledger holds it: the plan plus its life so far."""
+
+    run_id: RunId
+    adjustment: Adjustment
+    status: AdjustmentStatus
+    planned_at: datetime
+    sent_at: datetime | None = None
+    settled_at: datetime | None = None
+    attempts: int = 0
+    request: str | None = None
+    response: str | None = None
+    request_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run as the ledger holds it."""
+
+    run_id: RunId
+    started_at: datetime
+    trigger: str  # "cli", "daemon", "demo", ...
+    dry_run: bool = False
+    status: RunStatus = RunStatus.RUNNING
+    finished_at: datetime | None = None
+    summary: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotStats:
+    """The shape of a snapshot, kept so the next one can be checked against it."""
+
+    source: SourceName
+    snapshot_id: str
+    taken_at: datetime
+    rows: int  # observations, rejected rows not counted
+    units: int  # sum of quantities
+    nonzero_rows: int
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> SnapshotStats:
+        quantities = [o.quantity for o in snapshot.observations]
+        return cls(
+            source=snapshot.source,
+            snapshot_id=snapshot.snapshot_id,
+            taken_at=snapshot.taken_at,
+            rows=len(quantities),
+            units=sum(quantities),
+            nonzero_rows=sum(1 for q in quantities if q),
+        )

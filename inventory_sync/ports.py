@@ -1,0 +1,126 @@
+"""The small interfaces the service needs; each has an in-memory implementation in fakes.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentId,
+    JournalEntry,
+    Outcome,
+    Rejected,
+    RunId,
+    RunRecord,
+    RunStatus,
+    Sku,
+    Snapshot,
+    SnapshotStats,
+    SourceName,
+    Warehouse,
+)
+from inventory_sync.shipstation.models import (
+    InventoryLevel,
+    InventoryLocation,
+    InventoryUpdate,
+    InventoryWarehouse,
+    UpdateReceipt,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware UTC."""
+        ...
+
+
+class Source(Protocol):
+    """An external system that knows the truth about some warehouses."""
+
+    @property
+    def name(self) -> SourceName: ...
+
+    def pull(self) -> Snapshot:
+        """Read the source once. Bad rows go to Snapshot.rejected; a wholly unusable feed raises
+        SourceError."""
+        ...
+
+
+class InventoryApi(Protocol):
+    """The part of ShipStation's V2 inventory API the service uses."""
+
+    def list_levels(
+        self,
+        *,
+        inventory_warehouse_id: str | None = None,
+        inventory_location_id: str | None = None,
+        sku: str | None = None,
+    ) -> Iterator[InventoryLevel]:
+        """Yield every level matching the filters, following pagination."""
+        ...
+
+    def update_level(self, update: InventoryUpdate) -> UpdateReceipt:
+        """Send one update. Raises OutcomeUncertain when it may or may not have applied."""
+        ...
+
+    def list_warehouses(self) -> list[InventoryWarehouse]: ...
+
+    def list_locations(self) -> list[InventoryLocation]: ...
+
+
+class Ledger(Protocol):
+    """The local record of runs, observations, adjustments and agreed levels."""
+
+    def begin_run(self, run: RunRecord) -> None: ...
+
+    def finish_run(
+        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, int], at: datetime
+    ) -> None: ...
+
+    def get_run(self, run_id: RunId) -> RunRecord | None: ...
+
+    def record_snapshot(
+        self, run_id: RunId, snapshot: Snapshot, *, at: datetime, healthy: bool
+    ) -> int:
+        """Write a snapshot's observations and rejected rows (batched); return rows written.
+
+        A healthy snapshot (one that passed its gates) becomes the source's last good one."""
+        ...
+
+    def last_good_snapshot(self, source: SourceName) -> SnapshotStats | None: ...
+
+    def record_rejected(
+        self, run_id: RunId, rejected: Iterable[Rejected], *, at: datetime
+    ) -> int: ...
+
+    def record_planned(
+        self, run_id: RunId, adjustments: Sequence[Adjustment], *, at: datetime
+    ) -> None:
+        """Write adjustments as planned, before any request leaves. Idempotent per id."""
+        ...
+
+    def mark_sent(self, adjustment_id: AdjustmentId, *, request: str, at: datetime) -> None:
+        """Record that the request is about to leave (attempts += 1)."""
+        ...
+
+    def mark_outcome(self, adjustment_id: AdjustmentId, outcome: Outcome) -> None: ...
+
+    def journal(
+        self, *, run_id: RunId | None = None, sku: Sku | None = None
+    ) -> list[JournalEntry]: ...
+
+    def unsettled(self) -> list[JournalEntry]:
+        """Adjustments left planned, sent or uncertain (by a crash or a lost answer)."""
+        ...
+
+    def agreed_levels(self, warehouse: Warehouse) -> dict[Sku, int]: ...
+
+    def record_agreed(
+        self, warehouse: Warehouse, levels: Mapping[Sku, int], *, at: datetime
+    ) -> None: ...
+
+    def last_snapshot_ids(self, source: SourceName) -> set[str]:
+        """Snapshot ids (checksums) already recorded for a source."""
+        ...
