@@ -77,3 +77,16 @@ class InventoryLocation:
     created_at: str | None = None
     updated_at: str | None = None
     barcode: str | None = None
+
+
+TRANSACTION_TYPES = frozenset({"increment", "decrement", "adjust", "modify"})
+
+# Only an absolute set can be replayed after an unknown outcome without double-applying.
+REPLAYABLE_TRANSACTIONS = frozenset({"adjust"})
+
+
+class GroupBy(StrEnum):
+    """How GET /v2/inventory aggregates rows (absent: one row per SKU and location)."""
+
+    WAREHOUSE = "warehouse"
+    LOCATION = "location"
