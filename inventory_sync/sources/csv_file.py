@@ -1,0 +1,233 @@
+"""The `csv` kind: the newest complete CSV/TSV file matching a path or glob is the snapshot."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from inventory_sync.domain.model import Snapshot, SourceName, Warehouse
+from inventory_sync.errors import ConfigError, ConfigProblem, FeedFormatError, SourceUnavailable
+from inventory_sync.ports import Source
+from inventory_sync.sources.base import SourceContext, SourceSpec, invalid_options
+from inventory_sync.sources.delimited import Columns, LayoutError, ParsedFeed, parse_delimited
+from inventory_sync.sources.files import (
+    DEFAULT_TEMPORARY_SUFFIXES,
+    FileCandidate,
+    FileChanged,
+    archive_files,
+    is_stable,
+    list_candidates,
+    read_unchanged,
+)
+from inventory_sync.sources.rows import RowRules, validate_rows
+
+_FORMAT_DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+class CsvOptions(BaseModel):
+    """Options of the `csv` kind, as written under [sources.options]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1)
+    format: Literal["csv", "tsv"] = "csv"
+    delimiter: str | None = None  # overrides format
+    encoding: str = "utf-8"
+    sku_column: str = "sku"
+    quantity_column: str = "quantity"
+    warehouse_column: str | None = None
+    warehouse_map: dict[str, str] = Field(default_factory=dict)
+    temporary_suffixes: tuple[str, ...] = DEFAULT_TEMPORARY_SUFFIXES
+    stable_seconds: float = Field(default=5, ge=0)
+    archive_dir: str | None = None
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("delimiter must be exactly one character")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _map_needs_column(self) -> CsvOptions:
+        if self.warehouse_map and self.warehouse_column is None:
+            raise ValueError("warehouse_map needs warehouse_column")
+        return self
+
+    @property
+    def separator(self) -> str:
+        return self.delimiter or _FORMAT_DELIMITERS[self.format]
+
+
+class CsvFileSource:
+    """Reads the newest stable file; archives it only when told the snapshot was recorded."""
+
+    def __init__(self, spec: SourceSpec, options: CsvOptions, context: SourceContext) -> None:
+        self._spec = spec
+        self._options = options
+        self._context = context
+        self._rules = RowRules.for_spec(
+            spec,
+            warehouse_map={k: Warehouse(v) for k, v in options.warehouse_map.items()},
+            sku_field=options.sku_column,
+            quantity_field=options.quantity_column,
+            warehouse_field=options.warehouse_column or "warehouse",
+        )
+        # snapshot_id -> the files that snapshot makes obsolete (itself and older stable ones)
+        self._pending: dict[str, list[Path]] = {}
+
+    @property
+    def name(self) -> SourceName:
+        return self._spec.name
+
+    def pull(self) -> Snapshot:
+        """Read the newest stable file; raise SourceUnavailable while none is ready."""
+        stable = self._stable_candidates()
+        chosen = stable[0]
+        data = self._read(chosen)
+        snapshot = self._snapshot(chosen, data)
+        self._pending[snapshot.snapshot_id] = [c.path for c in stable]
+        return snapshot
+
+    def commit(self, snapshot: Snapshot) -> None:
+        """Archive the snapshot's file and older ones it supersedes; call after recording it.
+
+        Archiving inside pull() would lose the file if the run died before recording it."""
+        paths = self._pending.pop(snapshot.snapshot_id, [])
+        if self._options.archive_dir is None or not paths:
+            return
+        archive_dir = Path(self._options.archive_dir).expanduser()
+        try:
+            archive_files(paths, archive_dir, snapshot.snapshot_id[:12])
+        except OSError as err:
+            raise self._unavailable(f"could not archive into {archive_dir}: {err}") from err
+
+    def _stable_candidates(self) -> list[FileCandidate]:
+        try:
+            found = list_candidates(self._options.path, self._options.temporary_suffixes)
+        except OSError as err:
+            raise self._unavailable(f"could not list {self._options.path}: {err}") from err
+        if not found:
+            raise self._unavailable(f"no file matches {self._options.path}")
+        now = self._context.clock.now()
+        stable = [c for c in found if is_stable(c, now, self._options.stable_seconds)]
+        if not stable:
+            raise self._unavailable(
+                f"{len(found)} file(s) match {self._options.path} but none has been unchanged"
+                f" for {self._options.stable_seconds}s yet (still being written?)"
+            )
+        return stable
+
+    def _read(self, candidate: FileCandidate) -> bytes:
+        try:
+            return read_unchanged(candidate)
+        except FileChanged:
+            raise self._unavailable(f"{candidate.path} changed while being read") from None
+        except OSError as err:
+            raise self._unavailable(f"could not read {candidate.path}: {err}") from err
+
+    def _snapshot(self, candidate: FileCandidate, data: bytes) -> Snapshot:
+        origin = str(candidate.path)
+        feed = self._parse(origin, data)
+        observations, rejected = validate_rows(feed.rows, self._rules)
+        return Snapshot(
+            source=self._spec.name,
+            snapshot_id=hashlib.sha256(data).hexdigest(),
+            taken_at=candidate.mtime,
+            completeness=self._spec.completeness,
+            basis=self._spec.basis,
+            warehouses=frozenset(self._spec.warehouses),
+            observations=observations,
+            rejected=tuple(sorted([*feed.rejected, *rejected], key=lambda r: r.line or 0)),
+            origin=origin,
+        )
+
+    def _parse(self, origin: str, data: bytes) -> ParsedFeed:
+        if not data.strip():
+            raise self._format_error(origin, "file is empty")
+        text = self._decode(origin, data)
+        columns = Columns(
+            self._options.sku_column, self._options.quantity_column, self._options.warehouse_column
+        )
+        try:
+            feed = parse_delimited(
+                text,
+                delimiter=self._options.separator,
+                columns=columns,
+                source=self._spec.name,
+                origin=origin,
+            )
+        except LayoutError as err:
+            raise self._format_error(origin, str(err)) from err
+        if not feed.rows and not feed.rejected and self._spec.completeness == "complete":
+            # A complete feed with no rows would say "nothing in stock": far likelier a failed
+            # export than the truth. Partial feeds may legitimately have nothing to say.
+            raise self._format_error(origin, "file has a header but no data rows")
+        return feed
+
+    def _decode(self, origin: str, data: bytes) -> str:
+        encoding = self._options.encoding
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as err:
+            line = data[: err.start].count(b"\n") + 1
+            bad = data[err.start : err.start + 4]
+            raise self._format_error(
+                origin,
+                f"line {line}: bytes {bad!r} at offset {err.start} are not valid {encoding}"
+                " (set options.encoding, e.g. 'latin-1' or 'cp1252')",
+            ) from err
+
+    def _format_error(self, origin: str, message: str) -> FeedFormatError:
+        return FeedFormatError(f"{origin}: {message}", source=self._spec.name, origin=origin)
+
+    def _unavailable(self, message: str) -> SourceUnavailable:
+        return SourceUnavailable(message, source=self._spec.name, origin=self._options.path)
+
+
+class CsvKind:
+    """Files on disk: one CSV or TSV per snapshot, dropped by a 3PL or an export job."""
+
+    options_model: type[BaseModel] = CsvOptions
+
+    def build(self, spec: SourceSpec, options: BaseModel, context: SourceContext) -> Source:
+        if not isinstance(options, CsvOptions):
+            raise invalid_options("csv", options, CsvOptions)
+        _check_warehouses(spec, options)
+        return CsvFileSource(spec, options, context)
+
+
+def _check_warehouses(spec: SourceSpec, options: CsvOptions) -> None:
+    """Problems that need both the spec and the options, reported as config problems."""
+    problems: list[ConfigProblem] = []
+    if options.warehouse_column is None and len(spec.warehouses) != 1:
+        problems.append(
+            ConfigProblem(
+                "options.warehouse_column",
+                f"a file without a warehouse column needs exactly one warehouse,"
+                f" this source has {len(spec.warehouses)}",
+            )
+        )
+    unknown = sorted(set(options.warehouse_map.values()) - set(spec.warehouses))
+    if unknown:
+        problems.append(
+            ConfigProblem("options.warehouse_map", f"maps to unknown warehouse(s) {unknown}")
+        )
+    if problems:
+        raise ConfigError(problems, origin=f"source {spec.name!r}")
+
+
+KIND = CsvKind()

@@ -1,0 +1,142 @@
+"""Reading delimited text (CSV, TSV) into raw rows, rejecting rows whose shape is broken."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from inventory_sync.domain.model import Rejected, SourceName
+from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow
+
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
+
+_RejectFn = Callable[[int, str | None, str], None]
+
+
+class LayoutError(Exception):
+    """The text cannot be read as a feed at all (no header, a missing column)."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The header names a feed uses for the fields we need."""
+
+    sku: str
+    quantity: str
+    warehouse: str | None = None
+
+
+@dataclass
+class ParsedFeed:
+    """Rows read from one file, plus rows rejected for their shape before validation."""
+
+    rows: list[RawRow] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Record:
+    line: int  # where the record starts (a quoted field may span lines)
+    cells: list[str]
+
+
+def parse_delimited(
+    text: str, *, delimiter: str, columns: Columns, source: SourceName, origin: str
+) -> ParsedFeed:
+    """Turn decoded text into raw rows; raise LayoutError when the header is unusable."""
+    feed = ParsedFeed()
+
+    def reject(line: int, value: str | None, reason: str) -> None:
+        feed.rejected.append(Rejected(source, origin, line, None, value, reason))
+
+    records = _read_records(text.removeprefix("\ufeff"), delimiter, reject)
+    if not records:
+        raise LayoutError("file has no header row (it is empty or blank)")
+    header, data = records[0], records[1:]
+    index = _column_index(header.cells, columns, delimiter)
+    ends_cleanly = text.endswith(("\n", "\r"))
+    width = len(header.cells)
+    for position, record in enumerate(data):
+        is_tail = position == len(data) - 1 and not ends_cleanly
+        why = _shape_problem(record.cells, width, is_tail=is_tail)
+        if why:
+            reject(record.line, delimiter.join(record.cells), why)
+            continue
+        feed.rows.append(_raw_row(origin, record, index))
+    return feed
+
+
+def _read_records(text: str, delimiter: str, reject: _RejectFn) -> list[_Record]:
+    """Every non-blank record; records the csv module cannot parse are rejected, not fatal."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[_Record] = []
+    previous_end = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error as err:
+            start = previous_end + 1
+            reason = f"unreadable record ({err})"
+            if "end of data" in str(err):
+                reason = f"a quote opened on line {start} is never closed; rest of file unread"
+            reject(start, None, reason)
+            previous_end = reader.line_num
+            continue
+        start, previous_end = previous_end + 1, reader.line_num
+        if any(cell.strip() for cell in cells):
+            records.append(_Record(start, cells))
+
+
+def _column_index(header: list[str], columns: Columns, delimiter: str) -> dict[str, int]:
+    """Find our columns in the header, case- and space-insensitively."""
+    names = [cell.strip().casefold() for cell in header]
+    wanted = {"sku": columns.sku, "quantity": columns.quantity}
+    if columns.warehouse is not None:
+        wanted["warehouse"] = columns.warehouse
+    index: dict[str, int] = {}
+    for role, column in wanted.items():
+        hits = [i for i, name in enumerate(names) if name == column.strip().casefold()]
+        if not hits:
+            raise LayoutError(_missing_column(column, role, header, delimiter))
+        if len(hits) > 1:
+            raise LayoutError(f"column {column!r} appears {len(hits)} times in the header")
+        index[role] = hits[0]
+    return index
+
+
+def _missing_column(column: str, role: str, header: list[str], delimiter: str) -> str:
+    message = f"missing {role} column {column!r}; the header has {[c.strip() for c in header]}"
+    if len(header) == 1:
+        seen = [d for d in _OTHER_DELIMITERS if d != delimiter and d in header[0]]
+        if seen:
+            message += f" - the delimiter is {delimiter!r}, but the header contains {seen[0]!r}"
+    return message
+
+
+def _shape_problem(cells: list[str], width: int, *, is_tail: bool) -> str | None:
+    if len(cells) < width:
+        if is_tail:
+            return (
+                f"file ends mid-row (no final newline, {len(cells)} of {width} fields):"
+                " truncated upload?"
+            )
+        return f"row has {len(cells)} fields, the header has {width}"
+    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+        return f"row has {len(cells)} fields, the header has {width} (a stray delimiter?)"
+    return None
+
+
+def _raw_row(origin: str, record: _Record, index: dict[str, int]) -> RawRow:
+    cells = record.cells
+    warehouse = cells[index["warehouse"]] if "warehouse" in index else FIXED_WAREHOUSE
+    return RawRow(
+        origin=origin,
+        line=record.line,
+        sku=cells[index["sku"]],
+        quantity=cells[index["quantity"]],
+        warehouse=warehouse,
+    )

@@ -1,0 +1,261 @@
+"""Row validation shared by every kind: raw records in, Observations and Rejected rows out."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from inventory_sync.domain.model import Observation, Rejected, Sku, SourceName, Warehouse
+from inventory_sync.sources.base import SourceSpec
+
+# Text quantities are plain ASCII digits: no sign, no decimals, no exponent, no separators.
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+class _Fixed:
+    """Marker: the source has no warehouse field; every row belongs to the one fixed warehouse."""
+
+    def __repr__(self) -> str:
+        return "FIXED_WAREHOUSE"
+
+
+FIXED_WAREHOUSE = _Fixed()
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One record as a source read it, before anything about it is trusted."""
+
+    origin: str
+    line: int | None
+    sku: object
+    quantity: object
+    warehouse: object = FIXED_WAREHOUSE
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """How to judge raw rows for one source, including the names its feed gives the fields."""
+
+    source: SourceName
+    warehouses: tuple[Warehouse, ...]
+    max_quantity: int = 1_000_000
+    duplicates: str = "reject"
+    sku_case: str = "keep"
+    warehouse_map: Mapping[str, Warehouse] = field(default_factory=dict)
+    sku_field: str = "sku"
+    quantity_field: str = "quantity"
+    warehouse_field: str = "warehouse"
+
+    @classmethod
+    def for_spec(
+        cls,
+        spec: SourceSpec,
+        *,
+        warehouse_map: Mapping[str, Warehouse] | None = None,
+        sku_field: str = "sku",
+        quantity_field: str = "quantity",
+        warehouse_field: str = "warehouse",
+    ) -> RowRules:
+        return cls(
+            source=spec.name,
+            warehouses=spec.warehouses,
+            max_quantity=spec.max_quantity,
+            duplicates=spec.duplicates,
+            sku_case=spec.sku_case,
+            warehouse_map=dict(warehouse_map or {}),
+            sku_field=sku_field,
+            quantity_field=quantity_field,
+            warehouse_field=warehouse_field,
+        )
+
+
+class _Bad(Exception):  # internal signal; never escapes this module
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyed:
+    """A row whose SKU and warehouse are known; its quantity may still be bad."""
+
+    row: RawRow
+    warehouse: Warehouse
+    sku: Sku
+    quantity: int | _Bad
+
+
+def validate_rows(
+    rows: Iterable[RawRow], rules: RowRules
+) -> tuple[tuple[Observation, ...], tuple[Rejected, ...]]:
+    """Judge every row; good rows become Observations, the rest Rejected with the reason."""
+    rejected: list[Rejected] = []
+    groups: dict[tuple[Warehouse, Sku], list[_Keyed]] = defaultdict(list)
+    for row in rows:
+        try:
+            keyed = _key_row(row, rules)
+        except _Bad as bad:
+            rejected.append(_reject(row, rules, bad))
+            continue
+        groups[(keyed.warehouse, keyed.sku)].append(keyed)
+    observations: list[Observation] = []
+    for group in groups.values():
+        if len(group) == 1:
+            _settle_single(group[0], rules, observations, rejected)
+        elif rules.duplicates == "sum":
+            _settle_sum(group, rules, observations, rejected)
+        else:
+            rejected.extend(_reject_duplicates(group, rules))
+    rejected.sort(key=lambda r: (r.origin, r.line or 0))
+    return tuple(observations), tuple(rejected)
+
+
+def _key_row(row: RawRow, rules: RowRules) -> _Keyed:
+    sku = parse_sku(row.sku, rules)
+    warehouse = resolve_warehouse(row.warehouse, rules)
+    try:
+        quantity: int | _Bad = parse_quantity(row.quantity, rules)
+    except _Bad as bad:
+        quantity = bad
+    return _Keyed(row, warehouse, sku, quantity)
+
+
+def parse_sku(value: object, rules: RowRules) -> Sku:
+    """Trim and case-fold a SKU; reject missing, empty and non-text values."""
+    if value is None:
+        raise _Bad(rules.sku_field, None, "SKU is missing")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Bad(rules.sku_field, value, f"SKU must be text, got {type(value).__name__}")
+    text = str(value).strip()
+    if not text:
+        raise _Bad(rules.sku_field, value, "SKU is empty")
+    if rules.sku_case == "upper":
+        text = text.upper()
+    elif rules.sku_case == "lower":
+        text = text.lower()
+    return Sku(text)
+
+
+def resolve_warehouse(value: object, rules: RowRules) -> Warehouse:
+    """Map a feed's warehouse value to one of ours; reject values we do not know."""
+    if isinstance(value, _Fixed):
+        return rules.warehouses[0]
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise _Bad(rules.warehouse_field, value, "warehouse is empty")
+    if rules.warehouse_map:
+        mapped = rules.warehouse_map.get(text)
+    else:
+        mapped = Warehouse(text) if text in rules.warehouses else None
+    if mapped is None or mapped not in rules.warehouses:
+        known = ", ".join(sorted(rules.warehouse_map or rules.warehouses))
+        raise _Bad(rules.warehouse_field, value, f"unknown warehouse {text!r} (known: {known})")
+    return mapped
+
+
+def parse_quantity(value: object, rules: RowRules) -> int:
+    """A whole number from 0 to max_quantity; typed whole floats (JSON 12.0) count as whole."""
+    name = rules.quantity_field
+    if value is None:
+        raise _Bad(name, None, "quantity is missing")
+    if isinstance(value, bool):
+        raise _Bad(name, value, "quantity must be a whole number, got a boolean")
+    if isinstance(value, str):
+        number = _quantity_from_text(value, name)
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float | Decimal):
+        number = _quantity_from_number(value, name)
+    else:
+        raise _Bad(name, value, f"quantity must be a whole number, got {type(value).__name__}")
+    if number < 0:
+        raise _Bad(name, value, "quantity is negative")
+    if number > rules.max_quantity:
+        raise _Bad(name, value, f"quantity exceeds max_quantity {rules.max_quantity}")
+    return number
+
+
+def _quantity_from_text(value: str, name: str) -> int:
+    text = value.strip()
+    if not text:
+        raise _Bad(name, value, "quantity is empty")
+    if text.startswith("-") and _DIGITS.fullmatch(text[1:]):
+        raise _Bad(name, value, "quantity is negative")
+    if not _DIGITS.fullmatch(text):
+        raise _Bad(name, value, "quantity must be a whole number (digits only)")
+    return int(text)
+
+
+def _quantity_from_number(value: float | Decimal, name: str) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad(name, value, "quantity must be a whole number, got a non-finite number")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _Bad(name, value, "quantity must be a whole number, got a non-finite number")
+    if value != int(value):
+        raise _Bad(name, value, "quantity must be a whole number, got a fraction")
+    return int(value)
+
+
+def _settle_single(
+    keyed: _Keyed, rules: RowRules, observations: list[Observation], rejected: list[Rejected]
+) -> None:
+    if isinstance(keyed.quantity, _Bad):
+        rejected.append(_reject(keyed.row, rules, keyed.quantity))
+    else:
+        observations.append(
+            Observation(keyed.warehouse, keyed.sku, keyed.quantity, line=keyed.row.line)
+        )
+
+
+def _settle_sum(
+    group: list[_Keyed], rules: RowRules, observations: list[Observation], rejected: list[Rejected]
+) -> None:
+    bad = [k for k in group if isinstance(k.quantity, _Bad)]
+    total = sum(k.quantity for k in group if isinstance(k.quantity, int))
+    if not bad and total <= rules.max_quantity:
+        first = group[0]
+        observations.append(Observation(first.warehouse, first.sku, total, line=first.row.line))
+        return
+    for keyed in group:
+        if isinstance(keyed.quantity, _Bad):
+            rejected.append(_reject(keyed.row, rules, keyed.quantity))
+            continue
+        why = (
+            f"cannot sum duplicate SKU {keyed.sku!r}: {_where(bad[0].row, keyed.row)} is rejected"
+            if bad
+            else f"duplicate SKU {keyed.sku!r} sums to {total}, above max_quantity"
+        )
+        rejected.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, why)))
+
+
+def _reject_duplicates(group: list[_Keyed], rules: RowRules) -> list[Rejected]:
+    out: list[Rejected] = []
+    for keyed in group:
+        if isinstance(keyed.quantity, _Bad):
+            out.append(_reject(keyed.row, rules, keyed.quantity))
+            continue
+        others = ", ".join(_where(o.row, keyed.row) for o in group if o is not keyed)
+        reason = (
+            f"duplicate SKU {keyed.sku!r} in warehouse {keyed.warehouse!r}"
+            f" (also at {others}); duplicates = 'reject' rejects every copy"
+        )
+        out.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, reason)))
+    return out
+
+
+def _where(other: RawRow, this: RawRow) -> str:
+    """Name another row briefly: 'line 7' in the same feed, 'origin:7' elsewhere."""
+    if other.origin == this.origin:
+        return f"line {other.line}"
+    return f"{other.origin}:{other.line}"
+
+
+def _reject(row: RawRow, rules: RowRules, bad: _Bad) -> Rejected:
+    value = None if bad.value is None else str(bad.value)
+    return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason)

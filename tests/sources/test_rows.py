@@ -1,0 +1,205 @@
+"""Row validation: what becomes an Observation, what is Rejected, and why."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inventory_sync.domain.model import Observation, Sku, SourceName, Warehouse
+from inventory_sync.sources.rows import RawRow, RowRules, validate_rows
+
+RULES = RowRules(source=SourceName("feed"), warehouses=(Warehouse("main"),), max_quantity=1000)
+
+
+def row(sku: object, quantity: object, line: int = 2, **kw) -> RawRow:
+    return RawRow(origin=kw.pop("origin", "feed.csv"), line=line, sku=sku, quantity=quantity, **kw)
+
+
+def only(rows, rules=RULES):
+    return validate_rows(rows, rules)
+
+
+class TestQuantities:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("12", 12),
+            (" 12 ", 12),
+            ("0", 0),
+            ("007", 7),
+            (12, 12),
+            (12.0, 12),
+            (Decimal("3.00"), 3),
+            ("1000", 1000),
+        ],
+    )
+    def test_whole_numbers_from_zero_to_max_are_accepted(self, value, expected):
+        observations, rejected = only([row("A", value)])
+        assert rejected == ()
+        assert observations == (Observation(Warehouse("main"), Sku("A"), expected, line=2),)
+
+    @pytest.mark.parametrize(
+        ("value", "reason"),
+        [
+            ("12.5", "whole number"),
+            ("-3", "negative"),
+            (-3, "negative"),
+            ("NaN", "whole number"),
+            ("", "empty"),
+            (" ", "empty"),
+            ("1e9", "whole number"),
+            ("twelve", "whole number"),
+            ("inf", "whole number"),
+            ("+5", "whole number"),
+            ("1,200", "whole number"),
+            ("١٢", "whole number"),
+            ("1001", "max_quantity 1000"),
+            (12.5, "fraction"),
+            (math.nan, "non-finite"),
+            (math.inf, "non-finite"),
+            (Decimal("NaN"), "non-finite"),
+            (True, "boolean"),
+            (None, "missing"),
+            ([1], "list"),
+        ],
+    )
+    def test_anything_else_is_rejected_with_the_value_and_reason(self, value, reason):
+        observations, rejected = only([row("A", value, line=7)])
+        assert observations == ()
+        [bad] = rejected
+        assert (bad.line, bad.field, bad.origin) == (7, "quantity", "feed.csv")
+        assert bad.value == (None if value is None else str(value))
+        assert reason in bad.reason
+
+    @given(st.integers(min_value=0, max_value=1000))
+    def test_any_integer_text_in_range_round_trips(self, n):
+        observations, _ = only([row("A", f" {n}")])
+        assert observations[0].quantity == n
+
+
+class TestSkus:
+    def test_skus_are_trimmed_and_kept_as_written_by_default(self):
+        observations, _ = only([row("  Ab-1 ", "1")])
+        assert observations[0].sku == "Ab-1"
+
+    @pytest.mark.parametrize(("case", "expected"), [("upper", "AB-1"), ("lower", "ab-1")])
+    def test_sku_case_folds_when_configured(self, case, expected):
+        rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("main"),), sku_case=case)
+        observations, _ = only([row("Ab-1", "1")], rules)
+        assert observations[0].sku == expected
+
+    @pytest.mark.parametrize(
+        ("sku", "reason"),
+        [("", "empty"), ("   ", "empty"), (None, "missing"), (1.5, "text"), (True, "text")],
+    )
+    def test_empty_or_non_text_skus_are_rejected(self, sku, reason):
+        _, [bad] = only([row(sku, "1")])
+        assert bad.field == "sku"
+        assert reason in bad.reason
+
+    def test_integer_skus_from_typed_sources_become_text(self):
+        observations, _ = only([row(12345, 1)])
+        assert observations[0].sku == "12345"
+
+
+class TestDuplicates:
+    def test_by_default_every_copy_is_rejected_naming_the_others(self):
+        rows = [
+            row("A", "1", line=2),
+            row("B", "5", line=3),
+            row("A", "2", line=4),
+            row("A", "3", line=9),
+        ]
+        observations, rejected = only(rows)
+        assert [o.sku for o in observations] == ["B"]
+        assert [r.line for r in rejected] == [2, 4, 9]
+        assert "also at line 4, line 9" in rejected[0].reason
+        assert "also at line 2, line 4" in rejected[2].reason
+
+    def test_sum_adds_the_copies(self):
+        rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("main"),), duplicates="sum")
+        observations, rejected = only([row("A", "1", line=2), row("A", "2", line=5)], rules)
+        assert rejected == ()
+        assert observations == (Observation(Warehouse("main"), Sku("A"), 3, line=2),)
+
+    def test_sum_refuses_when_a_copy_is_bad(self):
+        rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("main"),), duplicates="sum")
+        observations, rejected = only([row("A", "1", line=2), row("A", "x", line=5)], rules)
+        assert observations == ()
+        assert "line 5 is rejected" in rejected[0].reason
+        assert "whole number" in rejected[1].reason
+
+    def test_sum_refuses_a_total_above_max_quantity(self):
+        rules = RowRules(
+            source=SourceName("f"),
+            warehouses=(Warehouse("main"),),
+            duplicates="sum",
+            max_quantity=10,
+        )
+        observations, rejected = only([row("A", "6"), row("A", "6", line=3)], rules)
+        assert observations == ()
+        assert all("above max_quantity" in r.reason for r in rejected)
+
+    def test_a_bad_copy_still_makes_the_good_copy_a_duplicate(self):
+        observations, rejected = only([row("A", "1", line=2), row("A", "oops", line=3)])
+        assert observations == ()
+        assert "duplicate" in rejected[0].reason
+        assert "whole number" in rejected[1].reason
+
+    def test_same_sku_in_two_warehouses_is_not_a_duplicate(self):
+        rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("a"), Warehouse("b")))
+        observations, rejected = only(
+            [row("A", "1", warehouse="a"), row("A", "2", warehouse="b")], rules
+        )
+        assert rejected == ()
+        assert len(observations) == 2
+
+    def test_duplicates_across_pages_name_the_other_origin(self):
+        _, rejected = only([row("A", 1, origin="p1", line=1), row("A", 1, origin="p2", line=4)])
+        assert "also at p2:4" in rejected[0].reason
+
+
+class TestWarehouses:
+    RULES = RowRules(
+        source=SourceName("f"),
+        warehouses=(Warehouse("east"), Warehouse("west")),
+        warehouse_map={"E1": Warehouse("east"), "W1": Warehouse("west")},
+        warehouse_field="site",
+    )
+
+    def test_mapped_values_land_in_our_warehouses(self):
+        observations, _ = only([row("A", "1", warehouse=" E1 ")], self.RULES)
+        assert observations[0].warehouse == "east"
+
+    def test_unknown_values_are_rejected_with_the_value(self):
+        _, [bad] = only([row("A", "1", warehouse="N9")], self.RULES)
+        assert (bad.field, bad.value) == ("site", "N9")
+        assert "unknown warehouse 'N9'" in bad.reason
+
+    def test_without_a_map_the_value_must_be_one_of_our_names(self):
+        rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("east"),))
+        observations, rejected = only(
+            [row("A", "1", warehouse="east"), row("B", "1", warehouse="west", line=3)], rules
+        )
+        assert [o.sku for o in observations] == ["A"]
+        assert "unknown warehouse 'west'" in rejected[0].reason
+
+
+def test_good_rows_go_on_whatever_happens_to_the_others():
+    rows = [
+        row("A", "1", line=2),
+        row("", "1", line=3),
+        row("C", "x", line=4),
+        row("D", "4", line=5),
+    ]
+    observations, rejected = only(rows)
+    assert [o.sku for o in observations] == ["A", "D"]
+    assert [r.line for r in rejected] == [3, 4]
+    assert (
+        str(rejected[1])
+        == "feed.csv:4: field 'quantity' value 'x': quantity must be a whole number (digits only)"
+    )
