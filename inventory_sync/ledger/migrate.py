@@ -1,0 +1,65 @@
+"""Schema migrations in code: `upgrade(url)` for `inventory-sync db upgrade` and start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from inventory_sync.errors import LedgerError
+from inventory_sync.ledger.engine import READ_ONLY, create_ledger_engine
+
+SCRIPT_LOCATION = Path(__file__).with_name("migrations")
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config built in code; the package directory holds env.py and versions/."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this package knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise LedgerError("the packaged migrations have no head revision")
+    return head
+
+
+def upgrade(url: str) -> str:
+    """Bring the ledger at `url` to the newest schema; return that head revision."""
+    engine = create_ledger_engine(url)
+    try:
+        upgrade_engine(engine)
+    finally:
+        engine.dispose()
+    return head_revision()
+
+
+def upgrade_engine(engine: Engine) -> None:
+    """Upgrade through an existing engine, in one transaction (IMMEDIATE on SQLite)."""
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"could not migrate the ledger: {exc}") from exc
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the ledger at `url` is at, or None when it was never migrated."""
+    engine = create_ledger_engine(url)
+    try:
+        with engine.execution_options(**READ_ONLY).connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"could not read the ledger's revision: {exc}") from exc
+    finally:
+        engine.dispose()

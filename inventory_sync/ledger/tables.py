@@ -1,0 +1,166 @@
+"""The ledger's tables as SQLModel classes; only `inventory_sync.ledger` may import them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, Index, Table, Text, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from inventory_sync.ledger.values import as_utc
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in and out; stored naive on SQLite (which has no zone) and as timestamptz on PG."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002  (signature set by TypeDecorator)
+    ) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite hands back what we stored: naive, and UTC by construction.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "runs"
+
+    run_id: str = Field(primary_key=True)
+    trigger: str
+    dry_run: bool = False
+    status: str = Field(index=True)
+    started_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class SnapshotRow(SQLModel, table=True):
+    __tablename__ = "snapshots"
+    __table_args__ = (Index("ix_snapshots_source_healthy_taken", "source", "healthy", "taken_at"),)
+
+    source: str = Field(primary_key=True)
+    snapshot_id: str = Field(primary_key=True)  # the content checksum
+    run_id: str = Field(foreign_key="runs.run_id", index=True)
+    taken_at: datetime = Field(sa_type=UtcDateTime)
+    recorded_at: datetime = Field(sa_type=UtcDateTime)
+    completeness: str
+    basis: str
+    rows: int
+    units: int
+    nonzero_rows: int
+    healthy: bool
+    origin: str = ""
+
+
+class ObservationRow(SQLModel, table=True):
+    # No foreign key to runs: this is the high-volume table, and a per-row parent check
+    # would tax the bulk path; retention prunes it by time instead.
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_wh_sku_at", "warehouse", "sku", "observed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str
+    source: str
+    snapshot_id: str
+    warehouse: str
+    sku: str
+    quantity: int
+    line: int | None = None
+    observed_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    completeness: str
+
+
+class RejectedRow(SQLModel, table=True):
+    __tablename__ = "rejected_rows"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    source: str
+    origin: str
+    line: int | None = None
+    field: str | None = None
+    value: str | None = None
+    reason: str
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
+class AdjustmentRow(SQLModel, table=True):
+    __tablename__ = "adjustments"
+    __table_args__ = (Index("ix_adjustments_status_planned", "status", "planned_at"),)
+
+    adjustment_id: str = Field(primary_key=True)
+    run_id: str = Field(foreign_key="runs.run_id", index=True)
+    warehouse: str
+    location_id: str
+    sku: str = Field(index=True)
+    transaction_type: str
+    quantity: int
+    before: int | None = None
+    after: int
+    rule: str
+    basis: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str
+    planned_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    settled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    attempts: int = 0
+    request: str | None = Field(default=None, sa_type=Text)
+    response: str | None = Field(default=None, sa_type=Text)
+    request_id: str | None = None
+    error: str | None = Field(default=None, sa_type=Text)
+    support: str | None = Field(default=None, sa_type=Text)  # SupportRecord as JSON
+
+
+class AgreedLevelRow(SQLModel, table=True):
+    __tablename__ = "agreed_levels"
+
+    warehouse: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    quantity: int
+    agreed_at: datetime = Field(sa_type=UtcDateTime)
+    run_id: str | None = None  # no foreign key: agreed levels outlive pruned runs
+
+
+class LockRow(SQLModel, table=True):
+    __tablename__ = "locks"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    acquired_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class AbsentCountRow(SQLModel, table=True):
+    __tablename__ = "absent_counts"
+
+    warehouse: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)
+    consecutive_missing: int = 0
+
+
+def table(name: str) -> Table:
+    """Return a ledger table by name, typed for Core statements."""
+    return SQLModel.metadata.tables[name]
+
+
+RUNS = table("runs")
+SNAPSHOTS = table("snapshots")
+OBSERVATIONS = table("observations")
+REJECTED = table("rejected_rows")
+ADJUSTMENTS = table("adjustments")
+AGREED = table("agreed_levels")
+LOCKS = table("locks")
+ABSENT = table("absent_counts")
