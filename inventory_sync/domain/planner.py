@@ -1,0 +1,134 @@
+"""The reconcile planner: from sources, ShipStation's levels and the ledger, a Plan as data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from inventory_sync.domain.model import (
+    Completeness,
+    Hold,
+    Level,
+    LocationId,
+    Plan,
+    RunId,
+    Sku,
+    Snapshot,
+    Warehouse,
+)
+from inventory_sync.domain.policy import Mode, Policy
+from inventory_sync.domain.resolve import SnapshotCache, SourceValues, resolve
+from inventory_sync.domain.rules import Context, absent_changes, delta_changes, mirror_changes
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseInput:
+    """Everything known about one warehouse before planning it."""
+
+    warehouse: Warehouse
+    location_id: LocationId  # where adjustments are written
+    # Healthy snapshots of the sources authoritative for this warehouse, in precedence order;
+    # held sources are already removed by the caller.
+    snapshots: tuple[Snapshot, ...]
+    levels: Mapping[Sku, Level]  # ShipStation's levels at location_id; no key = no row
+    agreed: Mapping[Sku, int] = field(default_factory=dict)  # ledger: last agreed source value
+    # Ledger: how many consecutive complete healthy snapshots each SKU was ALREADY missing
+    # from before this run's; no key = 0.
+    absent_counts: Mapping[Sku, int] = field(default_factory=dict)
+    holds: tuple[Hold, ...] = ()  # held sources, passed through into the Plan
+
+
+def plan_warehouse(run_id: RunId, inp: WarehouseInput, policy: Policy) -> Plan:
+    """Plan one warehouse: an Adjustment per SKU that needs a request, the rest counted."""
+    return _plan_warehouse(run_id, inp, policy, {})
+
+
+def plan(
+    run_id: RunId,
+    inputs: Sequence[WarehouseInput],
+    policies: Mapping[Warehouse, Policy],
+    default: Policy = Policy(),  # noqa: B008 -- Policy is frozen, so one shared default is safe
+) -> Plan:
+    """Plan every warehouse (each with its own policy or the default) and concatenate."""
+    _refuse_duplicates(inputs)
+    cache: SnapshotCache = {}
+    plans = [
+        _plan_warehouse(run_id, inp, policies.get(inp.warehouse, default), cache) for inp in inputs
+    ]
+    return Plan(
+        adjustments=tuple(adj for p in plans for adj in p.adjustments),
+        unchanged=sum(p.unchanged for p in plans),
+        # A source held for several warehouses arrives once per warehouse; report it once.
+        holds=tuple(dict.fromkeys(hold for p in plans for hold in p.holds)),
+    )
+
+
+def next_absent_counts(inp: WarehouseInput) -> dict[Sku, int]:
+    """The absent counts to store after this run, replacing the old ones (no key = 0).
+
+    A complete snapshot adds one for every ShipStation SKU no snapshot lists; a SKU any
+    snapshot lists starts again from zero; partial snapshots alone carry the counts forward.
+    """
+    listed = listed_skus(inp)
+    if not any(s.completeness is Completeness.COMPLETE for s in inp.snapshots):
+        return {sku: n for sku, n in inp.absent_counts.items() if sku not in listed}
+    counts = inp.absent_counts
+    return {sku: counts.get(sku, 0) + 1 for sku in inp.levels if sku not in listed}
+
+
+def agreed_levels(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
+    """The source values to store as the agreed levels once this run's plan is applied.
+
+    Delta moves ShipStation by (source value - agreed), so after applying, the agreed level
+    for each SKU the sources listed is the value just planned from; others keep theirs.
+    """
+    values = source_values(inp, policy)
+    return {**inp.agreed, **values}
+
+
+def source_values(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
+    """One value per SKU from the warehouse's snapshots, combined by the policy's precedence."""
+    return dict(resolve(inp.snapshots, inp.warehouse, policy.precedence, {}).values)
+
+
+def listed_skus(inp: WarehouseInput) -> set[Sku]:
+    """Every SKU that at least one of the warehouse's snapshots lists."""
+    listed: set[Sku] = set()
+    for snap in inp.snapshots:
+        listed.update(obs.sku for obs in snap.observations if obs.warehouse == inp.warehouse)
+    return listed
+
+
+def _plan_warehouse(
+    run_id: RunId, inp: WarehouseInput, policy: Policy, cache: SnapshotCache
+) -> Plan:
+    if not inp.snapshots:  # every source held: no basis for any change, not even a count
+        return Plan(adjustments=(), unchanged=0, holds=inp.holds)
+    sources = resolve(inp.snapshots, inp.warehouse, policy.precedence, cache)
+    ctx = _context(run_id, inp, policy, sources)
+    changes = mirror_changes(ctx) if policy.mode is Mode.MIRROR else delta_changes(ctx)
+    zeroed, missing = absent_changes(ctx)
+    changes += zeroed
+    looked_at = len(sources.values) + missing  # the union of source and ShipStation SKUs
+    return Plan(adjustments=tuple(changes), unchanged=looked_at - len(changes), holds=inp.holds)
+
+
+def _context(run_id: RunId, inp: WarehouseInput, policy: Policy, sources: SourceValues) -> Context:
+    return Context(
+        run_id=run_id,
+        warehouse=inp.warehouse,
+        location_id=inp.location_id,
+        levels=inp.levels,
+        agreed=inp.agreed,
+        absent_counts=inp.absent_counts,
+        policy=policy,
+        sources=sources,
+    )
+
+
+def _refuse_duplicates(inputs: Sequence[WarehouseInput]) -> None:
+    seen: set[Warehouse] = set()
+    for inp in inputs:
+        if inp.warehouse in seen:
+            raise ValueError(f"warehouse {inp.warehouse!r} appears twice in the planner's inputs")
+        seen.add(inp.warehouse)

@@ -1,0 +1,205 @@
+"""The per-SKU rules of the planner: mirror, delta and absent-is-not-zero, each a tight loop."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentId,
+    BasisValue,
+    Level,
+    LocationId,
+    RunId,
+    Sku,
+    TransactionType,
+    Warehouse,
+)
+from inventory_sync.domain.policy import Policy
+from inventory_sync.domain.resolve import SourceValues
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything the rules read for one warehouse in one run."""
+
+    run_id: RunId
+    warehouse: Warehouse
+    location_id: LocationId
+    levels: Mapping[Sku, Level]
+    agreed: Mapping[Sku, int]
+    absent_counts: Mapping[Sku, int]
+    policy: Policy
+    sources: SourceValues
+
+
+def adjustment_id(
+    run_id: RunId,
+    warehouse: Warehouse,
+    sku: Sku,
+    kind: TransactionType,
+    *,
+    quantity: int,
+    after: int,
+) -> AdjustmentId:
+    """Derive the id from the adjustment's content, so planning twice names it the same."""
+    text = f"{run_id}|{warehouse}|{sku}|{kind}|{quantity}|{after}"
+    return AdjustmentId("adj-" + hashlib.sha256(text.encode()).hexdigest()[:20])
+
+
+def mirror_changes(ctx: Context) -> list[Adjustment]:
+    """Adjust every listed SKU whose target differs from ShipStation by more than the tolerance."""
+    levels_get = ctx.levels.get
+    tolerance = ctx.policy.tolerance
+    changes: list[Adjustment] = []
+    # Hot loop over every source row: no allocation unless the SKU actually changes.
+    for sku, value in ctx.sources.values.items():
+        level = levels_get(sku)
+        target = target_on_hand(ctx, sku, value, level)
+        if abs(target - (level.on_hand if level is not None else 0)) > tolerance:
+            changes.append(_set_to_target(ctx, sku, value, level, target=target, rule="mirror"))
+    return changes
+
+
+def delta_changes(ctx: Context) -> list[Adjustment]:
+    """Move ShipStation by each SKU's change since the agreed level; adjust on first sight."""
+    levels_get, agreed_get = ctx.levels.get, ctx.agreed.get
+    changes: list[Adjustment] = []
+    for sku, value in ctx.sources.values.items():
+        level, agreed = levels_get(sku), agreed_get(sku)
+        if level is None or agreed is None:
+            change = _first_sight(ctx, sku, value, level, agreed)
+        elif value != agreed:
+            change = _move(ctx, sku, value, level, agreed)
+        else:
+            continue
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def absent_changes(ctx: Context) -> tuple[list[Adjustment], int]:
+    """Zero SKUs missing from N consecutive complete snapshots; also count the missing SKUs."""
+    values = ctx.sources.values
+    after_n = ctx.policy.zero_absent_after
+    # A partial snapshot says nothing about the SKUs it leaves out.
+    may_zero = ctx.sources.complete and after_n is not None
+    missing = 0
+    changes: list[Adjustment] = []
+    for sku, level in ctx.levels.items():
+        if sku in values:
+            continue
+        missing += 1
+        if may_zero and level.on_hand > ctx.policy.tolerance:
+            already = ctx.absent_counts.get(sku, 0)
+            if after_n is not None and already + 1 >= after_n:
+                changes.append(_zero_absent(ctx, sku, level, already))
+    return changes, missing
+
+
+def target_on_hand(ctx: Context, sku: Sku, value: int, level: Level | None) -> int:
+    """The on-hand to publish: value less buffer, capped, at least zero, plus allocated units
+    when the value counts available units (so ShipStation's available equals it)."""
+    policy = ctx.policy
+    sellable = value - policy.buffer
+    if policy.cap is not None and sellable > policy.cap:
+        sellable = policy.cap
+    sellable = max(sellable, 0)
+    if level is not None and ctx.sources.counts_available(sku):
+        return sellable + level.allocated
+    return sellable
+
+
+def _first_sight(
+    ctx: Context, sku: Sku, value: int, level: Level | None, agreed: int | None
+) -> Adjustment | None:
+    """Without an agreed level (or a row to move) there is nothing to add a change to: mirror."""
+    target = target_on_hand(ctx, sku, value, level)
+    if abs(target - (level.on_hand if level is not None else 0)) <= ctx.policy.tolerance:
+        return None
+    rule = "delta:first_sight" if agreed is None else "delta:no_row"
+    return _set_to_target(ctx, sku, value, level, target=target, rule=rule)
+
+
+def _move(ctx: Context, sku: Sku, value: int, level: Level, agreed: int) -> Adjustment | None:
+    # No tolerance here: the caller advances the agreed level, so a skipped change is lost.
+    change = value - agreed
+    before = level.on_hand
+    after = before + change
+    clamped = after < min(before, 0)
+    if clamped:  # never decrement below zero (nor further below, if ShipStation already is)
+        after = min(before, 0)
+    if after == before:
+        return None
+    kind = TransactionType.INCREMENT if after > before else TransactionType.DECREMENT
+    basis: dict[str, BasisValue] = {
+        "source": ctx.sources.provenance(sku),
+        "source_value": value,
+        "agreed": agreed,
+        "change": change,
+        "before": before,
+    }
+    if clamped:
+        basis["clamped_from"] = before + change
+    quantity = abs(after - before)
+    return _adjustment(ctx, sku, kind, quantity, before, after=after, rule="delta", basis=basis)
+
+
+def _set_to_target(
+    ctx: Context, sku: Sku, value: int, level: Level | None, *, target: int, rule: str
+) -> Adjustment:
+    before = level.on_hand if level is not None else None
+    basis: dict[str, BasisValue] = {
+        "source": ctx.sources.provenance(sku),
+        "source_value": value,
+        "buffer": ctx.policy.buffer,
+        "cap": ctx.policy.cap,
+        "before": before,
+    }
+    if ctx.sources.counts_available(sku):
+        basis["allocated"] = level.allocated if level is not None else 0
+    if rule != "mirror":
+        basis["agreed"] = ctx.agreed.get(sku)
+    kind = TransactionType.ADJUST
+    return _adjustment(ctx, sku, kind, target, before, after=target, rule=rule, basis=basis)
+
+
+def _zero_absent(ctx: Context, sku: Sku, level: Level, already: int) -> Adjustment:
+    basis: dict[str, BasisValue] = {
+        "before": level.on_hand,
+        "absent_count": already + 1,  # consecutive complete snapshots missing it, this one too
+        "zero_absent_after": ctx.policy.zero_absent_after,
+        "sources": ",".join(str(snap.source) for snap, _ in ctx.sources.parts),
+    }
+    rule = f"{ctx.policy.mode}:zero_absent"
+    kind = TransactionType.ADJUST
+    return _adjustment(ctx, sku, kind, 0, level.on_hand, after=0, rule=rule, basis=basis)
+
+
+def _adjustment(
+    ctx: Context,
+    sku: Sku,
+    kind: TransactionType,
+    quantity: int,
+    before: int | None,
+    *,
+    after: int,
+    rule: str,
+    basis: dict[str, BasisValue],
+) -> Adjustment:
+    return Adjustment(
+        adjustment_id=adjustment_id(
+            ctx.run_id, ctx.warehouse, sku, kind, quantity=quantity, after=after
+        ),
+        warehouse=ctx.warehouse,
+        location_id=ctx.location_id,
+        sku=sku,
+        transaction_type=kind,
+        quantity=quantity,
+        before=before,
+        after=after,
+        rule=rule,
+        basis=basis,
+    )
