@@ -135,6 +135,9 @@ def parse_sku(value: object, rules: RowRules) -> Sku:
     text = str(value).strip()
     if not text:
         raise _Bad(rules.sku_field, value, "SKU is empty")
+    if not text.isprintable():
+        # A tab or line break inside a SKU is almost always a broken quote, not a real SKU.
+        raise _Bad(rules.sku_field, value, "SKU contains a control character")
     if rules.sku_case == "upper":
         text = text.upper()
     elif rules.sku_case == "lower":

@@ -40,12 +40,12 @@ class TestReading:
         assert snapshot.origin == str(path)
 
     def test_tsv_with_renamed_columns_and_quoted_fields(self, tmp_path, context):
-        text = 'Item Code\tNote\tOn Hand\n"A\tB"\t"x, ""y"""\t3\nC\t\t4\n'
+        text = 'Item Code\tNote\tOn Hand\n"A B"\t"x, ""y"""\t3\nC\t\t4\n'
         path = write_file(tmp_path / "stock.tsv", text)
         source = build(
             context, path=str(path), format="tsv", sku_column="item code", quantity_column="ON HAND"
         )
-        assert levels(source.pull()) == {"A\tB": 3, "C": 4}
+        assert levels(source.pull()) == {"A B": 3, "C": 4}
 
     def test_latin_1_files_decode_when_configured(self, tmp_path, context):
         path = write_file(tmp_path / "s.csv", "sku;quantity\nCAFÉ;2\n".encode("latin-1"))

@@ -94,7 +94,15 @@ class TestSkus:
 
     @pytest.mark.parametrize(
         ("sku", "reason"),
-        [("", "empty"), ("   ", "empty"), (None, "missing"), (1.5, "text"), (True, "text")],
+        [
+            ("", "empty"),
+            ("   ", "empty"),
+            (None, "missing"),
+            (1.5, "text"),
+            ("A\nB", "control character"),
+            ("A\tB", "control character"),
+            (True, "text"),
+        ],
     )
     def test_empty_or_non_text_skus_are_rejected(self, sku, reason):
         _, [bad] = only([row(sku, "1")])
