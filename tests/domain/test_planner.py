@@ -20,7 +20,7 @@ from inventory_sync.domain.planner import WarehouseInput, plan, plan_warehouse
 from inventory_sync.domain.policy import Policy
 
 MIRROR_CASES = [
-    # (id, source rows, ShipStation rows, policy, expected (sku, type, qty, before, after, rule))
+    # Each case: its name, source rows, ShipStation rows, policy, the adjustments expected.
     ("equal levels need nothing", {"A": 5}, {"A": 5}, Policy(), []),
     (
         "a different level is adjusted to the source",
