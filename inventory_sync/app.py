@@ -1,0 +1,53 @@
+"""The wired objects one run needs; built by bootstrap.build, used by the run functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from inventory_sync.domain.gates import GateRules
+from inventory_sync.domain.model import Completeness, LocationId, SourceName, Warehouse
+from inventory_sync.domain.policy import GuardLimits, Policy
+from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseTarget:
+    """A configured warehouse and the ShipStation location its adjustments are written to."""
+
+    name: Warehouse
+    location_id: LocationId
+    inventory_warehouse_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredSource:
+    """A source with what the run needs to know about it besides its data."""
+
+    source: Source
+    warehouses: tuple[Warehouse, ...]
+    completeness: Completeness
+    gates: GateRules = field(default_factory=GateRules)
+
+    @property
+    def name(self) -> SourceName:
+        return self.source.name
+
+
+@dataclass(slots=True)
+class App:
+    """Everything wired: ports, targets and rules. ``close`` releases what was opened."""
+
+    ledger: Ledger
+    inventory: InventoryApi
+    clock: Clock
+    warehouses: tuple[WarehouseTarget, ...]
+    sources: tuple[ConfiguredSource, ...]
+    policy: Policy = field(default_factory=Policy)
+    limits: GuardLimits = field(default_factory=GuardLimits)
+    concurrency: int = 8
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        while self.closers:
+            self.closers.pop()()

@@ -1,0 +1,179 @@
+"""The one composition root: settings in, wired objects out. Tests swap parts via overrides."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from inventory_sync import logs
+from inventory_sync.app import App, ConfiguredSource, WarehouseTarget
+from inventory_sync.clock import SystemClock
+from inventory_sync.config import Settings, SourceSettings
+from inventory_sync.domain.gates import GateRules
+from inventory_sync.domain.model import Completeness, LocationId, Sku, SourceName, Warehouse
+from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
+from inventory_sync.errors import ConfigError, ConfigProblem
+from inventory_sync.ledger.repository import open_ledger
+from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
+from inventory_sync.shipstation.client import build_client
+from inventory_sync.shipstation.keys import ApiKey
+from inventory_sync.shipstation.settings import ClientSettings
+from inventory_sync.sources import SourceContext, SourceSpec, load_kind
+
+
+def build(
+    settings: Settings,
+    *,
+    inventory: InventoryApi | None = None,
+    ledger: Ledger | None = None,
+    sources: tuple[ConfiguredSource, ...] | None = None,
+    clock: Clock | None = None,
+    credentials_dir: Path | None = None,
+) -> App:
+    """Wire everything the settings describe; any part given as an override is used instead."""
+    clock = clock or SystemClock()
+    app = App(
+        ledger=ledger or _ledger(settings),
+        inventory=inventory or _client(settings, clock),
+        clock=clock,
+        warehouses=_targets(settings),
+        sources=sources if sources is not None else _sources(settings, clock, credentials_dir),
+        policy=policy_from(settings),
+        limits=limits_from(settings),
+        concurrency=settings.shipstation.concurrency,
+    )
+    for part in (app.inventory, app.ledger):
+        close = getattr(part, "close", None)
+        if callable(close) and part not in (inventory, ledger):
+            app.closers.append(close)
+    return app
+
+
+def _ledger(settings: Settings) -> Ledger:
+    return open_ledger(settings.ledger_url, migrate=True)
+
+
+def client_settings(settings: Settings) -> ClientSettings:
+    """The ShipStation client's settings; registers each key with the log scrubber."""
+    ss = settings.shipstation
+    keys = []
+    if ss.api_key is not None:
+        keys.append(ApiKey(ss.api_key.get_secret_value(), ss.api_key_expires, "primary"))
+    if ss.secondary_api_key is not None:
+        keys.append(
+            ApiKey(
+                ss.secondary_api_key.get_secret_value(), ss.secondary_api_key_expires, "secondary"
+            )
+        )
+    if not keys:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "shipstation.api_key", "required (or the shipstation_api_key credential)"
+                )
+            ]
+        )
+    for key in keys:
+        logs.register_secret(key.value)
+    return ClientSettings(
+        base_url=ss.base_url,
+        keys=tuple(keys),
+        requests_per_minute=ss.requests_per_minute,
+        page_size=ss.page_size,
+        page_size_param=ss.page_size_param,
+        timeout_seconds=ss.timeout_seconds,
+        concurrency=ss.concurrency,
+    )
+
+
+def _client(settings: Settings, clock: Clock) -> InventoryApi:
+    return build_client(client_settings(settings), clock=clock)
+
+
+def _targets(settings: Settings) -> tuple[WarehouseTarget, ...]:
+    targets = []
+    for index, warehouse in enumerate(settings.warehouses):
+        if warehouse.inventory_location_id is None:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        f"warehouses[{index}].inventory_location_id",
+                        "required to push (run `inventory-sync warehouses` to find it)",
+                    )
+                ]
+            )
+        targets.append(
+            WarehouseTarget(
+                Warehouse(warehouse.name),
+                LocationId(warehouse.inventory_location_id),
+                warehouse.inventory_warehouse_id,
+            )
+        )
+    return tuple(targets)
+
+
+def _sources(
+    settings: Settings, clock: Clock, credentials_dir: Path | None
+) -> tuple[ConfiguredSource, ...]:
+    context = SourceContext(
+        clock=clock, read_secret=secret_reader(credentials_dir), state_dir=settings.state_dir
+    )
+    return tuple(configured_source(s, context) for s in settings.sources)
+
+
+def configured_source(source: SourceSettings, context: SourceContext) -> ConfiguredSource:
+    kind = load_kind(source.type)
+    spec = SourceSpec(
+        name=SourceName(source.name),
+        warehouses=tuple(Warehouse(w) for w in source.warehouses),
+        basis=source.quantity,
+        completeness=source.snapshot,
+        max_quantity=source.max_quantity,
+        duplicates=source.duplicates,
+        sku_case=source.sku_case,
+    )
+    built: Source = kind.build(spec, kind.options_model.model_validate(source.options), context)
+    gates = GateRules(
+        min_row_fraction=source.gates.min_row_fraction,
+        sentinel_skus=frozenset(Sku(s) for s in source.gates.sentinel_skus),
+        max_age=source.gates.max_age,
+        reject_all_zero=source.gates.reject_all_zero,
+    )
+    return ConfiguredSource(built, spec.warehouses, Completeness(source.snapshot), gates)
+
+
+def secret_reader(credentials_dir: Path | None) -> Callable[[str], str]:
+    """Reads a named secret from the credentials directory and registers it for redaction."""
+    directory = credentials_dir or Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent"))
+
+    def read(name: str) -> str:
+        path = directory / name
+        if not path.is_file():
+            raise ConfigError([ConfigProblem(f"credential {name}", f"no file {path}")])
+        value = path.read_text(encoding="utf-8").strip()
+        logs.register_secret(value)
+        return value
+
+    return read
+
+
+def policy_from(settings: Settings) -> Policy:
+    rs = settings.reconcile
+    return Policy(
+        mode=Mode(rs.mode),
+        precedence=Precedence(rs.precedence),
+        tolerance=rs.tolerance,
+        buffer=rs.buffer,
+        cap=rs.cap,
+        zero_absent_after=None if rs.zero_absent_after == "never" else rs.zero_absent_after,
+    )
+
+
+def limits_from(settings: Settings) -> GuardLimits:
+    rs = settings.reconcile
+    return GuardLimits(
+        max_changed_share=rs.max_changed_share,
+        max_units_share=rs.max_units_share,
+        max_zeroed=rs.max_zeroed,
+    )

@@ -1,0 +1,1 @@
+"""The subcommands of `inventory-sync`, one module each."""

@@ -1,0 +1,127 @@
+"""What every command shares: the context, and errors mapped to exit codes in one place."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import structlog
+
+from inventory_sync import logs
+from inventory_sync.config import Settings, load_settings
+from inventory_sync.errors import (
+    AuthError,
+    ConfigError,
+    InventorySyncError,
+    LedgerError,
+    MappingError,
+    PlanError,
+    RunHeld,
+    ShipStationError,
+    TransportError,
+    UsageError,
+)
+from inventory_sync.report import (
+    EXIT_FAILED_ADJUSTMENTS,
+    EXIT_HELD,
+    EXIT_SHIPSTATION,
+    EXIT_USAGE,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, with its traceback in the log
+log = structlog.get_logger(__name__)
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (or nothing to do)
+  1  some adjustments failed (the rest were applied)
+  2  configuration or usage error
+  3  the run was held by a guard (nothing pushed)
+  4  ShipStation unreachable, or the API key / plan refused
+ 70  internal error (a bug; the log has the traceback)"""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The one mapping from errors to exit codes."""
+    if isinstance(exc, ConfigError | UsageError | click.UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, RunHeld):
+        return EXIT_HELD
+    if isinstance(exc, AuthError | PlanError | TransportError | MappingError):
+        return EXIT_SHIPSTATION
+    if isinstance(exc, ShipStationError) and (exc.status_code or 0) >= 500:  # noqa: PLR2004
+        return EXIT_SHIPSTATION
+    if isinstance(exc, InventorySyncError):
+        return EXIT_FAILED_ADJUSTMENTS
+    return EXIT_INTERNAL
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the project's errors into a message on stderr and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except InventorySyncError as exc:
+            code = exit_code_for(exc)
+            _describe(exc)
+            raise SystemExit(code) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise SystemExit(130) from None
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            log.exception("cli.crashed", error=str(exc))
+            click.echo(f"internal error: {exc!r} (see the log for the traceback)", err=True)
+            raise SystemExit(EXIT_INTERNAL) from exc
+
+    return wrapper
+
+
+def _describe(exc: InventorySyncError) -> None:
+    fields: dict[str, Any] = {"error": str(exc), "error_type": type(exc).__name__}
+    if isinstance(exc, ShipStationError):
+        fields |= {"status_code": exc.status_code, "request_id": exc.request_id}
+    if isinstance(exc, LedgerError | ShipStationError | MappingError):
+        log.error("cli.failed", **fields)
+    prefix = {ConfigError: "", PlanError: "ShipStation refused the plan: "}.get(type(exc), "")
+    click.echo(f"inventory-sync: {prefix}{logs.scrubber.scrub(str(exc))}", err=True)
+    if isinstance(exc, MappingError):
+        for finding in exc.findings:
+            click.echo(f"  - {finding}", err=True)
+
+
+class Context:
+    """What the group's options leave for the subcommands."""
+
+    def __init__(self, config: Path | None, log_level: str | None, log_format: str | None) -> None:
+        self.config_path = config
+        self.log_level = log_level
+        self.log_format = log_format
+        logs.configure(level=log_level or "info", fmt=log_format or "auto")
+
+    def settings(self, *, require_file: bool = True) -> Settings:
+        settings = load_settings(self.config_path, require_file=require_file)
+        logs.configure(
+            level=self.log_level or settings.logging.level,
+            fmt=self.log_format or settings.logging.format,
+        )
+        return settings
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """Exactly one JSON object on stdout."""
+    sys.stdout.write(json.dumps(payload, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,24 @@
+"""`inventory-sync db ...`: the ledger's schema."""
+
+from __future__ import annotations
+
+import click
+
+from inventory_sync.commands.common import Context, handle_errors, pass_context
+from inventory_sync.ledger.migrate import upgrade
+
+
+@click.group()
+def db() -> None:
+    """Manage the ledger database (SQLite by default, PostgreSQL when configured)."""
+
+
+@db.command("upgrade")
+@click.option("--url", help="Ledger URL (default: ledger.url from the configuration).")
+@pass_context
+@handle_errors
+def upgrade_command(ctx: Context, url: str | None) -> None:
+    """Apply the ledger's migrations up to the newest (also done at every start)."""
+    target = url or ctx.settings(require_file=False).ledger_url
+    revision = upgrade(target)
+    click.echo(f"ledger at revision {revision}")

@@ -1,0 +1,87 @@
+"""`inventory-sync reconcile`: one run, now, then exit with a code scripts can use."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from inventory_sync import bootstrap, service
+from inventory_sync.commands.common import (
+    Context,
+    emit_json,
+    exit_code_for,
+    handle_errors,
+    pass_context,
+)
+from inventory_sync.commands.render import print_report, push_progress
+from inventory_sync.errors import InventorySyncError, UsageError
+from inventory_sync.report import RunReport
+
+
+@click.command()
+@click.option(
+    "--dry-run", is_flag=True, help="Plan and show the changes; send nothing to ShipStation."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+@click.option("--force", is_flag=True, help="Push even when a guard would hold the run.")
+@click.option(
+    "--warehouse",
+    "-w",
+    "warehouses",
+    multiple=True,
+    metavar="NAME",
+    help="Only this configured warehouse (repeatable).",
+)
+@click.option("--sku", "skus", multiple=True, metavar="SKU", help="Only this SKU (repeatable).")
+@pass_context
+@handle_errors
+def reconcile(
+    ctx: Context,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    force: bool,
+    warehouses: tuple[str, ...],
+    skus: tuple[str, ...],
+) -> None:
+    """Reconcile once: pull the sources, compare with ShipStation, push the differences.
+
+    Prints a table of what changed (or, with --json, one JSON object with run_id, status,
+    the counts planned/applied/failed/held/unchanged and every adjustment). Logs go to stderr.
+    """
+    options = service.RunOptions(
+        dry_run=dry_run, force=force, warehouses=frozenset(warehouses), skus=frozenset(skus)
+    )
+    try:
+        report = _run(ctx, options, as_json=as_json)
+    except InventorySyncError as exc:
+        if as_json:
+            emit_json(
+                {
+                    "status": "error",
+                    "error": str(exc),
+                    "error_type": type(exc).__name__,
+                    "exit_code": exit_code_for(exc),
+                }
+            )
+        raise
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        print_report(report, Console())
+    if report.exit_code:
+        raise SystemExit(report.exit_code)
+
+
+def _run(ctx: Context, options: service.RunOptions, *, as_json: bool) -> RunReport:
+    settings = ctx.settings()
+    known = {w.name for w in settings.warehouses}
+    if unknown := options.warehouses - known:
+        raise UsageError(f"unknown warehouse(s) {sorted(unknown)}; configured: {sorted(known)}")
+    app = bootstrap.build(settings)
+    try:
+        console = Console(stderr=True, quiet=as_json)
+        with push_progress(console, settings.shipstation.requests_per_minute) as progress:
+            return service.reconcile(app, options, progress=progress)
+    finally:
+        app.close()

@@ -1,0 +1,106 @@
+"""Readable output for people: tables of what changed, what was held, what was rejected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from inventory_sync.domain.model import AdjustmentStatus
+from inventory_sync.report import RunReport
+
+_STYLE = {
+    AdjustmentStatus.APPLIED: "green",
+    AdjustmentStatus.PLANNED: "cyan",
+    AdjustmentStatus.FAILED: "red",
+    AdjustmentStatus.UNCERTAIN: "yellow",
+    AdjustmentStatus.NEEDS_REVIEW: "yellow",
+    AdjustmentStatus.SKIPPED: "dim",
+}
+_ROWS_SHOWN = 200
+
+
+def _fmt(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def adjustments_table(report: RunReport, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("warehouse", "sku", "type", "qty", "before", "after", "status"):
+        table.add_column(
+            column, justify="right" if column in {"qty", "before", "after"} else "left"
+        )
+    for entry in report.entries[:_ROWS_SHOWN]:
+        a = entry.adjustment
+        style = _STYLE.get(entry.status, "")
+        table.add_row(
+            a.warehouse,
+            a.sku,
+            a.transaction_type.value,
+            _fmt(a.quantity),
+            _fmt(a.before),
+            _fmt(a.after),
+            f"[{style}]{entry.status.value}[/]",
+        )
+    if len(report.entries) > _ROWS_SHOWN:
+        table.caption = f"{len(report.entries) - _ROWS_SHOWN:,} more not shown (use --json)"
+    return table
+
+
+def print_report(report: RunReport, console: Console, *, title: str | None = None) -> None:
+    """The run summary: changes, holds, rejected rows, then one line of counts."""
+    verb = "Plan" if report.dry_run else "Changes"
+    if report.entries:
+        console.print(adjustments_table(report, title or f"{verb} ({report.run_id})"))
+    else:
+        console.print(
+            f"[green]Nothing to change[/] — ShipStation matches the sources ({report.run_id})."
+        )
+    for hold in report.holds:
+        console.print(f"[red]held[/] {hold.subject}: {hold.reason}")
+    _print_rejected(report, console)
+    counts = report.counts()
+    summary = ", ".join(
+        f"{name} {value:,}" for name, value in counts.items() if value or name == "unchanged"
+    )
+    console.print(f"[bold]{report.status.value}[/]: {summary}")
+
+
+def _print_rejected(report: RunReport, console: Console) -> None:
+    if not report.rejected:
+        return
+    console.print(f"[yellow]{len(report.rejected):,} row(s) quarantined[/] (good rows were used):")
+    for rejected in report.rejected[:20]:
+        console.print(f"  {rejected}")
+    if len(report.rejected) > 20:  # noqa: PLR2004
+        console.print(f"  … {len(report.rejected) - 20:,} more in the ledger")
+
+
+@contextmanager
+def push_progress(
+    console: Console, requests_per_minute: int
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with an estimate from the request budget; silent when not a terminal."""
+    if not console.is_terminal:
+        yield lambda _done, _total: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task: list[int] = []
+
+        def update(done: int, total: int) -> None:
+            if not task:
+                minutes = total / requests_per_minute
+                about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
+                task.append(progress.add_task(f"pushing {total:,} requests, {about}", total=total))
+            progress.update(task[0], completed=done)
+
+        yield update

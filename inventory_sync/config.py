@@ -1,0 +1,366 @@
+"""Configuration: one TOML file, overridden by INVENTORY_SYNC_* variables and credential files.
+
+Precedence, highest first: environment variables (``INVENTORY_SYNC_`` prefix, ``__`` between
+nested keys), files in the credentials directory (systemd's ``$CREDENTIALS_DIRECTORY``), the
+TOML file, the defaults below. Loaded only by entrypoints, through :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import tomllib
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from inventory_sync.config_sources import check_source_options
+from inventory_sync.domain.model import Completeness, QuantityBasis
+from inventory_sync.errors import ConfigError, ConfigProblem
+
+ENV_PREFIX = "INVENTORY_SYNC_"
+CONFIG_ENV = "INVENTORY_SYNC_CONFIG"
+DEFAULT_PATHS = (Path("inventory-sync.toml"), Path("/etc/inventory-sync/config.toml"))
+# Credential file name -> settings path. systemd's LoadCredential= names files like these.
+CREDENTIAL_FILES = {
+    "shipstation_api_key": ("shipstation", "api_key"),
+    "shipstation_secondary_api_key": ("shipstation", "secondary_api_key"),
+    "ledger_url": ("ledger", "url"),
+}
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: object) -> object:
+    """Accept 90, "90s", "15m", "6h", "1d" (a number alone means seconds)."""
+    if isinstance(value, bool) or value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise PydanticCustomError(
+            "duration",
+            "expected a duration such as 90, '90s', '15m', '6h' or '1d', got {v!r}",
+            {"v": value},
+        )
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Name = Annotated[str, Field(pattern=_NAME, min_length=1, max_length=64)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LedgerSettings(_Section):
+    url: str | None = None  # default: SQLite file ledger.db in state_dir
+    retention_days: int = Field(default=180, ge=1)
+
+
+class ShipStationSettings(_Section):
+    base_url: str = Field(default="https://api.shipstation.com", pattern=r"^https?://")
+    api_key: SecretStr | None = None
+    api_key_expires: date | None = None
+    secondary_api_key: SecretStr | None = None
+    secondary_api_key_expires: date | None = None
+    requests_per_minute: int = Field(default=200, ge=1, le=100_000)
+    page_size: int | None = Field(default=None, ge=1, le=10_000)
+    page_size_param: Literal["page_size", "limit"] = "page_size"
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    concurrency: int = Field(default=8, ge=1, le=64)
+
+
+class WarehouseSettings(_Section):
+    name: Name
+    inventory_warehouse_id: str | None = Field(default=None, min_length=1)
+    inventory_location_id: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _has_an_id(self) -> WarehouseSettings:
+        if self.inventory_warehouse_id is None and self.inventory_location_id is None:
+            raise PydanticCustomError(
+                "warehouse_ids",
+                "give inventory_location_id (where adjustments are written), "
+                "inventory_warehouse_id, or both",
+            )
+        return self
+
+
+class GateSettings(_Section):
+    min_row_fraction: float | None = Field(default=0.5, ge=0, le=1)
+    sentinel_skus: list[str] = Field(default_factory=list)
+    max_age: Duration | None = None
+    reject_all_zero: bool = True
+
+
+class SourceSettings(_Section):
+    name: Name
+    type: str = Field(min_length=1)
+    warehouses: list[Name] = Field(min_length=1)
+    quantity: QuantityBasis = QuantityBasis.ON_HAND
+    snapshot: Completeness = Completeness.COMPLETE
+    max_quantity: int = Field(default=1_000_000, ge=1)
+    duplicates: Literal["reject", "sum"] = "reject"
+    sku_case: Literal["keep", "upper", "lower"] = "keep"
+    interval: Duration = timedelta(minutes=15)
+    options: dict[str, Any] = Field(default_factory=dict)
+    gates: GateSettings = GateSettings()
+
+    @model_validator(mode="after")
+    def _options_fit_kind(self) -> SourceSettings:
+        problems = check_source_options(self.type, self.options)
+        if problems:
+            raise PydanticCustomError(
+                "source_options",
+                "{summary}",
+                {"summary": "; ".join(problems), "problems": problems},
+            )
+        return self
+
+
+class ReconcileSettings(_Section):
+    mode: Literal["mirror", "delta"] = "mirror"
+    precedence: Literal["first", "sum"] = "first"
+    tolerance: int = Field(default=0, ge=0)
+    buffer: int = Field(default=0, ge=0)
+    cap: int | None = Field(default=None, ge=0)
+    zero_absent_after: int | Literal["never"] = 2
+    max_changed_share: float | None = Field(default=0.5, gt=0, le=1)
+    max_units_share: float | None = Field(default=0.5, gt=0)
+    max_zeroed: int | None = Field(default=50, ge=0)
+    check_mapping: bool = True
+
+
+class LoggingSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+def default_state_dir() -> Path:
+    """systemd's StateDirectory when set, else the XDG state home."""
+    if state := os.environ.get("STATE_DIRECTORY"):
+        return Path(state.split(":")[0])
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "inventory-sync"
+
+
+class _LoadContext(BaseModel):
+    toml: dict[str, Any]
+    credentials_dir: Path | None
+
+
+_LOADING: contextvars.ContextVar[_LoadContext] = contextvars.ContextVar("_LOADING")
+
+
+class _CredentialsSource(PydanticBaseSettingsSource):
+    """Reads secrets from files in the credentials directory (systemd LoadCredential=)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # noqa: ANN401, ARG002
+        return None, field_name, False  # values come from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        directory = _LOADING.get().credentials_dir
+        found: dict[str, Any] = {}
+        if directory is None or not directory.is_dir():
+            return found
+        for file_name, (section, key) in CREDENTIAL_FILES.items():
+            path = directory / file_name
+            if path.is_file():
+                found.setdefault(section, {})[key] = path.read_text(encoding="utf-8").strip()
+        return found
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+    ledger: LedgerSettings = LedgerSettings()
+    shipstation: ShipStationSettings = ShipStationSettings()
+    warehouses: list[WarehouseSettings] = Field(default_factory=list)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    reconcile: ReconcileSettings = ReconcileSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = _LOADING.get().toml
+        return (
+            init_settings,
+            env_settings,
+            _CredentialsSource(settings_cls),
+            InitSettingsSource(settings_cls, init_kwargs=toml),
+        )
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Settings:
+        problems = cross_reference_problems(self)
+        if problems:
+            raise PydanticCustomError(
+                "cross_reference",
+                "{summary}",
+                {"summary": "; ".join(problems), "problems": problems},
+            )
+        return self
+
+    @property
+    def ledger_url(self) -> str:
+        return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.db'}"
+
+
+def cross_reference_problems(settings: Settings) -> list[str]:
+    """Problems no single section can see: duplicate names, unknown warehouse references."""
+    problems: list[str] = []
+    known = [w.name for w in settings.warehouses]
+    problems += _duplicates("warehouses", known)
+    problems += _duplicates("sources", [s.name for s in settings.sources])
+    for index, source in enumerate(settings.sources):
+        for name in source.warehouses:
+            if name not in known:
+                problems.append(
+                    f"sources[{index}].warehouses: {name!r} is not a configured warehouse "
+                    f"(known: {', '.join(known) or 'none'})"
+                )
+    return problems
+
+
+def _duplicates(section: str, names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    found = []
+    for index, name in enumerate(names):
+        if name in seen:
+            found.append(f"{section}[{index}].name: {name!r} is used more than once")
+        seen.add(name)
+    return found
+
+
+def find_config_file(explicit: Path | None, environ: dict[str, str] | None = None) -> Path | None:
+    """--config, else $INVENTORY_SYNC_CONFIG, else ./inventory-sync.toml, else /etc/..."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        return explicit
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return next((p for p in DEFAULT_PATHS if p.is_file()), None)
+
+
+def load_settings(
+    path: Path | None,
+    *,
+    credentials_dir: Path | None = None,
+    require_file: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Load and validate everything; raise ConfigError listing every problem at once."""
+    found = find_config_file(path)
+    if found is None and require_file:
+        looked = ", ".join(str(p) for p in DEFAULT_PATHS)
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "--config", f"no configuration file found (looked at ${CONFIG_ENV}, {looked})"
+                )
+            ]
+        )
+    toml = _read_toml(found) if found is not None else {}
+    creds = credentials_dir or _env_path("CREDENTIALS_DIRECTORY")
+    token = _LOADING.set(_LoadContext(toml=toml, credentials_dir=creds))
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(problems_from(exc), origin=str(found) if found else None) from exc
+    finally:
+        _LOADING.reset(token)
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), "file not found")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([ConfigProblem(str(path), f"not valid TOML: {exc}")]) from exc
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), f"cannot be read: {exc.strerror}")]) from exc
+
+
+def problems_from(exc: ValidationError) -> list[ConfigProblem]:
+    """Turn pydantic's errors into one ConfigProblem per key, in the file's own terms."""
+    problems: list[ConfigProblem] = []
+    for error in exc.errors(include_url=False):
+        key = _key(error["loc"])
+        nested = (error.get("ctx") or {}).get("problems")
+        if nested:
+            problems += [_nested_problem(key, text) for text in nested]
+        else:
+            problems.append(ConfigProblem(key or "(top level)", _message(error, key)))
+    return problems
+
+
+def _nested_problem(key: str, text: str) -> ConfigProblem:
+    head, sep, tail = text.partition(": ")
+    if not sep:
+        return ConfigProblem(key or "(top level)", text)
+    return ConfigProblem(f"{key}.{head}" if key else head, tail)
+
+
+def _message(error: Any, key: str) -> str:  # noqa: ANN401
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; see docs/configuration.md)"
+    secret = "key" in key.rsplit(".", 1)[-1] or key.endswith("url")
+    shown = "input" in error and error["type"] != "missing" and not secret
+    if shown and not isinstance(error["input"], dict | list):
+        return f"{message} (got {error['input']!r})"
+    return message
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif not str(part).startswith(("function-", "model-")):
+            key += f".{part}" if key else str(part)
+    return key

@@ -1,0 +1,106 @@
+"""What a run tells its caller: status, counts and every adjustment, ready for JSON or a table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from inventory_sync.domain.model import (
+    AdjustmentStatus,
+    Hold,
+    JournalEntry,
+    Rejected,
+    RunId,
+    RunStatus,
+)
+
+EXIT_OK = 0
+EXIT_FAILED_ADJUSTMENTS = 1
+EXIT_USAGE = 2
+EXIT_HELD = 3
+EXIT_SHIPSTATION = 4
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """The outcome of one reconcile run."""
+
+    run_id: RunId
+    status: RunStatus
+    dry_run: bool
+    entries: tuple[JournalEntry, ...]
+    unchanged: int
+    holds: tuple[Hold, ...] = ()
+    guard_held: bool = False
+    rejected: tuple[Rejected, ...] = ()
+    settled: tuple[JournalEntry, ...] = ()  # adjustments of earlier runs settled at start
+    requests: int = 0
+    duration_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        by_status = Counter(entry.status for entry in self.entries)
+        return {
+            "planned": len(self.entries),
+            "applied": by_status[AdjustmentStatus.APPLIED],
+            "failed": by_status[AdjustmentStatus.FAILED],
+            "uncertain": by_status[AdjustmentStatus.UNCERTAIN],
+            "needs_review": by_status[AdjustmentStatus.NEEDS_REVIEW],
+            "held": len(self.entries) if self.guard_held else 0,
+            "unchanged": self.unchanged,
+            "rejected_rows": len(self.rejected),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        if self.status is RunStatus.HELD:
+            return EXIT_HELD
+        if self.status in {RunStatus.PARTIAL, RunStatus.FAILED}:
+            return EXIT_FAILED_ADJUSTMENTS
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status.value,
+            "dry_run": self.dry_run,
+            **self.counts(),
+            "adjustments": [entry_json(entry) for entry in self.entries],
+            "holds": [
+                {"subject": h.subject, "reason": h.reason, **dict(h.details)} for h in self.holds
+            ],
+            "rejected": [rejected_json(r) for r in self.rejected],
+            "settled": [entry_json(entry) for entry in self.settled],
+            "requests": self.requests,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+
+
+def entry_json(entry: JournalEntry) -> dict[str, Any]:
+    adjustment = entry.adjustment
+    return {
+        "adjustment_id": adjustment.adjustment_id,
+        "warehouse": adjustment.warehouse,
+        "sku": adjustment.sku,
+        "inventory_location_id": adjustment.location_id,
+        "transaction_type": adjustment.transaction_type.value,
+        "quantity": adjustment.quantity,
+        "before": adjustment.before,
+        "after": adjustment.after,
+        "rule": adjustment.rule,
+        "status": entry.status.value,
+        "request_id": entry.request_id,
+        "error": entry.error,
+    }
+
+
+def rejected_json(rejected: Rejected) -> dict[str, Any]:
+    return {
+        "source": rejected.source,
+        "origin": rejected.origin,
+        "line": rejected.line,
+        "field": rejected.field,
+        "value": rejected.value,
+        "reason": rejected.reason,
+    }

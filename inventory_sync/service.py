@@ -1,0 +1,225 @@
+"""One run: gather -> plan -> record -> push -> confirm -> report. Every entrypoint calls this."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import structlog
+
+from inventory_sync import logs
+from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.domain.guards import check_guards
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentStatus,
+    Hold,
+    JournalEntry,
+    Level,
+    Outcome,
+    Plan,
+    RunId,
+    RunRecord,
+    RunStatus,
+    Sku,
+    Snapshot,
+)
+from inventory_sync.domain.planner import WarehouseInput, plan, source_values
+from inventory_sync.errors import ShipStationError
+from inventory_sync.report import RunReport
+from inventory_sync.steps.gather import Gathered, gather
+from inventory_sync.steps.push import push
+from inventory_sync.steps.settle import settle
+
+log = structlog.get_logger(__name__)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What the caller asked of this run."""
+
+    dry_run: bool = False
+    force: bool = False
+    trigger: str = "cli"
+    warehouses: frozenset[str] = frozenset()  # empty: all
+    skus: frozenset[str] = frozenset()  # empty: all
+
+
+def new_run_id(app: App) -> RunId:
+    stamp = app.clock.now().strftime("%Y%m%dT%H%M%SZ")
+    return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
+
+
+def reconcile(app: App, options: RunOptions, *, progress: Progress | None = None) -> RunReport:
+    """Run one reconcile and return its report; ShipStation errors that stop the run propagate."""
+    run_id = new_run_id(app)
+    started = time.monotonic()
+    logs.bind_run(run_id)
+    targets = _targets(app, options)
+    app.ledger.begin_run(
+        RunRecord(run_id, app.clock.now(), options.trigger, dry_run=options.dry_run)
+    )
+    log.info("run.started", warehouses=[t.name for t in targets], dry_run=options.dry_run)
+    try:
+        report = _run(app, run_id, targets, options, progress)
+    except ShipStationError as exc:
+        _finish(app, run_id, RunStatus.FAILED, {}, started, targets, error=str(exc))
+        raise
+    report = replace(report, duration_seconds=time.monotonic() - started)
+    _finish(app, run_id, report.status, report.counts(), started, targets)
+    return report
+
+
+def _run(
+    app: App,
+    run_id: RunId,
+    targets: Sequence[WarehouseTarget],
+    options: RunOptions,
+    progress: Progress | None,
+) -> RunReport:
+    settled = [] if options.dry_run else settle(app, app.ledger.unsettled())
+    gathered = gather(app, run_id, record=not options.dry_run)
+    inputs = [_input(app, target, gathered, options) for target in targets]
+    the_plan = plan(run_id, inputs, {}, default=app.policy)
+    guard_holds = check_guards(the_plan, inputs, app.limits)
+    base = RunReport(
+        run_id=run_id,
+        status=RunStatus.SUCCEEDED,
+        dry_run=options.dry_run,
+        entries=(),
+        unchanged=the_plan.unchanged,
+        holds=(*gathered.holds, *the_plan.holds, *guard_holds),
+        rejected=tuple(gathered.rejected),
+        settled=tuple(settled),
+    )
+    if guard_holds and not options.force:
+        return _held(app, run_id, the_plan, guard_holds, base, options)
+    if options.dry_run:
+        return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
+    push(app, run_id, the_plan.adjustments, progress=progress)
+    entries = _confirm(app, run_id)
+    _record_agreed(app, inputs, entries)
+    failed = any(e.status is not AdjustmentStatus.APPLIED for e in entries)
+    status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
+    return replace(base, entries=tuple(entries), status=status, requests=len(entries))
+
+
+def _targets(app: App, options: RunOptions) -> list[WarehouseTarget]:
+    if not options.warehouses:
+        return list(app.warehouses)
+    return [t for t in app.warehouses if t.name in options.warehouses]
+
+
+def _input(
+    app: App, target: WarehouseTarget, gathered: Gathered, options: RunOptions
+) -> WarehouseInput:
+    levels = read_levels(app, target)
+    snapshots = tuple(gathered.snapshots.get(target.name, ()))
+    if options.skus:
+        levels = {sku: level for sku, level in levels.items() if sku in options.skus}
+        snapshots = tuple(_only_skus(s, options.skus) for s in snapshots)
+    return WarehouseInput(
+        warehouse=target.name,
+        location_id=target.location_id,
+        snapshots=snapshots,
+        levels=levels,
+        agreed=app.ledger.agreed_levels(target.name),
+    )
+
+
+def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:
+    return replace(snapshot, observations=tuple(o for o in snapshot.observations if o.sku in skus))
+
+
+def read_levels(app: App, target: WarehouseTarget) -> dict[Sku, Level]:
+    """ShipStation's on-hand per SKU at the target location (conditions and lots summed)."""
+    on_hand: dict[Sku, int] = {}
+    allocated: dict[Sku, int] = {}
+    for row in app.inventory.list_levels(inventory_location_id=target.location_id):
+        if row.inventory_location_id not in {None, target.location_id}:
+            continue  # a server that ignores the filter must not mix locations
+        sku = Sku(row.sku)
+        on_hand[sku] = on_hand.get(sku, 0) + row.on_hand
+        allocated[sku] = allocated.get(sku, 0) + row.allocated
+    return {sku: Level(target.name, sku, on_hand[sku], allocated[sku]) for sku in on_hand}
+
+
+def _held(  # noqa: PLR0917 - private, called once
+    app: App,
+    run_id: RunId,
+    the_plan: Plan,
+    guard_holds: tuple[Hold, ...],
+    base: RunReport,
+    options: RunOptions,
+) -> RunReport:
+    for hold in guard_holds:
+        log.error("run.held", subject=hold.subject, reason=hold.reason, **dict(hold.details))
+    entries = _as_planned(app, run_id, the_plan.adjustments)
+    if not options.dry_run:
+        # The held plan stays in the ledger, so `explain` can show what was stopped and why.
+        app.ledger.record_planned(run_id, the_plan.adjustments, at=app.clock.now())
+        for adjustment in the_plan.adjustments:
+            app.ledger.mark_outcome(
+                adjustment.adjustment_id,
+                Outcome(AdjustmentStatus.SKIPPED, app.clock.now(), error="run held by a guard"),
+            )
+    return replace(base, entries=entries, status=RunStatus.HELD, guard_held=True)
+
+
+def _as_planned(
+    app: App, run_id: RunId, adjustments: Sequence[Adjustment]
+) -> tuple[JournalEntry, ...]:
+    now = app.clock.now()
+    return tuple(JournalEntry(run_id, a, AdjustmentStatus.PLANNED, now) for a in adjustments)
+
+
+def _confirm(app: App, run_id: RunId) -> list[JournalEntry]:
+    """Settle this run's uncertain adjustments by reading back, then return its journal."""
+    journal = app.ledger.journal(run_id=run_id)
+    uncertain = [e for e in journal if e.status is AdjustmentStatus.UNCERTAIN]
+    if uncertain:
+        settle(app, uncertain)
+        journal = app.ledger.journal(run_id=run_id)
+    return journal
+
+
+def _record_agreed(
+    app: App, inputs: Sequence[WarehouseInput], entries: Sequence[JournalEntry]
+) -> None:
+    """Remember the source value each SKU now agrees with, for delta feeds and for explain."""
+    not_agreed = {
+        (e.adjustment.warehouse, e.adjustment.sku)
+        for e in entries
+        if e.status is not AdjustmentStatus.APPLIED
+    }
+    for inp in inputs:
+        values = source_values(inp, app.policy)
+        agreed = {sku: q for sku, q in values.items() if (inp.warehouse, sku) not in not_agreed}
+        if agreed:
+            app.ledger.record_agreed(inp.warehouse, agreed, at=app.clock.now())
+
+
+def _finish(  # noqa: PLR0917 - private, called from one function
+    app: App,
+    run_id: RunId,
+    status: RunStatus,
+    counts: dict[str, int],
+    started: float,
+    targets: Sequence[WarehouseTarget],
+    *,
+    error: str | None = None,
+) -> None:
+    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
+    level = "error" if status in {RunStatus.FAILED, RunStatus.HELD} else "info"
+    log.log(
+        logs.level_number(level),
+        "run.finished",
+        status=status.value,
+        warehouses=[t.name for t in targets],
+        duration_seconds=round(time.monotonic() - started, 3),
+        error=error,
+        **counts,
+    )

@@ -1,0 +1,1 @@
+"""The steps of one run, each small enough to read alone: gather, settle, push."""

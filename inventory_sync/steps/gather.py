@@ -1,0 +1,116 @@
+"""Gather: pull every source, hold the ones that fail a gate, record what arrived."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+import structlog
+
+from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.domain.gates import check_snapshot
+from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Snapshot, Warehouse
+from inventory_sync.errors import SourceError
+from inventory_sync.sources import commit_snapshot
+
+log = structlog.get_logger(__name__)
+_LOGGED_REJECTS = 50  # per snapshot; the ledger keeps every one
+
+
+@dataclass(slots=True)
+class Gathered:
+    """Healthy snapshots per warehouse, and why anything was left out."""
+
+    snapshots: dict[Warehouse, list[Snapshot]] = field(default_factory=lambda: defaultdict(list))
+    holds: list[Hold] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def gather(app: App, run_id: RunId, *, record: bool = True) -> Gathered:
+    """Pull each source once; a failing source never stops the others."""
+    gathered = Gathered()
+    for configured in app.sources:
+        snapshot = _pull(configured, gathered)
+        if snapshot is not None:
+            _admit(app, run_id, configured, snapshot, gathered, record=record)
+    return gathered
+
+
+def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
+    try:
+        return configured.source.pull()
+    except SourceError as exc:
+        reason = f"unavailable: {exc}"
+        log.error("source.unavailable", source=configured.name, error=str(exc), origin=exc.origin)
+        gathered.holds.append(Hold(f"source:{configured.name}", reason))
+        return None
+
+
+def _admit(
+    app: App,
+    run_id: RunId,
+    configured: ConfiguredSource,
+    snapshot: Snapshot,
+    gathered: Gathered,
+    *,
+    record: bool,
+) -> None:
+    now = app.clock.now()
+    seen = app.ledger.last_snapshot_ids(configured.name)
+    holds = check_snapshot(
+        snapshot, app.ledger.last_good_snapshot(configured.name), configured.gates, now=now
+    )
+    if record:
+        app.ledger.record_snapshot(run_id, snapshot, at=now, healthy=not holds)
+    _report_rejects(snapshot)
+    gathered.rejected.extend(snapshot.rejected)
+    log.info(
+        "source.pulled",
+        source=configured.name,
+        snapshot_id=snapshot.snapshot_id,
+        rows=len(snapshot.observations),
+        rejected=len(snapshot.rejected),
+        completeness=snapshot.completeness.value,
+    )
+    if record and not holds:
+        commit_snapshot(configured.source, snapshot)  # e.g. move a processed file to its archive
+    if holds:
+        for hold in holds:
+            log.error(
+                "source.held", source=configured.name, reason=hold.reason, **dict(hold.details)
+            )
+        gathered.holds.extend(holds)
+        return
+    # A change feed read twice would count its changes twice; a full snapshot read twice is not.
+    if snapshot.completeness is Completeness.PARTIAL and snapshot.snapshot_id in seen:
+        log.info("source.already_counted", source=configured.name, snapshot_id=snapshot.snapshot_id)
+        return
+    for warehouse in configured.warehouses:
+        gathered.snapshots[warehouse].append(_for_warehouse(snapshot, warehouse))
+
+
+def _for_warehouse(snapshot: Snapshot, warehouse: Warehouse) -> Snapshot:
+    if snapshot.warehouses == frozenset({warehouse}):
+        return snapshot
+    rows = tuple(o for o in snapshot.observations if o.warehouse == warehouse)
+    return replace(snapshot, observations=rows, warehouses=frozenset({warehouse}))
+
+
+def _report_rejects(snapshot: Snapshot) -> None:
+    for rejected in snapshot.rejected[:_LOGGED_REJECTS]:
+        log.warning(
+            "source.row_rejected",
+            source=rejected.source,
+            origin=rejected.origin,
+            line=rejected.line,
+            field=rejected.field,
+            value=rejected.value,
+            reason=rejected.reason,
+        )
+    if len(snapshot.rejected) > _LOGGED_REJECTS:
+        log.warning(
+            "source.rows_rejected",
+            source=snapshot.source,
+            rejected=len(snapshot.rejected),
+            logged=_LOGGED_REJECTS,
+        )

@@ -1,0 +1,163 @@
+"""Push: record every adjustment before its request leaves, send, record the outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict
+
+import structlog
+
+from inventory_sync.app import App
+from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId
+from inventory_sync.errors import (
+    AuthError,
+    OutcomeUncertain,
+    PlanError,
+    ShipStationError,
+)
+from inventory_sync.shipstation.models import InventoryUpdate, UpdateReceipt
+
+log = structlog.get_logger(__name__)
+Progress = Callable[[int, int], None]
+_PROGRESS_EVERY = 100
+
+
+def to_update(adjustment: Adjustment) -> InventoryUpdate:
+    """The request for one adjustment; its id goes into notes so ShipStation's history matches."""
+    return InventoryUpdate(
+        transaction_type=adjustment.transaction_type.value,
+        sku=adjustment.sku,
+        quantity=adjustment.quantity,
+        inventory_location_id=adjustment.location_id,
+        reason=f"inventory-sync {adjustment.rule}",
+        notes=f"inventory-sync {adjustment.adjustment_id}",
+    )
+
+
+def request_text(update: InventoryUpdate) -> str:
+    body = {key: value for key, value in asdict(update).items() if value is not None}
+    return json.dumps(body, sort_keys=True)
+
+
+def push(
+    app: App,
+    run_id: RunId,
+    adjustments: Sequence[Adjustment],
+    *,
+    progress: Progress | None = None,
+) -> None:
+    """Send every planned adjustment; one failure never stops the others, auth failures do."""
+    app.ledger.record_planned(run_id, adjustments, at=app.clock.now())
+    pusher = _Pusher(app, len(adjustments), progress)
+    with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
+        try:
+            for adjustment in adjustments:
+                pusher.wait_for_room()
+                pusher.send(pool, adjustment)
+            pusher.drain()
+        finally:
+            pusher.cancel_pending()
+
+
+class _Pusher:
+    """Keeps a bounded window of requests in flight; the ledger is written from this thread only."""
+
+    def __init__(self, app: App, total: int, progress: Progress | None) -> None:
+        self.app = app
+        self.total = total
+        self.done = 0
+        self.progress = progress
+        self.pending: dict[Future[UpdateReceipt], Adjustment] = {}
+        self.window = app.concurrency * 2
+
+    def send(self, pool: ThreadPoolExecutor, adjustment: Adjustment) -> None:
+        update = to_update(adjustment)
+        self.app.ledger.mark_sent(
+            adjustment.adjustment_id, request=request_text(update), at=self.app.clock.now()
+        )
+        self.pending[pool.submit(self.app.inventory.update_level, update)] = adjustment
+
+    def wait_for_room(self) -> None:
+        while len(self.pending) >= self.window:
+            self._collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+
+    def drain(self) -> None:
+        while self.pending:
+            self._collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+
+    def cancel_pending(self) -> None:
+        for future in self.pending:
+            future.cancel()
+        # Requests already running finish; record what they did before leaving.
+        for future in [f for f in self.pending if not f.cancelled()]:
+            try:
+                self._settle_one(future, self.pending[future])
+            except (AuthError, PlanError):
+                continue  # already recorded; the first such error is the one raised
+        self.pending.clear()
+
+    def _collect(self, finished: set[Future[UpdateReceipt]]) -> None:
+        for future in finished:
+            adjustment = self.pending.pop(future)
+            self._settle_one(future, adjustment)
+            self._tick()
+
+    def _settle_one(self, future: Future[UpdateReceipt], adjustment: Adjustment) -> None:
+        now = self.app.clock.now()
+        try:
+            receipt = future.result()
+        except (AuthError, PlanError) as exc:
+            self._record_failure(adjustment, exc, AdjustmentStatus.FAILED)
+            raise
+        except OutcomeUncertain as exc:
+            self._record_failure(adjustment, exc, AdjustmentStatus.UNCERTAIN)
+        except ShipStationError as exc:
+            self._record_failure(adjustment, exc, AdjustmentStatus.FAILED)
+        else:
+            self.app.ledger.mark_outcome(
+                adjustment.adjustment_id,
+                Outcome(
+                    AdjustmentStatus.APPLIED,
+                    now,
+                    request_id=receipt.request_id,
+                    response=str(receipt.status_code),
+                ),
+            )
+
+    def _record_failure(
+        self, adjustment: Adjustment, exc: ShipStationError, status: AdjustmentStatus
+    ) -> None:
+        support = exc.support
+        response = json.dumps(support.response_body) if support and support.response_body else None
+        self.app.ledger.mark_outcome(
+            adjustment.adjustment_id,
+            Outcome(
+                status,
+                self.app.clock.now(),
+                request_id=exc.request_id,
+                response=response,
+                error=f"{type(exc).__name__}: {exc}",
+            ),
+        )
+        event = (
+            "adjustment.uncertain" if status is AdjustmentStatus.UNCERTAIN else "adjustment.failed"
+        )
+        log.error(
+            event,
+            adjustment_id=adjustment.adjustment_id,
+            warehouse=adjustment.warehouse,
+            sku=adjustment.sku,
+            status_code=exc.status_code,
+            error_code=exc.error_code,
+            request_id=exc.request_id,
+            error=str(exc),
+        )
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        if self.done % _PROGRESS_EVERY == 0 or self.done == self.total:
+            log.info("push.progress", done=self.done, total=self.total)
