@@ -1,0 +1,27 @@
+"""How a ShipStationClient is built: address, keys, pace, paging and timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inventory_sync import __version__
+from inventory_sync.shipstation.keys import ApiKey
+
+DEFAULT_BASE_URL = "https://api.shipstation.com"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """Everything a client needs; ``keys`` are tried in order (primary first)."""
+
+    base_url: str
+    keys: tuple[ApiKey, ...]
+    requests_per_minute: int = 200  # ShipStation's documented default per account
+    page_size: int | None = None  # None: the largest the server accepts, found by asking
+    page_size_param: str = "page_size"  # the live API's name; the July-2025 spec said "limit"
+    timeout_seconds: float = 30.0
+    max_read_retries: int = 5
+    concurrency: int = 8
+    user_agent: str = f"inventory-sync/{__version__}"
+    max_rate_limit_waits: int = 10  # 429s one request may sit out before RateLimited
+    retry_base_seconds: float = 0.25  # first backoff step; doubles per attempt, capped at 20 s
