@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -19,6 +19,7 @@ from inventory_sync.domain.model import (
     SourceName,
     Warehouse,
 )
+from inventory_sync.errors import ConfigError, ConfigProblem
 from inventory_sync.ports import Clock, Source
 
 ENTRY_POINT_GROUP = "inventory_sync.sources"
@@ -109,3 +110,25 @@ def checksum_records(records: Iterable[Iterable[object]]) -> str:
 def invalid_options(kind: str, options: BaseModel, expected: type[BaseModel]) -> TypeError:
     """The error a kind raises when handed another kind's options (a wiring bug, not config)."""
     return TypeError(f"{kind} source needs {expected.__name__}, got {type(options).__name__}")
+
+
+def check_warehouses(
+    spec: SourceSpec, warehouse_column: str | None, warehouse_map: Mapping[str, str]
+) -> None:
+    """Raise ConfigError for warehouse settings that contradict the spec (keys are relative)."""
+    problems: list[ConfigProblem] = []
+    if warehouse_column is None and len(spec.warehouses) != 1:
+        problems.append(
+            ConfigProblem(
+                "options.warehouse_column",
+                "a feed without a warehouse field needs exactly one warehouse,"
+                f" this source has {len(spec.warehouses)}",
+            )
+        )
+    unknown = sorted(set(warehouse_map.values()) - set(spec.warehouses))
+    if unknown:
+        problems.append(
+            ConfigProblem("options.warehouse_map", f"maps to unknown warehouse(s) {unknown}")
+        )
+    if problems:
+        raise ConfigError(problems, origin=f"source {spec.name!r}")

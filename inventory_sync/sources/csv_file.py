@@ -10,9 +10,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from inventory_sync.domain.model import Snapshot, SourceName, Warehouse
-from inventory_sync.errors import ConfigError, ConfigProblem, FeedFormatError, SourceUnavailable
+from inventory_sync.errors import FeedFormatError, SourceUnavailable
 from inventory_sync.ports import Source
-from inventory_sync.sources.base import SourceContext, SourceSpec, invalid_options
+from inventory_sync.sources.base import (
+    SourceContext,
+    SourceSpec,
+    check_warehouses,
+    invalid_options,
+)
 from inventory_sync.sources.delimited import Columns, LayoutError, ParsedFeed, parse_delimited
 from inventory_sync.sources.files import (
     DEFAULT_TEMPORARY_SUFFIXES,
@@ -206,28 +211,8 @@ class CsvKind:
     def build(self, spec: SourceSpec, options: BaseModel, context: SourceContext) -> Source:
         if not isinstance(options, CsvOptions):
             raise invalid_options("csv", options, CsvOptions)
-        _check_warehouses(spec, options)
+        check_warehouses(spec, options.warehouse_column, options.warehouse_map)
         return CsvFileSource(spec, options, context)
-
-
-def _check_warehouses(spec: SourceSpec, options: CsvOptions) -> None:
-    """Problems that need both the spec and the options, reported as config problems."""
-    problems: list[ConfigProblem] = []
-    if options.warehouse_column is None and len(spec.warehouses) != 1:
-        problems.append(
-            ConfigProblem(
-                "options.warehouse_column",
-                f"a file without a warehouse column needs exactly one warehouse,"
-                f" this source has {len(spec.warehouses)}",
-            )
-        )
-    unknown = sorted(set(options.warehouse_map.values()) - set(spec.warehouses))
-    if unknown:
-        problems.append(
-            ConfigProblem("options.warehouse_map", f"maps to unknown warehouse(s) {unknown}")
-        )
-    if problems:
-        raise ConfigError(problems, origin=f"source {spec.name!r}")
 
 
 KIND = CsvKind()
