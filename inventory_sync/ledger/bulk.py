@@ -79,7 +79,7 @@ def _fields(o: Observation) -> tuple[Any, ...]:
 
 def bind(conn: Connection, column: Column[Any], value: object) -> object:
     """`value` as the driver will receive it for `column` (type conversions applied)."""
-    processor = column.type.bind_processor(conn.dialect)
+    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return processor(value) if processor else value
 
 

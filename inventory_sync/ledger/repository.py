@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Connection, Engine, Select, select, update
 
@@ -273,3 +273,10 @@ def _snapshot_ids(conn: Connection, source: SourceName) -> set[str]:
 def _require_one(rowcount: int, what: str) -> None:
     if rowcount != 1:
         raise LedgerError(f"{what} is not in the ledger")
+
+
+if TYPE_CHECKING:  # mypy holds the class to the port; nothing runs
+    from inventory_sync.ports import Ledger
+
+    def _conforms(ledger: SqlLedger) -> Ledger:
+        return ledger
