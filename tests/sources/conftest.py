@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackServer
 from source_helpers import EPOCH, Secrets
 
 from inventory_sync.clock import FixedClock
@@ -25,3 +26,9 @@ def secrets() -> Secrets:
 @pytest.fixture
 def context(clock: FixedClock, secrets: Secrets, tmp_path: Path) -> SourceContext:
     return SourceContext(clock=clock, read_secret=secrets, state_dir=tmp_path / "state")
+
+
+@pytest.fixture
+def server():
+    with LoopbackServer() as running:
+        yield running

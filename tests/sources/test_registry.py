@@ -16,7 +16,7 @@ class TestRegistry:
     def test_load_kind_returns_the_registered_object(self):
         assert load_kind("csv") is CSV
 
-    @pytest.mark.parametrize("name", ["csv", "sql"])
+    @pytest.mark.parametrize("name", ["csv", "sql", "http_json"])
     def test_every_built_in_kind_has_an_options_model_and_a_builder(self, name):
         kind = load_kind(name)
         assert issubclass(kind.options_model, BaseModel)
