@@ -23,7 +23,7 @@ from inventory_sync.shipstation.models import (
     InventoryWarehouse,
     Money,
 )
-from inventory_sync.shipstation.wire import record_to_json
+from inventory_sync.shipstation.wire import location_from_json, record_to_json, warehouse_from_json
 
 _FIRST_GENERATED_ID = 100_000
 
@@ -76,15 +76,13 @@ class EmulatorState:
     def from_seed(cls, seed: Mapping[str, Any], **kwargs: Any) -> EmulatorState:  # noqa: ANN401
         state = cls(**kwargs)
         state.products.update(str(sku) for sku in seed.get("products", []))
+        now = _now()
         for raw in seed.get("warehouses", []):
-            state.warehouses[raw["inventory_warehouse_id"]] = InventoryWarehouse(
-                raw["inventory_warehouse_id"], raw["name"], raw.get("created_at") or _now()
-            )
+            warehouse = warehouse_from_json({"created_at": now, "updated_at": now, **raw})
+            state.warehouses[warehouse.inventory_warehouse_id] = warehouse
         for raw in seed.get("locations", []):
-            state.locations[raw["inventory_location_id"]] = InventoryLocation(
-                raw["inventory_location_id"], raw["name"], raw["inventory_warehouse_id"],
-                raw.get("created_at") or _now(), barcode=raw.get("barcode"),
-            )  # fmt: skip
+            location = location_from_json({"created_at": now, "updated_at": now, **raw})
+            state.locations[location.inventory_location_id] = location
         for raw in seed.get("levels", []):
             cost = raw.get("cost")
             key = (
