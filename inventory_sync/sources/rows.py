@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from inventory_sync.domain.model import Observation, Rejected, Sku, SourceName, Warehouse
-from inventory_sync.sources.base import SourceSpec
+from inventory_sync.sources.base import DuplicatePolicy, SkuCase, SourceSpec
 
 # Text quantities are plain ASCII digits: no sign, no decimals, no exponent, no separators.
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
@@ -44,8 +44,8 @@ class RowRules:
     source: SourceName
     warehouses: tuple[Warehouse, ...]
     max_quantity: int = 1_000_000
-    duplicates: str = "reject"
-    sku_case: str = "keep"
+    duplicates: DuplicatePolicy = "reject"
+    sku_case: SkuCase = "keep"
     warehouse_map: Mapping[str, Warehouse] = field(default_factory=dict)
     sku_field: str = "sku"
     quantity_field: str = "quantity"

@@ -211,3 +211,31 @@ def test_good_rows_go_on_whatever_happens_to_the_others():
         str(rejected[1])
         == "feed.csv:4: field 'quantity' value 'x': quantity must be a whole number (digits only)"
     )
+
+
+class TestEveryRowIsAccountedFor:
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["A", "B", "c", " ", ""]),
+                st.one_of(st.integers(-2, 1002), st.sampled_from(["1", "x", "2.5", None])),
+            ),
+            max_size=30,
+        ),
+        st.sampled_from(["reject", "sum"]),
+    )
+    def test_each_row_is_an_observation_or_rejected_never_both_never_lost(self, pairs, policy):
+        rules = RowRules(
+            source=SourceName("f"),
+            warehouses=(Warehouse("main"),),
+            max_quantity=1000,
+            duplicates=policy,
+        )
+        rows = [row(sku, qty, line=n) for n, (sku, qty) in enumerate(pairs, start=1)]
+        observations, rejected = only(rows, rules)
+        rejected_lines = {r.line for r in rejected}
+        assert len(rejected_lines) == len(rejected)
+        assert not rejected_lines & {o.line for o in observations}
+        if policy == "reject":
+            assert len(observations) + len(rejected) == len(rows)
+            assert len({o.sku for o in observations}) == len(observations)
