@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urljoin
 
@@ -25,6 +26,7 @@ from inventory_sync.sources.base import (
 from inventory_sync.sources.json_paths import MISSING, dig
 from inventory_sync.sources.retry import RetryPolicy, get_with_retries
 from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow, RowRules, validate_rows
+from inventory_sync.sources.timestamps import parse_timestamp
 
 Pagination = Literal["none", "next_link", "link_header", "page_param"]
 
@@ -42,6 +44,7 @@ class HttpJsonOptions(BaseModel):
     quantity_field: str = "quantity"
     warehouse_field: str | None = None
     warehouse_map: dict[str, str] = Field(default_factory=dict)
+    taken_at_path: str | None = None  # dotted path to a timestamp in the first page's body
     pagination: Pagination = "none"
     next_path: str | None = None  # for next_link: dotted path to the next page's URL
     page_param: str = "page"  # for page_param
@@ -70,6 +73,7 @@ class HttpJsonOptions(BaseModel):
 @dataclass(frozen=True)
 class _Page:
     url: str
+    body: Any
     items: list[Any]
     next_url: str | None
 
@@ -110,7 +114,9 @@ class HttpJsonSource:
         raw: list[RawRow] = []
         shape_rejects: list[Rejected] = []
         with self._client() as client:
-            for page in self._pages(client):
+            for number, page in enumerate(self._pages(client)):
+                if number == 0:
+                    taken_at = self._taken_at(page) or taken_at
                 for line, item in enumerate(page.items, start=1):
                     if isinstance(item, dict):
                         raw.append(self._raw_row(page.url, line, item))
@@ -180,7 +186,7 @@ class HttpJsonSource:
             found = "nothing" if items is MISSING else type(items).__name__
             path = self._options.items_path or "(the body)"
             raise self._format_error(where, f"items_path {path!r} should be a list, found {found}")
-        return _Page(where, items, self._next_url(response, body))
+        return _Page(where, body, items, self._next_url(response, body))
 
     def _next_url(self, response: httpx.Response, body: Any) -> str | None:  # noqa: ANN401 - JSON
         link: object = None
@@ -191,6 +197,18 @@ class HttpJsonSource:
         if not isinstance(link, str) or not link:
             return None
         return urljoin(str(response.url), link)  # servers often send relative links
+
+    def _taken_at(self, page: _Page) -> datetime | None:
+        """The feed's own timestamp, so max_age judges the data rather than the request."""
+        path = self._options.taken_at_path
+        if path is None:
+            return None
+        value = dig(page.body, path)
+        moment = None if value is MISSING else parse_timestamp(value)
+        if moment is None:
+            shown = "nothing" if value is MISSING else repr(value)
+            raise self._format_error(page.url, f"taken_at_path {path!r} is no timestamp: {shown}")
+        return moment
 
     def _raw_row(self, origin: str, line: int, item: dict[str, Any]) -> RawRow:
         def field(path: str) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -22,6 +23,7 @@ from inventory_sync.sources.base import (
     invalid_options,
 )
 from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow, RowRules, validate_rows
+from inventory_sync.sources.timestamps import parse_timestamp
 
 
 class SqlOptions(BaseModel):
@@ -37,6 +39,7 @@ class SqlOptions(BaseModel):
     quantity_column: str = "quantity"
     warehouse_column: str | None = None
     warehouse_map: dict[str, str] = Field(default_factory=dict)
+    taken_at_column: str | None = None  # newest value in it becomes taken_at, else pull time
     timeout_seconds: float = Field(default=30, gt=0)
 
     @model_validator(mode="after")
@@ -109,7 +112,7 @@ class SqlQuerySource:
         return Snapshot(
             source=self._spec.name,
             snapshot_id=checksum_records(picked),
-            taken_at=taken_at,
+            taken_at=self._taken_at(columns, rows) or taken_at,
             completeness=self._spec.completeness,
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
@@ -153,6 +156,22 @@ class SqlQuerySource:
                 )
             index[role] = folded.index(column.casefold())
         return index
+
+    def _taken_at(self, columns: list[str], rows: Sequence[Row[Any]]) -> datetime | None:
+        """The newest value of taken_at_column, so max_age judges the data, not the query."""
+        column = self._options.taken_at_column
+        if column is None:
+            return None
+        folded = [c.casefold() for c in columns]
+        if column.casefold() not in folded:
+            raise self._format_error(
+                f"the query returns no column {column!r}; it returns {columns}"
+            )
+        position = folded.index(column.casefold())
+        moments = [parse_timestamp(row[position]) for row in rows if row[position] is not None]
+        if not moments or None in moments:
+            raise self._format_error(f"column {column!r} holds no usable timestamps")
+        return max(m for m in moments if m is not None)
 
     def _raw_row(self, number: int, row: Row[Any], index: dict[str, int]) -> RawRow:
         warehouse = row[index["warehouse"]] if "warehouse" in index else FIXED_WAREHOUSE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from loopback import Answer, LoopbackServer
 from source_helpers import Secrets, make_spec
@@ -255,3 +257,20 @@ class TestOptions:
     def test_bad_options_are_refused(self, fields, message):
         with pytest.raises(ValueError, match=message):
             HttpJsonOptions.model_validate(fields)
+
+
+class TestTakenAt:
+    def test_taken_at_path_reads_the_feeds_own_timestamp(self, server, clock):
+        server.answer("/stock", Answer(body={"generated": "2026-01-05T12:00:00Z", "items": ITEMS}))
+        snapshot = source(server, clock, items_path="items", taken_at_path="generated").pull()
+        assert snapshot.taken_at == datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+    def test_without_taken_at_path_it_is_the_pull_time(self, server, clock):
+        server.answer("/stock", Answer(body=ITEMS))
+        assert source(server, clock).pull().taken_at == clock.now()
+
+    @pytest.mark.parametrize("body", [{"items": []}, {"items": [], "generated": "later"}])
+    def test_a_missing_or_unreadable_timestamp_is_a_feed_error(self, server, clock, body):
+        server.answer("/stock", Answer(body=body))
+        with pytest.raises(FeedFormatError, match="taken_at_path 'generated' is no timestamp"):
+            source(server, clock, items_path="items", taken_at_path="generated").pull()

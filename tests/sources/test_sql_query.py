@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -197,3 +198,17 @@ class TestOptions:
         assert "secret" not in str(raised.value)
         assert raised.value.problems[0].key == "options.url"
         assert raised.value.__cause__ is None
+
+
+class TestTakenAt:
+    def test_the_newest_value_of_taken_at_column_is_when_the_data_was_true(self, db, context):
+        db.insert(("A", 1, "2026-01-05T10:00:00Z"), ("B", 2, "2026-01-05T11:30:00+00:00"))
+        query = db.select("item AS sku, qty AS quantity, site AS updated")
+        snapshot = source_for(db, context, query=query, taken_at_column="updated").pull()
+        assert snapshot.taken_at == datetime(2026, 1, 5, 11, 30, tzinfo=UTC)
+
+    def test_a_taken_at_column_without_timestamps_is_a_feed_error(self, db, context):
+        db.insert(("A", 1, "soon"))
+        query = db.select("item AS sku, qty AS quantity, site AS updated")
+        with pytest.raises(FeedFormatError, match="holds no usable timestamps"):
+            source_for(db, context, query=query, taken_at_column="updated").pull()
