@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -31,6 +31,7 @@ class SeenRequest:
     path: str
     api_key: str | None
     status: int | None  # None: the connection was dropped without an answer
+    at: float = field(default_factory=time.monotonic)  # arrival, for the bench's windows
 
 
 class _Dropped(Exception):
