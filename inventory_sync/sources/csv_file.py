@@ -104,7 +104,8 @@ class CsvFileSource:
         chosen = stable[0]
         data = self._read(chosen)
         snapshot = self._snapshot(chosen, data)
-        self._pending[snapshot.snapshot_id] = [c.path for c in stable]
+        # Only the latest pull can be committed: a held snapshot's entry must not pile up.
+        self._pending = {snapshot.snapshot_id: [c.path for c in stable]}
         return snapshot
 
     def commit(self, snapshot: Snapshot) -> None:
