@@ -36,7 +36,9 @@ class PageSizes:
 
     def step_down(self, path: str, index: int, error: RequestRejected) -> int | None:
         """After a 400 naming the page size: the next rung to try, or None to give up."""
-        about_size = self.param in str(error) or self.param in str(error.support)
+        # Only the server's words count: the URL always names the parameter.
+        answer = error.support.response_body if error.support else None
+        about_size = self.param in str(answer) or self.param in str(error)
         if error.status_code != 400 or not about_size or index + 1 >= len(self._ladder):  # noqa: PLR2004
             return None
         log.info(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from conftest import KEY, big_seed
 
@@ -185,3 +186,18 @@ class TestLocations:
     def test_the_key_travels_in_the_api_key_header(self, emulator, client):
         client.list_locations()
         assert emulator.requests[-1].api_key == KEY
+
+
+class TestPageSizeFallbackScope:
+    def test_a_400_about_something_else_is_not_retried_with_smaller_pages(self, emulator, connect):
+        seen = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            body = {"request_id": "r", "errors": [{"message": "sku is not valid"}]}
+            return httpx.Response(400, json=body)
+
+        client = connect(emulator, transport=httpx.MockTransport(answer))
+        with pytest.raises(RequestRejected):
+            list(client.list_levels(sku="??"))
+        assert len(seen) == 1
