@@ -14,9 +14,9 @@ from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import Completeness, LocationId, Sku, SourceName, Warehouse
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem
-from inventory_sync.ledger.repository import open_ledger
+from inventory_sync.ledger.repository import SqlLedger, open_ledger
 from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
-from inventory_sync.shipstation.client import build_client
+from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.settings import ClientSettings
 from inventory_sync.sources import SourceContext, SourceSpec, load_kind
@@ -52,6 +52,16 @@ def build(
 
 def _ledger(settings: Settings) -> Ledger:
     return open_ledger(settings.ledger_url, migrate=True)
+
+
+def ledger_only(settings: Settings) -> SqlLedger:
+    """The ledger alone, for commands that only read it (history, explain, status)."""
+    return open_ledger(settings.ledger_url, migrate=True)
+
+
+def client_only(settings: Settings, clock: Clock | None = None) -> ShipStationClient:
+    """The ShipStation client alone, for commands that only talk to ShipStation."""
+    return build_client(client_settings(settings), clock=clock or SystemClock())
 
 
 def client_settings(settings: Settings) -> ClientSettings:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from inventory_sync import __version__
-from inventory_sync.commands import db, demo, reconcile
+from inventory_sync.commands import db, demo, explain, history, reconcile
 from inventory_sync.commands.common import EXIT_CODES_HELP, Context
 from inventory_sync.shipstation.emulator.command import emulator_command
 
@@ -50,6 +50,8 @@ def cli(
 cli.add_command(reconcile.reconcile)
 cli.add_command(demo.demo)
 cli.add_command(db.db)
+cli.add_command(history.history)
+cli.add_command(explain.explain)
 cli.add_command(emulator_command, name="emulator")
 
 

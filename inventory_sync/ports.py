@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from inventory_sync.domain.model import (
@@ -21,6 +21,7 @@ from inventory_sync.domain.model import (
     SourceName,
     Warehouse,
 )
+from inventory_sync.ledger.records import RecordedObservation
 from inventory_sync.shipstation.models import (
     InventoryLevel,
     InventoryLocation,
@@ -124,3 +125,29 @@ class Ledger(Protocol):
     def last_snapshot_ids(self, source: SourceName) -> set[str]:
         """Snapshot ids (checksums) already recorded for a source."""
         ...
+
+    def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
+
+    def rejected_for_run(self, run_id: RunId) -> list[Rejected]: ...
+
+    def observations_for(
+        self, warehouse: Warehouse, sku: Sku, limit: int = 20
+    ) -> list[RecordedObservation]: ...
+
+    def record_support(self, adjustment_id: AdjustmentId, record_json: str) -> None:
+        """Keep the record ShipStation support asks for beside a failed adjustment."""
+        ...
+
+    def support_record(self, adjustment_id: AdjustmentId) -> str | None: ...
+
+    def acquire_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
+        """Take the named lock unless another holder has it unexpired; True when taken."""
+        ...
+
+    def refresh_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool: ...
+
+    def release_lock(self, name: str, holder: str) -> bool: ...
+
+    def lock_holder(self, name: str, now: datetime) -> str | None: ...
+
+    def prune(self, older_than: datetime) -> dict[str, int]: ...

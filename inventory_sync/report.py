@@ -20,6 +20,7 @@ EXIT_FAILED_ADJUSTMENTS = 1
 EXIT_USAGE = 2
 EXIT_HELD = 3
 EXIT_SHIPSTATION = 4
+EXIT_BUSY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class RunReport:
     unchanged: int
     holds: tuple[Hold, ...] = ()
     guard_held: bool = False
+    busy: bool = False  # another process held the push lock of a warehouse
     rejected: tuple[Rejected, ...] = ()
     settled: tuple[JournalEntry, ...] = ()  # adjustments of earlier runs settled at start
     requests: int = 0
@@ -58,7 +60,7 @@ class RunReport:
             return EXIT_HELD
         if self.status in {RunStatus.PARTIAL, RunStatus.FAILED}:
             return EXIT_FAILED_ADJUSTMENTS
-        return EXIT_OK
+        return EXIT_BUSY if self.busy else EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
         return {

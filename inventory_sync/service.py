@@ -30,6 +30,7 @@ from inventory_sync.domain.planner import WarehouseInput, plan, source_values
 from inventory_sync.errors import ShipStationError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.gather import Gathered, gather
+from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.push import push
 from inventory_sync.steps.settle import settle
 
@@ -53,8 +54,18 @@ def new_run_id(app: App) -> RunId:
     return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
 
 
-def reconcile(app: App, options: RunOptions, *, progress: Progress | None = None) -> RunReport:
-    """Run one reconcile and return its report; ShipStation errors that stop the run propagate."""
+def reconcile(
+    app: App,
+    options: RunOptions,
+    *,
+    progress: Progress | None = None,
+    gathered: Gathered | None = None,
+) -> RunReport:
+    """Run one reconcile and return its report; ShipStation errors that stop the run propagate.
+
+    ``gathered`` lets the daemon pass snapshots its pull jobs already recorded; without it the
+    run pulls every source itself.
+    """
     run_id = new_run_id(app)
     started = time.monotonic()
     logs.bind_run(run_id)
@@ -64,7 +75,14 @@ def reconcile(app: App, options: RunOptions, *, progress: Progress | None = None
     )
     log.info("run.started", warehouses=[t.name for t in targets], dry_run=options.dry_run)
     try:
-        report = _run(app, run_id, targets, options, progress)
+        if options.dry_run:
+            report = _run(app, run_id, targets, options, progress, gathered)
+        else:
+            with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+                report = _run(
+                    app, run_id, locks.targets, options, _refreshing(locks, progress), gathered
+                )
+                report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
     except ShipStationError as exc:
         _finish(app, run_id, RunStatus.FAILED, {}, started, targets, error=str(exc))
         raise
@@ -73,15 +91,28 @@ def reconcile(app: App, options: RunOptions, *, progress: Progress | None = None
     return report
 
 
-def _run(
+def _refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:
+    def tick(done: int, total: int) -> None:
+        locks.refresh()
+        if progress is not None:
+            progress(done, total)
+
+    return tick
+
+
+def _run(  # noqa: PLR0917 - private; the steps of one run in order
     app: App,
     run_id: RunId,
     targets: Sequence[WarehouseTarget],
     options: RunOptions,
     progress: Progress | None,
+    gathered: Gathered | None,
 ) -> RunReport:
-    settled = [] if options.dry_run else settle(app, app.ledger.unsettled())
-    gathered = gather(app, run_id, record=not options.dry_run)
+    names = {t.name for t in targets}
+    unsettled = [e for e in app.ledger.unsettled() if e.adjustment.warehouse in names]
+    settled = [] if options.dry_run else settle(app, unsettled)
+    if gathered is None:
+        gathered = gather(app, run_id, record=not options.dry_run)
     inputs = [_input(app, target, gathered, options) for target in targets]
     the_plan = plan(run_id, inputs, {}, default=app.policy)
     guard_holds = check_guards(the_plan, inputs, app.limits)

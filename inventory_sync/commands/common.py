@@ -45,6 +45,7 @@ Exit codes:
   2  configuration or usage error
   3  the run was held by a guard (nothing pushed)
   4  ShipStation unreachable, or the API key / plan refused
+  5  another inventory-sync was pushing to a warehouse (it was skipped)
  70  internal error (a bug; the log has the traceback)"""
 
 

@@ -1,4 +1,4 @@
-"""`inventory-sync demo`: a real reconcile against the built-in emulator, no configuration needed."""
+"""`inventory-sync demo`: a real reconcile against the built-in emulator, no configuration."""
 
 from __future__ import annotations
 
@@ -58,16 +58,16 @@ def demo(ctx: Context, state_dir: Path | None) -> None:
         console.print(f"Ledger at [bold]{settings.ledger_url.removeprefix('sqlite:///')}[/]\n")
         console.print(levels_table(emulator, "ShipStation before"))
         reports = [
-            _step(ctx, settings, console, "1. Plan (dry run: nothing is sent)", dry_run=True),
-            _step(ctx, settings, console, "2. Apply", dry_run=False),
+            _step(settings, console, "1. Plan (dry run: nothing is sent)", dry_run=True),
+            _step(settings, console, "2. Apply", dry_run=False),
         ]
         console.print(levels_table(emulator, "ShipStation after"))
-        reports.append(_step(ctx, settings, console, "3. Run again", dry_run=False))
+        reports.append(_step(settings, console, "3. Run again", dry_run=False))
     if reports[-1].entries or reports[1].exit_code:
         raise SystemExit(EXIT_FAILED_ADJUSTMENTS)
 
 
-def _step(ctx: Context, settings: Settings, console: Console, title: str, *, dry_run: bool) -> RunReport:
+def _step(settings: Settings, console: Console, title: str, *, dry_run: bool) -> RunReport:
     console.rule(title)
     app = bootstrap.build(settings)
     try:
@@ -129,7 +129,9 @@ def _state(state_dir: Path | None) -> Iterator[Path]:
 @contextmanager
 def _emulator() -> Iterator[RunningEmulator]:
     state = EmulatorState.load(data_file("demo-emulator.json"))
-    with start_emulator(EmulatorSettings(api_keys=(DEMO_KEY,), rate_limit_per_minute=0), state) as emulator:
+    with start_emulator(
+        EmulatorSettings(api_keys=(DEMO_KEY,), rate_limit_per_minute=0), state
+    ) as emulator:
         yield emulator
 
 
@@ -141,7 +143,9 @@ def levels_table(emulator: RunningEmulator, title: str) -> Table:
     for name, _wid, location in WAREHOUSES:
         table.add_column(name, justify="right")
         for row in emulator.state.levels(LevelFilter(inventory_location_id=location)):
-            on_hand.setdefault(row.sku, {})[name] = on_hand.get(row.sku, {}).get(name, 0) + row.on_hand
+            on_hand.setdefault(row.sku, {})[name] = (
+                on_hand.get(row.sku, {}).get(name, 0) + row.on_hand
+            )
     for sku in sorted(on_hand):
         table.add_row(sku, *(str(on_hand[sku].get(name, "—")) for name, _w, _l in WAREHOUSES))
     return table

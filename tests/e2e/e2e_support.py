@@ -20,11 +20,26 @@ SEED = {
     "products": ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK", "GREY", "GOLD", "TEAL", "NAVY"],
     "warehouses": [{"inventory_warehouse_id": "se-1", "name": "Main"}],
     "locations": [
-        {"inventory_location_id": "se-11", "name": "A - 1 - 1 - 1", "inventory_warehouse_id": "se-1"}
+        {
+            "inventory_location_id": "se-11",
+            "name": "A - 1 - 1 - 1",
+            "inventory_warehouse_id": "se-1",
+        }
     ],
     "levels": [
         {"sku": sku, "inventory_location_id": "se-11", "on_hand": 10, "allocated": 1}
-        for sku in ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK", "GREY", "GOLD", "TEAL", "NAVY"]
+        for sku in [
+            "RED",
+            "BLUE",
+            "GREEN",
+            "BLACK",
+            "WHITE",
+            "PINK",
+            "GREY",
+            "GOLD",
+            "TEAL",
+            "NAVY",
+        ]
     ],
 }
 FEED = "sku,quantity\nRED,12\nBLUE,10\nGREEN,7\nBLACK,10\nWHITE,10\nPINK,10\nGREY,10\nGOLD,10\nTEAL,10\nNAVY,10\n"

@@ -1,0 +1,134 @@
+"""`inventory-sync explain SKU`: the chain behind one number, from the feed to ShipStation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+
+from inventory_sync import bootstrap
+from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.config import Settings
+from inventory_sync.domain.model import Sku, Warehouse
+from inventory_sync.errors import ConfigError, ShipStationError, UsageError
+from inventory_sync.ledger.repository import SqlLedger
+from inventory_sync.report import entry_json
+
+
+@click.command()
+@click.argument("sku")
+@click.option("--warehouse", "-w", metavar="NAME", help="Only this warehouse (default: all).")
+@click.option("--limit", default=5, show_default=True, help="Observations and adjustments shown.")
+@click.option("--offline", is_flag=True, help="Do not ask ShipStation for the current level.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@pass_context
+@handle_errors
+def explain(
+    ctx: Context, sku: str, *, warehouse: str | None, limit: int, offline: bool, as_json: bool
+) -> None:
+    """Show why SKU holds the number it does: what each source said, what was planned and by
+    which rule, each request and response, the agreed level, and ShipStation's level now."""
+    settings = ctx.settings()
+    names = [w.name for w in settings.warehouses]
+    if warehouse is not None and warehouse not in names:
+        raise UsageError(f"unknown warehouse {warehouse!r}; configured: {names}")
+    chosen = [warehouse] if warehouse else names
+    ledger = bootstrap.ledger_only(settings)
+    try:
+        chains = [_chain(ledger, Warehouse(w), Sku(sku), limit) for w in chosen]
+    finally:
+        ledger.close()
+    if not offline:
+        _add_current_levels(settings, chains, sku)
+    if as_json:
+        emit_json({"sku": sku, "warehouses": chains})
+    else:
+        _print(Console(), sku, chains)
+
+
+def _chain(ledger: SqlLedger, warehouse: Warehouse, sku: Sku, limit: int) -> dict[str, Any]:
+    observations = ledger.observations_for(warehouse, sku, limit)
+    entries = [e for e in ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
+    return {
+        "warehouse": warehouse,
+        "observations": [
+            {
+                "source": o.source,
+                "quantity": o.quantity,
+                "observed_at": o.observed_at.isoformat(),
+                "snapshot_id": o.snapshot_id,
+                "run_id": o.run_id,
+            }
+            for o in observations
+        ],
+        "adjustments": [
+            entry_json(e)
+            | {
+                "run_id": e.run_id,
+                "basis": dict(e.adjustment.basis),
+                "planned_at": e.planned_at.isoformat(),
+                "request": e.request,
+                "response": e.response,
+            }
+            for e in entries[-limit:]
+        ],
+        "agreed": ledger.agreed_levels(warehouse).get(sku),
+        "current": None,
+    }
+
+
+def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: str) -> None:
+    locations = {w.name: w.inventory_location_id for w in settings.warehouses}
+    try:
+        client = bootstrap.client_only(settings)
+    except ConfigError:
+        return  # no key configured: explain what the ledger knows
+    with client:
+        for chain in chains:
+            location = locations[chain["warehouse"]]
+            try:
+                rows = [
+                    r
+                    for r in client.list_levels(inventory_location_id=location, sku=sku)
+                    if r.sku == sku
+                ]
+            except ShipStationError as exc:
+                chain["current_error"] = str(exc)
+                continue
+            chain["current"] = sum(r.on_hand for r in rows) if rows else None
+
+
+def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
+    for chain in chains:
+        console.rule(f"{sku} in {chain['warehouse']}")
+        current = chain["current"]
+        console.print(
+            f"ShipStation now: [bold]{'no row' if current is None else current}[/]"
+            f"    agreed level: {chain['agreed']}"
+        )
+        console.print("[bold]What the sources said[/] (newest first)")
+        for o in chain["observations"] or [{"source": "none recorded"}]:
+            console.print(f"  {o.get('observed_at', '')}  {o['source']}: {o.get('quantity', '')}")
+        console.print("[bold]What inventory-sync did[/]")
+        for a in chain["adjustments"] or [{"rule": "no adjustments recorded"}]:
+            _print_adjustment(console, a)
+
+
+def _print_adjustment(console: Console, a: dict[str, Any]) -> None:
+    if "status" not in a:
+        console.print(f"  {a['rule']}")
+        return
+    console.print(
+        f"  {a['planned_at']}  {a['transaction_type']} {a['quantity']} "
+        f"({a['before']} -> {a['after']}) by rule {a['rule']}: [bold]{a['status']}[/]"
+        f"  run {a['run_id']}"
+    )
+    if a["basis"]:
+        console.print(f"    basis: {a['basis']}")
+    if a["request"]:
+        console.print(f"    request: {a['request']}")
+    if a["response"] or a["request_id"]:
+        console.print(f"    response: {a['response']} request_id={a['request_id']}")
+    if a["error"]:
+        console.print(f"    [red]{a['error']}[/]")

@@ -1,0 +1,102 @@
+"""`inventory-sync history`: runs and adjustments from the ledger, with filters."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from inventory_sync import bootstrap
+from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, RunId, RunRecord, Sku
+from inventory_sync.report import entry_json
+
+STATUSES = [s.value for s in AdjustmentStatus]
+
+
+@click.command()
+@click.option("--run", "run_id", metavar="RUN_ID", help="Show this run's adjustments.")
+@click.option("--sku", metavar="SKU", help="Only adjustments of this SKU.")
+@click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
+@click.option("--limit", default=20, show_default=True, help="How many runs or adjustments.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@pass_context
+@handle_errors
+def history(
+    ctx: Context,
+    *,
+    run_id: str | None,
+    sku: str | None,
+    warehouse: str | None,
+    status: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List recent runs, or adjustments when a run, SKU, warehouse or status is given."""
+    ledger = bootstrap.ledger_only(ctx.settings())
+    try:
+        if not (run_id or sku or warehouse or status):
+            runs = ledger.list_runs(limit)
+            _show_runs(runs, as_json=as_json)
+            return
+        entries = ledger.journal(
+            run_id=RunId(run_id) if run_id else None, sku=Sku(sku) if sku else None
+        )
+    finally:
+        ledger.close()
+    entries = [
+        e
+        for e in entries
+        if (warehouse is None or e.adjustment.warehouse == warehouse)
+        and (status is None or e.status.value == status)
+    ][-limit:]
+    _show_entries(entries, as_json=as_json)
+
+
+def run_json(run: RunRecord) -> dict[str, object]:
+    return {
+        "run_id": run.run_id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "trigger": run.trigger,
+        "dry_run": run.dry_run,
+        "status": run.status.value,
+        **dict(run.summary),
+    }
+
+
+def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
+    if as_json:
+        emit_json({"runs": [run_json(r) for r in runs]})
+        return
+    table = Table(title="Runs, newest first", title_justify="left")
+    for column in ("run", "started (UTC)", "trigger", "status", "planned", "applied", "failed"):
+        table.add_column(column)
+    for run in runs:
+        summary = dict(run.summary)
+        table.add_row(
+            run.run_id,
+            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            run.trigger + (" (dry run)" if run.dry_run else ""),
+            run.status.value,
+            *(str(summary.get(k, "")) for k in ("planned", "applied", "failed")),
+        )
+    Console().print(table)
+
+
+def _show_entries(entries: list[JournalEntry], *, as_json: bool) -> None:
+    if as_json:
+        emit_json({"adjustments": [entry_json(e) | {"run_id": e.run_id} for e in entries]})
+        return
+    table = Table(title="Adjustments", title_justify="left")
+    for column in ("run", "warehouse", "sku", "type", "qty", "before", "after", "status", "note"):
+        table.add_column(column)
+    for e in entries:
+        a = e.adjustment
+        table.add_row(
+            e.run_id, a.warehouse, a.sku, a.transaction_type.value, str(a.quantity),
+            "—" if a.before is None else str(a.before), str(a.after), e.status.value,
+            e.error or a.rule,
+        )  # fmt: skip
+    Console().print(table)
