@@ -106,9 +106,12 @@ def _plan_warehouse(
         return Plan(adjustments=(), unchanged=0, holds=inp.holds)
     sources = resolve(inp.snapshots, inp.warehouse, policy.precedence, cache)
     ctx = _context(run_id, inp, policy, sources)
-    changes = mirror_changes(ctx) if policy.mode is Mode.MIRROR else delta_changes(ctx)
-    zeroed, missing = absent_changes(ctx)
-    changes += zeroed
+    changes, no_row = (mirror_changes if policy.mode is Mode.MIRROR else delta_changes)(ctx)
+    # ShipStation SKUs the sources do not list; when there are none (the usual run) the
+    # pass over every ShipStation SKU looking for them is skipped.
+    missing = len(inp.levels) - (len(sources.values) - no_row)
+    if missing:
+        changes += absent_changes(ctx)
     looked_at = len(sources.values) + missing  # the union of source and ShipStation SKUs
     return Plan(adjustments=tuple(changes), unchanged=looked_at - len(changes), holds=inp.holds)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from inventory_sync.domain.model import (
     Completeness,
+    Observation,
     QuantityBasis,
     Sku,
     Snapshot,
@@ -18,6 +20,10 @@ from inventory_sync.domain.policy import Precedence
 # planning linear in rows instead of rows x warehouses. Keyed by id(), so the snapshot itself is
 # kept alongside to pin that id for the cache's life.
 SnapshotCache = dict[int, tuple[Snapshot, dict[Warehouse, dict[Sku, int]]]]
+
+_WAREHOUSE: Callable[[Observation], Warehouse] = attrgetter("warehouse")
+_SKU: Callable[[Observation], Sku] = attrgetter("sku")
+_QUANTITY: Callable[[Observation], int] = attrgetter("quantity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +75,18 @@ def _values_for(snapshot: Snapshot, warehouse: Warehouse, cache: SnapshotCache) 
 
 
 def _group(snapshot: Snapshot) -> dict[Warehouse, dict[Sku, int]]:
-    grouped: dict[Warehouse, dict[Sku, int]] = {}
-    # Reversed so that, should a source list a SKU twice, its first row wins.
-    for obs in reversed(snapshot.observations):
-        per = grouped.get(obs.warehouse)
-        if per is None:
-            per = grouped[obs.warehouse] = {}
-        per[obs.sku] = obs.quantity
+    # Reversed so that, should a source list a SKU twice, its first row wins. The column
+    # iterators keep attribute access in C: this runs once per row of every snapshot.
+    rows = snapshot.observations
+    warehouses = set(map(_WAREHOUSE, rows))
+    skus, quantities = map(_SKU, reversed(rows)), map(_QUANTITY, reversed(rows))
+    if len(warehouses) == 1:
+        return {warehouses.pop(): dict(zip(skus, quantities, strict=True))}
+    grouped: dict[Warehouse, dict[Sku, int]] = {warehouse: {} for warehouse in warehouses}
+    for warehouse, sku, quantity in zip(
+        map(_WAREHOUSE, reversed(rows)), skus, quantities, strict=True
+    ):
+        grouped[warehouse][sku] = quantity
     return grouped
 
 

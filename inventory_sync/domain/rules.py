@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import filterfalse
 
 from inventory_sync.domain.model import (
     Adjustment,
@@ -45,31 +46,62 @@ def adjustment_id(
     after: int,
 ) -> AdjustmentId:
     """Derive the id from the adjustment's content, so planning twice names it the same."""
-    text = f"{run_id}|{warehouse}|{sku}|{kind}|{quantity}|{after}"
+    # kind.value, not kind: formatting an enum member runs Python code, once per change.
+    text = f"{run_id}|{warehouse}|{sku}|{kind.value}|{quantity}|{after}"
     return AdjustmentId("adj-" + hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
-def mirror_changes(ctx: Context) -> list[Adjustment]:
-    """Adjust every listed SKU whose target differs from ShipStation by more than the tolerance."""
+def mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
+    """Adjust every listed SKU whose target differs from ShipStation by more than the tolerance.
+
+    Also returns how many listed SKUs ShipStation has no row for, which tells the planner
+    whether any ShipStation SKU can be missing from the sources at all.
+    """
     levels_get = ctx.levels.get
     tolerance = ctx.policy.tolerance
     changes: list[Adjustment] = []
-    # Hot loop over every source row: no allocation unless the SKU actually changes.
-    for sku, value in ctx.sources.values.items():
+    no_row = 0
+    for sku, value in _mirror_candidates(ctx):
         level = levels_get(sku)
+        if level is None:
+            no_row += 1
         target = target_on_hand(ctx, sku, value, level)
         if abs(target - (level.on_hand if level is not None else 0)) > tolerance:
             changes.append(_set_to_target(ctx, sku, value, level, target=target, rule="mirror"))
-    return changes
+    return changes, no_row
 
 
-def delta_changes(ctx: Context) -> list[Adjustment]:
-    """Move ShipStation by each SKU's change since the agreed level; adjust on first sight."""
+def _mirror_candidates(ctx: Context) -> Iterable[tuple[Sku, int]]:
+    """The (SKU, value) pairs that may need a change; a cheap first pass over every row.
+
+    Under the plain policy (no buffer, cap or allocated units) the target of a non-negative
+    value is the value itself, so a SKU ShipStation already holds at that value is settled
+    without computing anything: most rows of a run stop here.
+    """
+    policy, sources = ctx.policy, ctx.sources
+    plain = policy.buffer == 0 and policy.cap is None
+    if not plain or sources.all_available or sources.some_available:
+        return sources.values.items()
+    levels_get = ctx.levels.get
+    return [
+        (sku, value)
+        for sku, value in sources.values.items()
+        if (level := levels_get(sku)) is None or level.on_hand != value or value < 0
+    ]
+
+
+def delta_changes(ctx: Context) -> tuple[list[Adjustment], int]:
+    """Move ShipStation by each SKU's change since the agreed level; adjust on first sight.
+
+    Also returns how many listed SKUs ShipStation has no row for, as mirror_changes does.
+    """
     levels_get, agreed_get = ctx.levels.get, ctx.agreed.get
     changes: list[Adjustment] = []
+    no_row = 0
     for sku, value in ctx.sources.values.items():
         level, agreed = levels_get(sku), agreed_get(sku)
         if level is None or agreed is None:
+            no_row += level is None
             change = _first_sight(ctx, sku, value, level, agreed)
         elif value != agreed:
             change = _move(ctx, sku, value, level, agreed)
@@ -77,26 +109,22 @@ def delta_changes(ctx: Context) -> list[Adjustment]:
             continue
         if change is not None:
             changes.append(change)
-    return changes
+    return changes, no_row
 
 
-def absent_changes(ctx: Context) -> tuple[list[Adjustment], int]:
-    """Zero SKUs missing from N consecutive complete snapshots; also count the missing SKUs."""
-    values = ctx.sources.values
+def absent_changes(ctx: Context) -> list[Adjustment]:
+    """Zero the ShipStation SKUs missing from N consecutive complete snapshots."""
     after_n = ctx.policy.zero_absent_after
     # A partial snapshot says nothing about the SKUs it leaves out.
-    may_zero = ctx.sources.complete and after_n is not None
-    missing = 0
+    if not ctx.sources.complete or after_n is None:
+        return []
     changes: list[Adjustment] = []
-    for sku, level in ctx.levels.items():
-        if sku in values:
-            continue
-        missing += 1
-        if may_zero and level.on_hand > ctx.policy.tolerance:
-            already = ctx.absent_counts.get(sku, 0)
-            if after_n is not None and already + 1 >= after_n:
-                changes.append(_zero_absent(ctx, sku, level, already))
-    return changes, missing
+    for sku in filterfalse(ctx.sources.values.__contains__, ctx.levels):
+        level = ctx.levels[sku]
+        already = ctx.absent_counts.get(sku, 0)
+        if level.on_hand > ctx.policy.tolerance and already + 1 >= after_n:
+            changes.append(_zero_absent(ctx, sku, level, already))
+    return changes
 
 
 def target_on_hand(ctx: Context, sku: Sku, value: int, level: Level | None) -> int:

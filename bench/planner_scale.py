@@ -1,0 +1,186 @@
+"""Benchmark: planning N (warehouse, SKU) rows against the cost of merely parsing them from CSV.
+
+Targets: parse + build inputs + plan() <= 3x the csv.reader floor, and <= 400 MB peak RSS.
+
+Each phase runs in a fresh child process, so its peak RSS (ru_maxrss) is its own and the
+garbage collector starts from the same state; the best of --repeat runs is kept. Times are
+CPU seconds of the child (time.process_time), so other work on a shared machine disturbs the
+ratio less than wall-clock time would. ShipStation's levels are built before the clock starts:
+in the service they arrive from the ShipStation client as Level objects, not from this CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inventory_sync.domain.model import (
+    Completeness,
+    Level,
+    LocationId,
+    Observation,
+    QuantityBasis,
+    RunId,
+    Sku,
+    Snapshot,
+    SourceName,
+    Warehouse,
+)
+from inventory_sync.domain.planner import WarehouseInput, plan
+from inventory_sync.domain.policy import Policy
+
+Phase = dict[str, float]
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.phase:
+        print(json.dumps(_run_phase(args.phase, Path(args.dir), args.buffer)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        _generate(Path(tmp), args.rows, args.warehouses, args.changed, args.seed)
+        runs = [
+            (_child(tmp, "floor", 0), _child(tmp, "plan", args.buffer)) for _ in range(args.repeat)
+        ]
+    floor = min((f for f, _ in runs), key=lambda r: r["seconds"])
+    planned = min((p for _, p in runs), key=lambda r: r["seconds"])
+    _report(args, floor, planned)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--warehouses", type=int, default=10)
+    parser.add_argument("--changed", type=float, default=0.10, help="share of rows that differ")
+    parser.add_argument("--buffer", type=int, default=0, help="policy buffer (0: plain mirror)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per phase; best is kept")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--phase", choices=["floor", "plan"], help=argparse.SUPPRESS)
+    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    return parser
+
+
+def _generate(directory: Path, rows: int, warehouses: int, changed: float, seed: int) -> None:
+    """source.csv: what the source says; shipstation.csv: ShipStation's levels, ~changed off."""
+    rng = random.Random(seed)
+    with (
+        (directory / "source.csv").open("w", newline="") as src,
+        (directory / "shipstation.csv").open("w", newline="") as ship,
+    ):
+        source, shipstation = csv.writer(src), csv.writer(ship)
+        for i in range(rows):
+            warehouse, sku, quantity = (
+                f"wh{i % warehouses:02d}",
+                f"SKU-{i:08d}",
+                rng.randint(0, 500),
+            )
+            source.writerow((warehouse, sku, quantity))
+            drift = rng.randint(1, 20) if rng.random() < changed else 0
+            shipstation.writerow((warehouse, sku, quantity + drift))
+
+
+def _child(directory: str, phase: str, buffer: int) -> Phase:
+    command = [sys.executable, __file__, "--phase", phase, "--dir", directory]
+    command += ["--buffer", str(buffer)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    result: Phase = json.loads(done.stdout)
+    return result
+
+
+def _run_phase(phase: str, directory: Path, buffer: int) -> Phase:
+    source = directory / "source.csv"
+    if phase == "floor":
+        started = time.process_time()
+        with source.open(newline="") as f:
+            parsed = [(w, s, int(q)) for w, s, q in csv.reader(f)]
+        result = {"seconds": time.process_time() - started, "rows": float(len(parsed))}
+    else:
+        result = _plan_phase(source, _levels(directory / "shipstation.csv"), Policy(buffer=buffer))
+    return {**result, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _plan_phase(source: Path, levels: dict[Warehouse, dict[Sku, Level]], policy: Policy) -> Phase:
+    started = time.process_time()
+    with source.open(newline="") as f:
+        inputs = _inputs(_observations(csv.reader(f), levels), levels)
+    built = time.process_time()
+    result = plan(RunId("bench"), inputs, {}, policy)
+    done = time.process_time()
+    return {
+        "seconds": done - started,
+        "build": built - started,
+        "plan": done - built,
+        "adjustments": float(len(result.adjustments)),
+        "unchanged": float(result.unchanged),
+    }
+
+
+def _observations(
+    rows: Iterator[list[str]], levels: dict[Warehouse, dict[Sku, Level]]
+) -> tuple[Observation, ...]:
+    """Parse and build in one pass, as a CSV source does; the warehouse column is mapped to the
+    configured name (one shared string each), as the source's warehouse mapping does."""
+    names = {str(w): w for w in levels}
+    return tuple(Observation(names[w], Sku(s), int(q)) for w, s, q in rows)
+
+
+def _levels(path: Path) -> dict[Warehouse, dict[Sku, Level]]:
+    levels: dict[Warehouse, dict[Sku, Level]] = {}
+    with path.open(newline="") as f:
+        for w, s, q in csv.reader(f):
+            warehouse = Warehouse(sys.intern(w))
+            levels.setdefault(warehouse, {})[Sku(s)] = Level(warehouse, Sku(s), int(q))
+    return levels
+
+
+def _inputs(
+    observations: tuple[Observation, ...], levels: dict[Warehouse, dict[Sku, Level]]
+) -> list[WarehouseInput]:
+    """One complete snapshot speaking for every warehouse, as one CSV source produces it."""
+    snapshot = Snapshot(
+        source=SourceName("bench"),
+        snapshot_id="bench",
+        taken_at=datetime.now(UTC),
+        completeness=Completeness.COMPLETE,
+        basis=QuantityBasis.ON_HAND,
+        warehouses=frozenset(levels),
+        observations=observations,
+    )
+    return [
+        WarehouseInput(w, LocationId(f"loc-{w}"), (snapshot,), per_warehouse)
+        for w, per_warehouse in levels.items()
+    ]
+
+
+def _report(args: argparse.Namespace, floor: Phase, planned: Phase) -> None:
+    ratio = planned["seconds"] / floor["seconds"]
+    plan_ratio = planned["plan"] / floor["seconds"]
+    shape = f"{args.warehouses} warehouses, buffer {args.buffer}"
+    lines = [
+        f"rows                 {args.rows:>12,}  ({shape})",
+        f"floor: csv parse     {floor['seconds']:>10.3f} s  peak {floor['peak_mb']:>5.0f} MB",
+        f"parse+build inputs   {planned['build']:>10.3f} s",
+        f"plan()               {planned['plan']:>10.3f} s  ({plan_ratio:.2f}x floor)",
+        f"parse+build+plan     {planned['seconds']:>10.3f} s  peak {planned['peak_mb']:>5.0f} MB",
+        f"ratio to floor       {ratio:>10.2f} x  (target <= 3.00)",
+        f"adjustments          {planned['adjustments']:>12,.0f}",
+        f"unchanged            {planned['unchanged']:>12,.0f}",
+    ]
+    ok = ratio <= 3 and planned["peak_mb"] <= 400
+    print(
+        "\n".join([*lines, "verdict              " + ("within targets" if ok else "OVER TARGET")])
+    )
+
+
+if __name__ == "__main__":
+    main()
