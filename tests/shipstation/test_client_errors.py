@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import KEY
+from shipstation_seeds import KEY
 
 from inventory_sync.errors import (
     AuthError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import KEY, big_seed
+from shipstation_seeds import KEY, big_seed
 
 from inventory_sync.errors import NotFound, RequestRejected
 from inventory_sync.ports import InventoryApi

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import small_seed
+from shipstation_seeds import small_seed
 
 from inventory_sync.errors import NotFound, OutcomeUncertain, RequestRejected
 from inventory_sync.shipstation.memory import MemoryInventory

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import KEY, small_seed
+from shipstation_seeds import KEY, small_seed
 
 from inventory_sync.shipstation.emulator import EmulatorSettings, EmulatorState, start_emulator
 from inventory_sync.shipstation.emulator.command import emulator_command

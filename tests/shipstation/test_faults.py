@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import big_seed
+from shipstation_seeds import big_seed
 
 from inventory_sync.errors import OutcomeUncertain, ShipStationError
 from inventory_sync.shipstation.emulator.state import LevelFilter

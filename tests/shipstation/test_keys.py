@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import KEY
+from shipstation_seeds import KEY
 from structlog.testing import capture_logs
 
 from inventory_sync.clock import FixedClock

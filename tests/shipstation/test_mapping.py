@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import small_seed
+from shipstation_seeds import small_seed
 
 from inventory_sync.errors import MappingError
 from inventory_sync.shipstation.mapping import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import big_seed
+from shipstation_seeds import big_seed
 
 from inventory_sync.errors import RequestRejected
 from inventory_sync.shipstation.models import InventoryUpdate, UpdateReceipt
