@@ -9,6 +9,7 @@ from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import Completeness, LocationId, SourceName, Warehouse
 from inventory_sync.domain.policy import GuardLimits, Policy
 from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
+from inventory_sync.shipstation.mapping import WarehouseMapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,9 @@ class App:
     policy: Policy = field(default_factory=Policy)
     limits: GuardLimits = field(default_factory=GuardLimits)
     concurrency: int = 8
+    mappings: tuple[WarehouseMapping, ...] = ()  # as configured; resolved into `warehouses`
+    check_mapping: bool = True
+    mapping_checked: bool = False
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ from inventory_sync.ledger.repository import SqlLedger, open_ledger
 from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
+from inventory_sync.shipstation.mapping import WarehouseMapping
 from inventory_sync.shipstation.settings import ClientSettings
 from inventory_sync.sources import SourceContext, SourceSpec, load_kind
 
@@ -42,6 +43,8 @@ def build(
         policy=policy_from(settings),
         limits=limits_from(settings),
         concurrency=settings.shipstation.concurrency,
+        mappings=mappings_from(settings),
+        check_mapping=settings.reconcile.check_mapping,
     )
     for part in (app.inventory, app.ledger):
         close = getattr(part, "close", None)
@@ -101,26 +104,28 @@ def _client(settings: Settings, clock: Clock) -> InventoryApi:
     return build_client(client_settings(settings), clock=clock)
 
 
-def _targets(settings: Settings) -> tuple[WarehouseTarget, ...]:
-    targets = []
-    for index, warehouse in enumerate(settings.warehouses):
-        if warehouse.inventory_location_id is None:
-            raise ConfigError(
-                [
-                    ConfigProblem(
-                        f"warehouses[{index}].inventory_location_id",
-                        "required to push (run `inventory-sync warehouses` to find it)",
-                    )
-                ]
-            )
-        targets.append(
-            WarehouseTarget(
-                Warehouse(warehouse.name),
-                LocationId(warehouse.inventory_location_id),
-                warehouse.inventory_warehouse_id,
-            )
+def mappings_from(settings: Settings) -> tuple[WarehouseMapping, ...]:
+    return tuple(
+        WarehouseMapping(
+            name=w.name,
+            inventory_warehouse_id=w.inventory_warehouse_id,
+            inventory_location_id=w.inventory_location_id,
+            warehouse_name=w.shipstation_name,
         )
-    return tuple(targets)
+        for w in settings.warehouses
+    )
+
+
+def _targets(settings: Settings) -> tuple[WarehouseTarget, ...]:
+    """Targets straight from the config; empty until the mapping check when any id is missing."""
+    if any(w.inventory_location_id is None for w in settings.warehouses):
+        return ()
+    return tuple(
+        WarehouseTarget(
+            Warehouse(w.name), LocationId(w.inventory_location_id or ""), w.inventory_warehouse_id
+        )
+        for w in settings.warehouses
+    )
 
 
 def _sources(

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from inventory_sync import __version__
-from inventory_sync.commands import db, demo, explain, history, reconcile
+from inventory_sync.commands import (
+    db,
+    demo,
+    explain,
+    history,
+    reconcile,
+    support,
+    warehouses,
+)
 from inventory_sync.commands.common import EXIT_CODES_HELP, Context
 from inventory_sync.shipstation.emulator.command import emulator_command
 
@@ -52,6 +60,8 @@ cli.add_command(demo.demo)
 cli.add_command(db.db)
 cli.add_command(history.history)
 cli.add_command(explain.explain)
+cli.add_command(warehouses.warehouses)
+cli.add_command(support.support_bundle)
 cli.add_command(emulator_command, name="emulator")
 
 

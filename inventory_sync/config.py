@@ -67,6 +67,24 @@ def parse_duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_schedule(value: object) -> object:
+    """Accept "HH:MM" (once a day at that time, UTC) or a duration (that often)."""
+    if isinstance(value, str) and _TIME_OF_DAY.match(value.strip()):
+        return value.strip()
+    if isinstance(value, str) and not _DURATION.match(value):
+        raise PydanticCustomError(
+            "schedule",
+            "expected a time of day such as '03:30' (UTC) or a duration such as '6h', got {v}",
+            {"v": repr(value)},
+        )
+    return parse_duration(value)
+
+
+# A daily time of day ("03:30", UTC) or a repeat interval (a timedelta).
+Schedule = Annotated[str | timedelta, BeforeValidator(parse_schedule)]
 Name = Annotated[str, Field(pattern=_NAME, min_length=1, max_length=64)]
 
 
@@ -96,14 +114,16 @@ class WarehouseSettings(_Section):
     name: Name
     inventory_warehouse_id: str | None = Field(default=None, min_length=1)
     inventory_location_id: str | None = Field(default=None, min_length=1)
+    shipstation_name: str | None = Field(default=None, min_length=1)  # looked up when no id
 
     @model_validator(mode="after")
     def _has_an_id(self) -> WarehouseSettings:
-        if self.inventory_warehouse_id is None and self.inventory_location_id is None:
+        ids = (self.inventory_warehouse_id, self.inventory_location_id, self.shipstation_name)
+        if all(value is None for value in ids):
             raise PydanticCustomError(
                 "warehouse_ids",
                 "give inventory_location_id (where adjustments are written), "
-                "inventory_warehouse_id, or both",
+                "inventory_warehouse_id, or shipstation_name (the warehouse's name there)",
             )
         return self
 
@@ -151,6 +171,20 @@ class ReconcileSettings(_Section):
     max_units_share: float | None = Field(default=0.5, gt=0)
     max_zeroed: int | None = Field(default=50, ge=0)
     check_mapping: bool = True
+
+
+class DaemonSettings(_Section):
+    """The long-running service (`inventory-sync run`): its jobs' cadence and its bounds."""
+
+    reconcile_interval: Duration = timedelta(minutes=15)
+    debounce_seconds: float = Field(default=30.0, ge=0, le=3600)
+    drift_scan: Schedule = "03:30"
+    key_check: Schedule = "06:00"
+    retention: Schedule = "04:30"
+    stop_timeout: Duration = timedelta(seconds=30)
+    stale_after_intervals: float = Field(default=3.0, ge=1)
+    stuck_after: Duration = timedelta(minutes=30)
+    unsettled_after: Duration = timedelta(hours=1)
 
 
 class LoggingSettings(_Section):
@@ -208,6 +242,7 @@ class Settings(BaseSettings):
     warehouses: list[WarehouseSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
     reconcile: ReconcileSettings = ReconcileSettings()
+    daemon: DaemonSettings = DaemonSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

@@ -31,6 +31,7 @@ from inventory_sync.errors import ShipStationError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
+from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.push import push
 from inventory_sync.steps.settle import settle
 
@@ -69,6 +70,7 @@ def reconcile(
     run_id = new_run_id(app)
     started = time.monotonic()
     logs.bind_run(run_id)
+    ensure_targets(app)
     targets = _targets(app, options)
     app.ledger.begin_run(
         RunRecord(run_id, app.clock.now(), options.trigger, dry_run=options.dry_run)

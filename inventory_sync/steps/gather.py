@@ -36,6 +36,24 @@ def gather(app: App, run_id: RunId, *, record: bool = True) -> Gathered:
     return gathered
 
 
+def gather_one(
+    app: App,
+    run_id: RunId,
+    configured: ConfiguredSource,
+    gathered: Gathered,
+    *,
+    record: bool = True,
+    snapshot: Snapshot | None = None,
+) -> Snapshot | None:
+    """Pull one source (or admit ``snapshot``, already pulled) into ``gathered``; the daemon's
+    pull job. Returns the snapshot, or None when the source could not be read."""
+    if snapshot is None:
+        snapshot = _pull(configured, gathered)
+    if snapshot is not None:
+        _admit(app, run_id, configured, snapshot, gathered, record=record)
+    return snapshot
+
+
 def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
     try:
         return configured.source.pull()

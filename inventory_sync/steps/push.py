@@ -18,6 +18,7 @@ from inventory_sync.errors import (
     ShipStationError,
 )
 from inventory_sync.shipstation.models import InventoryUpdate, UpdateReceipt
+from inventory_sync.steps.agree import agree_on
 
 log = structlog.get_logger(__name__)
 Progress = Callable[[int, int], None]
@@ -125,6 +126,7 @@ class _Pusher:
                     response=str(receipt.status_code),
                 ),
             )
+            agree_on(self.app, adjustment)
 
     def _record_failure(
         self, adjustment: Adjustment, exc: ShipStationError, status: AdjustmentStatus
@@ -141,6 +143,9 @@ class _Pusher:
                 error=f"{type(exc).__name__}: {exc}",
             ),
         )
+        if support is not None:
+            record = json.dumps(asdict(support), default=str)
+            self.app.ledger.record_support(adjustment.adjustment_id, record)
         event = (
             "adjustment.uncertain" if status is AdjustmentStatus.UNCERTAIN else "adjustment.failed"
         )

@@ -15,6 +15,7 @@ from inventory_sync.domain.model import (
     TransactionType,
 )
 from inventory_sync.errors import ShipStationError
+from inventory_sync.steps.agree import agree_on
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +28,8 @@ def settle(app: App, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
         if outcome is None:
             continue
         app.ledger.mark_outcome(entry.adjustment.adjustment_id, outcome)
+        if outcome.status is AdjustmentStatus.APPLIED:
+            agree_on(app, entry.adjustment)
         if outcome.status is AdjustmentStatus.NEEDS_REVIEW:
             log.error("adjustment.needs_review", **_fields(entry), error=outcome.error)
         else:

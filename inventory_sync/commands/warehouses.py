@@ -1,0 +1,111 @@
+"""`inventory-sync warehouses`: ShipStation's warehouses beside the configured mapping, checked."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from inventory_sync import bootstrap
+from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.errors import MappingError
+from inventory_sync.shipstation.mapping import MappingReport, check_mapping, create_missing
+from inventory_sync.shipstation.models import InventoryLocation, InventoryWarehouse
+
+
+@click.command()
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create the configured warehouses (by shipstation_name) and locations that are missing, "
+    "and print the ids to put in the configuration.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@pass_context
+@handle_errors
+def warehouses(ctx: Context, *, create: bool, as_json: bool) -> None:
+    """List ShipStation's inventory warehouses and locations beside the configured mapping,
+    and check it: unknown ids, a name matching several warehouses, a warehouse with several
+    locations where the configuration names none, locations that vanished.
+
+    Exits 0 when the mapping is sound, 4 when reconcile would refuse to push.
+    """
+    settings = ctx.settings()
+    mappings = bootstrap.mappings_from(settings)
+    with bootstrap.client_only(settings) as client:
+        created = create_missing(client, mappings) if create else []
+        found_warehouses, found_locations = client.list_warehouses(), client.list_locations()
+    report = check_mapping(mappings, found_warehouses, found_locations)
+    if as_json:
+        emit_json(_as_json(report, found_warehouses, found_locations, created))
+    else:
+        _print(Console(), report, found_warehouses, found_locations, created)
+    if not report.ok:
+        raise MappingError(
+            f"{len(report.errors)} warehouse mapping problem(s)",
+            findings=[str(f) for f in report.errors],
+        )
+
+
+def _as_json(
+    report: MappingReport,
+    found_warehouses: list[InventoryWarehouse],
+    found_locations: list[InventoryLocation],
+    created: list[InventoryWarehouse | InventoryLocation],
+) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "warehouses": [vars_of(w) for w in found_warehouses],
+        "locations": [vars_of(loc) for loc in found_locations],
+        "mapping": {
+            name: (vars_of(r) if r is not None else None) for name, r in report.resolved.items()
+        },
+        "findings": [vars_of(f) for f in report.findings],
+        "created": [vars_of(c) for c in created],
+    }
+
+
+def vars_of(value: Any) -> dict[str, Any]:  # noqa: ANN401 - any of the client's dataclasses
+    return asdict(value)
+
+
+def _print(
+    console: Console,
+    report: MappingReport,
+    found_warehouses: list[InventoryWarehouse],
+    found_locations: list[InventoryLocation],
+    created: list[InventoryWarehouse | InventoryLocation],
+) -> None:
+    used = {r.inventory_location_id: n for n, r in report.resolved.items() if r is not None}
+    table = Table(title="ShipStation inventory warehouses and locations", title_justify="left")
+    for column in ("warehouse id", "warehouse", "location id", "location", "configured as"):
+        table.add_column(column)
+    names = {w.inventory_warehouse_id: w.name for w in found_warehouses}
+    for loc in sorted(found_locations, key=lambda x: (x.inventory_warehouse_id, x.name)):
+        table.add_row(
+            loc.inventory_warehouse_id, names.get(loc.inventory_warehouse_id, "?"),
+            loc.inventory_location_id, loc.name, used.get(loc.inventory_location_id, ""),
+        )  # fmt: skip
+    for w in found_warehouses:
+        if not any(
+            loc.inventory_warehouse_id == w.inventory_warehouse_id for loc in found_locations
+        ):
+            table.add_row(w.inventory_warehouse_id, w.name, "—", "(no locations)", "")
+    console.print(table)
+    for thing in created:
+        console.print(f"[green]created[/] {type(thing).__name__}: {vars_of(thing)}")
+    for finding in report.findings:
+        console.print(f"[{'red' if finding in report.errors else 'yellow'}]{finding}[/]")
+    if report.ok:
+        console.print("[green]The mapping is sound.[/] Put these ids in the configuration:")
+        for name, r in report.resolved.items():
+            if r is not None:
+                console.print(
+                    f'  [[warehouses]] name = "{name}"  '
+                    f'inventory_warehouse_id = "{r.inventory_warehouse_id}"  '
+                    f'inventory_location_id = "{r.inventory_location_id}"',
+                    markup=False,
+                )

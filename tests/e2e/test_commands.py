@@ -1,0 +1,104 @@
+"""The audit and mapping commands as users run them: warehouses, history, explain, support-bundle."""
+
+from __future__ import annotations
+
+from e2e_support import API_KEY, FEED
+
+
+class TestWarehouses:
+    def test_a_sound_mapping_is_listed_and_exits_0(self, world):
+        result = world.run("warehouses", "--json")
+        assert result.code == 0, result.stderr
+        report = result.json()
+        assert report["ok"] is True
+        assert report["mapping"]["main"] == {
+            "inventory_warehouse_id": "se-1",
+            "inventory_location_id": "se-11",
+        }
+
+    def test_an_unknown_location_is_named_and_exits_4(self, world):
+        world.config.write_text(world.config.read_text().replace('"se-11"', '"se-99"'))
+        result = world.run("warehouses", "--json")
+        assert result.code == 4
+        codes = [f["code"] for f in result.json()["findings"]]
+        assert codes
+        assert "se-99" in result.stderr
+
+    def test_reconcile_refuses_to_push_to_a_wrong_place(self, world):
+        world.config.write_text(world.config.read_text().replace('"se-11"', '"se-99"'))
+        result = world.run("reconcile")
+        assert result.code == 4
+        assert "se-99" in result.stderr
+        assert world.on_hand()["RED"] == 10
+
+    def test_create_makes_a_warehouse_named_in_the_config_and_prints_its_ids(self, world):
+        text = (
+            world.config.read_text()
+            + '\n[[warehouses]]\nname = "north"\nshipstation_name = "North"\n'
+        )
+        world.config.write_text(text)
+        assert world.run("warehouses").code == 4
+        result = world.run("warehouses", "--create", "--json")
+        assert result.code == 0, result.stderr
+        created = result.json()["created"]
+        assert [c.get("name") for c in created][0] == "North"
+        north = result.json()["mapping"]["north"]
+        assert north["inventory_location_id"]
+        assert world.run("warehouses").code == 0
+
+    def test_a_warehouse_given_by_name_alone_is_resolved_for_reconcile(self, world):
+        text = world.config.read_text().replace(
+            'inventory_warehouse_id = "se-1"\ninventory_location_id = "se-11"',
+            'shipstation_name = "Main"',
+        )
+        world.config.write_text(text)
+        result = world.run("reconcile", "--json")
+        assert result.code == 0, result.stderr
+        assert result.json()["adjustments"][0]["inventory_location_id"] == "se-11"
+
+
+class TestAuditTrail:
+    def test_history_lists_runs_and_a_runs_adjustments(self, world):
+        run_id = world.run("reconcile", "--json").json()["run_id"]
+        runs = world.run("history", "--json").json()["runs"]
+        assert runs[0]["run_id"] == run_id
+        assert runs[0]["status"] == "succeeded"
+        adjustments = world.run("history", "--run", run_id, "--json").json()["adjustments"]
+        assert {a["sku"] for a in adjustments} == {"RED", "GREEN"}
+        assert world.run("history").code == 0
+
+    def test_explain_shows_the_chain_behind_one_number(self, world):
+        world.run("reconcile")
+        chain = world.run("explain", "RED", "--json").json()["warehouses"][0]
+        assert chain["observations"][0]["source"] == "feed"
+        assert chain["observations"][0]["quantity"] == 12
+        (adjustment,) = chain["adjustments"]
+        assert (adjustment["rule"], adjustment["status"], adjustment["before"]) == (
+            "mirror",
+            "applied",
+            10,
+        )
+        assert adjustment["adjustment_id"] in adjustment["request"]
+        assert chain["agreed"] == 12
+        assert chain["current"] == 12
+        text = world.run("explain", "RED")
+        assert text.code == 0
+        assert "mirror" in text.stdout
+
+    def test_support_bundle_prints_what_shipstation_support_asks_for(self, world):
+        world.write_feed(FEED + "PURPLE,3\n")
+        run_id = world.run("reconcile", "--json").json()["run_id"]
+        bundle = world.run("support-bundle", run_id)
+        assert bundle.code == 0, bundle.stderr
+        text = bundle.stdout
+        assert "shippingapisupport@shipstation.com" in text
+        assert "updateSKUStockLevels" in text
+        assert "POST" in text
+        assert "/v2/inventory" in text
+        assert '"PURPLE"' in text
+        assert "400" in text
+        assert "Request ID:" in text
+        assert API_KEY not in text
+
+    def test_support_bundle_for_an_unknown_run_exits_2(self, world):
+        assert world.run("support-bundle", "run-nope").code == 2
