@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
+import sqlalchemy as sa
 
 POSTGRES_ENV = "INVENTORY_SYNC_TEST_POSTGRES_URL"
 
@@ -32,10 +34,6 @@ def postgres_url() -> str:
 @pytest.fixture
 def scratch_postgres_url(postgres_url: str):
     """A database of its own on the PostgreSQL server, dropped after the test."""
-    import uuid
-
-    import sqlalchemy as sa
-
     name = f"inventory_sync_t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

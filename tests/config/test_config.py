@@ -86,7 +86,9 @@ class TestProblemsAreNamed:
         assert "inventory_location_id" in problems["warehouses[0]"]
 
     def test_a_source_naming_an_unknown_warehouse_is_refused(self, tmp_path):
-        problems = problems_of(tmp_path, VALID.replace('warehouses = ["east"]', 'warehouses = ["eats"]'))
+        problems = problems_of(
+            tmp_path, VALID.replace('warehouses = ["east"]', 'warehouses = ["eats"]')
+        )
         assert "'eats' is not a configured warehouse" in problems["sources[0].warehouses"]
 
     def test_an_unknown_source_type_lists_the_known_ones(self, tmp_path):
@@ -111,7 +113,7 @@ class TestProblemsAreNamed:
 
     def test_broken_toml_names_the_file_and_line(self, tmp_path):
         problems = problems_of(tmp_path, "[shipstation\nbase_url = 1\n")
-        (key, message), = problems.items()
+        ((key, message),) = problems.items()
         assert key.endswith("inventory-sync.toml")
         assert "line 1" in message
 
@@ -122,7 +124,7 @@ class TestProblemsAreNamed:
 
     def test_every_problem_is_listed_at_once(self, tmp_path):
         text = (
-            VALID.replace('requests_per_minute', 'x')
+            VALID.replace("requests_per_minute", "x")
             .replace('name = "east"\n', "")
             .replace('path = "/tmp/feed.csv"', "")
             + "\n[reconcile]\ntolerance = -1\n[logging]\nformat = 'xml'\n"

@@ -42,7 +42,10 @@ SEED = {
         ]
     ],
 }
-FEED = "sku,quantity\nRED,12\nBLUE,10\nGREEN,7\nBLACK,10\nWHITE,10\nPINK,10\nGREY,10\nGOLD,10\nTEAL,10\nNAVY,10\n"
+FEED = (
+    "sku,quantity\nRED,12\nBLUE,10\nGREEN,7\nBLACK,10\nWHITE,10\n"
+    "PINK,10\nGREY,10\nGOLD,10\nTEAL,10\nNAVY,10\n"
+)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The audit and mapping commands as users run them: warehouses, history, explain, support-bundle."""
+"""The audit and mapping commands as users run them: warehouses, history, explain, support."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class TestWarehouses:
         result = world.run("warehouses", "--create", "--json")
         assert result.code == 0, result.stderr
         created = result.json()["created"]
-        assert [c.get("name") for c in created][0] == "North"
+        assert created[0]["name"] == "North"
         north = result.json()["mapping"]["north"]
         assert north["inventory_location_id"]
         assert world.run("warehouses").code == 0

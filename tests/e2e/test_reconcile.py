@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import pytest
 from e2e_support import API_KEY, FEED, make_world
@@ -150,7 +149,7 @@ class TestExitCodes:
     def test_a_guard_holds_a_run_that_would_change_too_much_exit_3(self, world):
         world.write_feed(
             "sku,quantity\n"
-            + "".join(f"{s},11\n" for s in "RED BLUE GREEN BLACK WHITE PINK".split())
+            + "".join(f"{s},11\n" for s in ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK"])
             + "GREY,10\nGOLD,10\nTEAL,10\nNAVY,10\n"
         )
         held = world.run("reconcile", "--json")

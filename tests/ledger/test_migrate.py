@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -70,3 +72,18 @@ def test_the_migrations_match_the_models(empty_url):
         return compare_metadata(context, SQLModel.metadata)
 
     assert inspect(empty_url, differences) == []
+
+
+def test_asking_for_the_revision_creates_no_file(tmp_path):
+    assert current_revision(str(tmp_path / "absent.db")) is None
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_two_upgrades_at_once_both_succeed(empty_url):
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(upgrade(empty_url))) for _ in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [head_revision()] * 2
