@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,18 @@ def ledger_url_from(path_or_url: str) -> str:
     return f"sqlite:///{Path(path_or_url).expanduser().resolve()}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL (or bare path) names; None for other URLs and memory."""
+    try:
+        parsed = make_url(ledger_url_from(url))
+    except ArgumentError as exc:
+        raise LedgerError(f"not a database URL: {url!r}") from exc
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
 def create_ledger_engine(url: str) -> Engine:
     """Build the engine for a ledger URL (or bare path), configured for durability."""
     url = ledger_url_from(url)
@@ -31,13 +45,14 @@ def create_ledger_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise LedgerError(f"not a database URL: {url!r}") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return _sqlite_engine(url)
     return create_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_engine(url: str) -> Engine:
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -50,12 +65,29 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    # WAL is a property of the file, so this only matters the first time. Switching needs an
+    # exclusive lock and SQLite answers "locked" at once instead of calling the busy handler,
+    # so a second process opening a brand-new ledger retries here for up to the busy timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        else:
+            return
 
 
 def _begin_sqlite_transaction(conn: Connection) -> None:

@@ -12,9 +12,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from inventory_sync.errors import LedgerError
-from inventory_sync.ledger.engine import READ_ONLY, create_ledger_engine
+from inventory_sync.ledger.engine import READ_ONLY, create_ledger_engine, sqlite_file
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
+_PG_MIGRATION_LOCK = 0x1ED6E5  # an arbitrary, fixed advisory-lock key for ledger migrations
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -48,6 +49,10 @@ def upgrade_engine(engine: Engine) -> None:
     """Upgrade through an existing engine, in one transaction (IMMEDIATE on SQLite)."""
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two services starting at once must not both create the tables; SQLite gets
+                # the same from BEGIN IMMEDIATE. Released with the transaction.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             command.upgrade(alembic_config(connection), "head")
     except SQLAlchemyError as exc:
         raise LedgerError(f"could not migrate the ledger: {exc}") from exc
@@ -55,6 +60,9 @@ def upgrade_engine(engine: Engine) -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the ledger at `url` is at, or None when it was never migrated."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        return None  # asking must not create an empty database file
     engine = create_ledger_engine(url)
     try:
         with engine.execution_options(**READ_ONLY).connect() as connection:
