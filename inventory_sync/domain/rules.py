@@ -46,8 +46,8 @@ def adjustment_id(
     after: int,
 ) -> AdjustmentId:
     """Derive the id from the adjustment's content, so planning twice names it the same."""
-    # kind.value, not kind: formatting an enum member runs Python code, once per change.
-    text = f"{run_id}|{warehouse}|{sku}|{kind.value}|{quantity}|{after}"
+    # A StrEnum formats as its value ("adjust") in C; .value would run Python code per change.
+    text = f"{run_id}|{warehouse}|{sku}|{kind}|{quantity}|{after}"
     return AdjustmentId("adj-" + hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
