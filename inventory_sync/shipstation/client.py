@@ -108,9 +108,13 @@ class ShipStationClient:
         }
         params = {name: value for name, value in filters.items() if value is not None}
         rows = iterate_items(
-            self._requester, self._sizes, action="getInventoryLevels",
-            path="/v2/inventory", item_key="inventory", params=params,
-        )  # fmt: skip
+            self._requester,
+            self._sizes,
+            action="getInventoryLevels",
+            path="/v2/inventory",
+            item_key="inventory",
+            params=params,
+        )
         for row in rows:
             yield level_from_json(row)
 
@@ -125,9 +129,13 @@ class ShipStationClient:
             else Replay.IF_NOT_SENT
         )
         call = Call(
-            "updateSKUStockLevels", "POST", "/v2/inventory", replay,
-            body=update_to_body(update), before_send=before_send,
-        )  # fmt: skip
+            "updateSKUStockLevels",
+            "POST",
+            "/v2/inventory",
+            replay,
+            body=update_to_body(update),
+            before_send=before_send,
+        )
         response = self._requester.send(call)
         return UpdateReceipt(response.status_code, request_id_of(response))
 
@@ -157,9 +165,13 @@ class ShipStationClient:
 
     def list_warehouses(self) -> list[InventoryWarehouse]:
         rows = iterate_items(
-            self._requester, self._sizes, action="getInventoryWarehouses",
-            path="/v2/inventory_warehouses", item_key="inventory_warehouses", params={},
-        )  # fmt: skip
+            self._requester,
+            self._sizes,
+            action="getInventoryWarehouses",
+            path="/v2/inventory_warehouses",
+            item_key="inventory_warehouses",
+            params={},
+        )
         return [warehouse_from_json(row) for row in rows]
 
     def get_warehouse(self, inventory_warehouse_id: str) -> InventoryWarehouse:
@@ -170,9 +182,12 @@ class ShipStationClient:
     def create_warehouse(self, name: str) -> InventoryWarehouse:
         # A replayed create could make a duplicate, so it is never replayed after sending.
         call = Call(
-            "addNewInventoryWarehouse", "POST", "/v2/inventory_warehouses", Replay.IF_NOT_SENT,
+            "addNewInventoryWarehouse",
+            "POST",
+            "/v2/inventory_warehouses",
+            Replay.IF_NOT_SENT,
             body={"name": name},
-        )  # fmt: skip
+        )
         return warehouse_from_json(self._requester.send(call).json())
 
     def rename_warehouse(self, inventory_warehouse_id: str, name: str) -> None:
@@ -193,9 +208,13 @@ class ShipStationClient:
 
     def list_locations(self) -> list[InventoryLocation]:
         rows = iterate_items(
-            self._requester, self._sizes, action="listInventoryLocations",
-            path="/v2/inventory_locations", item_key="inventory_locations", params={},
-        )  # fmt: skip
+            self._requester,
+            self._sizes,
+            action="listInventoryLocations",
+            path="/v2/inventory_locations",
+            item_key="inventory_locations",
+            params={},
+        )
         return [location_from_json(row) for row in rows]
 
     def get_location(self, inventory_location_id: str) -> InventoryLocation:
@@ -210,9 +229,12 @@ class ShipStationClient:
         if barcode is not None:
             body["barcode"] = barcode
         call = Call(
-            "createInventoryLocation", "POST", "/v2/inventory_locations", Replay.IF_NOT_SENT,
+            "createInventoryLocation",
+            "POST",
+            "/v2/inventory_locations",
+            Replay.IF_NOT_SENT,
             body=body,
-        )  # fmt: skip
+        )
         return location_from_json(self._requester.send(call).json())
 
     def update_location(

@@ -77,9 +77,12 @@ class Requester:
         while True:
             key = self._keys.current()
             request = self._http.build_request(
-                call.method, call.url, params=call.params, json=call.body,
+                call.method,
+                call.url,
+                params=call.params,
+                json=call.body,
                 headers={"API-Key": key.value},
-            )  # fmt: skip
+            )
             self._budget.acquire()
             if call.before_send is not None:
                 call.before_send()
@@ -144,9 +147,14 @@ class Requester:
         if attempts.rate_limited >= self._settings.max_rate_limit_waits:
             error = self._error(call, request, response)
             raise RateLimited(
-                str(error), retry_after=wait, status_code=429, error_code=error.error_code,
-                error_type=error.error_type, request_id=error.request_id, support=error.support,
-            )  # fmt: skip
+                str(error),
+                retry_after=wait,
+                status_code=429,
+                error_code=error.error_code,
+                error_type=error.error_type,
+                request_id=error.request_id,
+                support=error.support,
+            )
         attempts.rate_limited += 1
         log.warning("shipstation.rate_limited", action=call.action, retry_after=wait)
         self._budget.pause(wait)
@@ -159,15 +167,22 @@ class Requester:
             raise OutcomeUncertain(
                 f"{call.action}: ShipStation answered {response.status_code}; the change may "
                 "or may not have applied — read back before acting again",
-                status_code=error.status_code, error_code=error.error_code,
-                error_type=error.error_type, request_id=error.request_id, support=error.support,
-            )  # fmt: skip
+                status_code=error.status_code,
+                error_code=error.error_code,
+                error_type=error.error_type,
+                request_id=error.request_id,
+                support=error.support,
+            )
         if attempts.transient >= self._settings.max_read_retries:
             error = self._error(call, request, response)
             raise ServerError(
-                str(error), status_code=error.status_code, error_code=error.error_code,
-                error_type=error.error_type, request_id=error.request_id, support=error.support,
-            )  # fmt: skip
+                str(error),
+                status_code=error.status_code,
+                error_code=error.error_code,
+                error_type=error.error_type,
+                request_id=error.request_id,
+                support=error.support,
+            )
         self._back_off(call, attempts, reason=str(response.status_code))
 
     def _back_off(self, call: Call, attempts: _Attempts, *, reason: str) -> None:
@@ -191,9 +206,14 @@ class Requester:
         extra: dict[str, Any] | None = None,
     ) -> SupportRecord:
         return build_record(
-            action=call.action, request=request, body=call.body, response=response,
-            request_id=request_id, secrets=self._keys.secrets, extra=extra,
-        )  # fmt: skip
+            action=call.action,
+            request=request,
+            body=call.body,
+            response=response,
+            request_id=request_id,
+            secrets=self._keys.secrets,
+            extra=extra,
+        )
 
     def _error(
         self,
@@ -207,7 +227,11 @@ class Requester:
         error = error_for(response, call.action, support)
         if message is not None and isinstance(error, AuthError):
             error = AuthError(
-                f"{call.action}: {message} (401)", status_code=401, error_code=error.error_code,
-                error_type=error.error_type, request_id=error.request_id, support=support,
-            )  # fmt: skip
+                f"{call.action}: {message} (401)",
+                status_code=401,
+                error_code=error.error_code,
+                error_type=error.error_type,
+                request_id=error.request_id,
+                support=support,
+            )
         return error

@@ -165,15 +165,26 @@ def emulator_command(
     Stop it with Ctrl-C or SIGTERM.
     """
     faults = FaultSettings(
-        latency_ms=latency_ms, error_rate=error_rate, lost_ack_rate=lost_ack_rate,
-        drop_before_rate=drop_before_rate, burst_429_rate=burst_429[0],
-        burst_429_length=burst_429[1], burst_retry_after=burst_retry_after, seed=fault_seed,
-    )  # fmt: skip
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        lost_ack_rate=lost_ack_rate,
+        drop_before_rate=drop_before_rate,
+        burst_429_rate=burst_429[0],
+        burst_429_length=burst_429[1],
+        burst_retry_after=burst_retry_after,
+        seed=fault_seed,
+    )
     settings = EmulatorSettings(
-        host=host, port=port, api_keys=api_keys, plan_refused_keys=plan_refused_keys,
-        page_size_max=page_size_max, delete_with_stock_status=delete_with_stock_status,
-        omit_zero_stock=omit_zero_stock, rate_limit_per_minute=rate_limit, faults=faults,
-    )  # fmt: skip
+        host=host,
+        port=port,
+        api_keys=api_keys,
+        plan_refused_keys=plan_refused_keys,
+        page_size_max=page_size_max,
+        delete_with_stock_status=delete_with_stock_status,
+        omit_zero_stock=omit_zero_stock,
+        rate_limit_per_minute=rate_limit,
+        faults=faults,
+    )
     state = _load_state(seed)
     with start_emulator(settings, state) as emulator:
         click.echo(f"ShipStation emulator listening on {emulator.base_url}")

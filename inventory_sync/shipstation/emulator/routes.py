@@ -79,18 +79,21 @@ def _page(ctx: Context, req: Request, key: str, items: Sequence[Any]) -> Answer:
         return {"href": f"{ctx.base_url}{req.path}?{query}"}
 
     absent: dict[str, None] = {"href": None} if ctx.settings.absent_link_as_null else {}
-    return Answer(200, {
-        key: list(items[(page - 1) * size : page * size]),
-        "total": len(items),
-        "page": page,
-        "pages": pages,
-        "links": {
-            "first": link(1),
-            "last": link(max(pages, 1)),
-            "prev": link(page - 1) if page >= 2 else absent,  # noqa: PLR2004
-            "next": link(page + 1) if page < pages else absent,
+    return Answer(
+        200,
+        {
+            key: list(items[(page - 1) * size : page * size]),
+            "total": len(items),
+            "page": page,
+            "pages": pages,
+            "links": {
+                "first": link(1),
+                "last": link(max(pages, 1)),
+                "prev": link(page - 1) if page >= 2 else absent,  # noqa: PLR2004
+                "next": link(page + 1) if page < pages else absent,
+            },
         },
-    })  # fmt: skip
+    )
 
 
 def _list_levels(ctx: Context, req: Request) -> Answer:
@@ -119,9 +122,11 @@ def _name_from(body: Any, *, required: bool) -> str | None:  # noqa: ANN401
         return None
     if not isinstance(name, str) or not name.strip():
         raise RequestRejected(
-            "name is required", status_code=400,
-            error_code="field_value_required", error_type="validation",
-        )  # fmt: skip
+            "name is required",
+            status_code=400,
+            error_code="field_value_required",
+            error_type="validation",
+        )
     return name
 
 
@@ -183,9 +188,11 @@ def _create_location(ctx: Context, req: Request) -> Answer:
     warehouse_id = _optional_str(req.body, "inventory_warehouse_id")
     if not warehouse_id:
         raise RequestRejected(
-            "inventory_warehouse_id is required", status_code=400,
-            error_code="field_value_required", error_type="validation",
-        )  # fmt: skip
+            "inventory_warehouse_id is required",
+            status_code=400,
+            error_code="field_value_required",
+            error_type="validation",
+        )
     barcode = _optional_str(req.body, "barcode")
     created = ctx.state.create_location(name, warehouse_id, barcode)
     return Answer(200, record_to_json(created), changed=True)

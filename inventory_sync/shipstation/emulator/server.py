@@ -156,9 +156,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._fail(401, "security", "unauthorized", "the API key is missing or invalid")
         if key in settings.plan_refused_keys:
             return self._fail(
-                settings.plan_refused_status, "account_status", settings.plan_refused_code,
+                settings.plan_refused_status,
+                "account_status",
+                settings.plan_refused_code,
                 "this account's plan does not include the Inventory API",
-            )  # fmt: skip
+            )
         self.verdict = self.server.limiter.check()
         if not self.verdict.allowed:
             return self._fail_429(self.verdict.reset_seconds)

@@ -91,9 +91,10 @@ class EmulatorState:
                 Condition(raw.get("condition") or "sellable"),
             )
             state.stock.rows[key] = Stock(
-                int(raw["on_hand"]), int(raw.get("allocated", 0)),
+                int(raw["on_hand"]),
+                int(raw.get("allocated", 0)),
                 Money(cost["amount"], cost["currency"]) if cost else None,
-            )  # fmt: skip
+            )
         state._skip_seeded_ids()
         return state
 
@@ -117,13 +118,21 @@ class EmulatorState:
                 "warehouses": [record_to_json(w) for w in self.warehouses.values()],
                 "locations": [record_to_json(loc) for loc in self.locations.values()],
                 "levels": [
-                    {"sku": sku, "inventory_location_id": location, "condition": condition.value,
-                     "on_hand": row.on_hand, "allocated": row.allocated}
-                    | ({"cost": {"amount": row.cost.amount, "currency": row.cost.currency}}
-                       if row.cost else {})
+                    {
+                        "sku": sku,
+                        "inventory_location_id": location,
+                        "condition": condition.value,
+                        "on_hand": row.on_hand,
+                        "allocated": row.allocated,
+                    }
+                    | (
+                        {"cost": {"amount": row.cost.amount, "currency": row.cost.currency}}
+                        if row.cost
+                        else {}
+                    )
                     for (sku, location, condition), row in sorted(self.stock.rows.items())
                 ],
-            }  # fmt: skip
+            }
 
     def dump(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_seed(), indent=2) + "\n", encoding="utf-8")
@@ -150,8 +159,10 @@ class EmulatorState:
             if update.sku not in self.products:
                 raise RequestRejected(
                     f"SKU {update.sku!r} has no product record",
-                    status_code=400, error_code="invalid_field_value", error_type="validation",
-                )  # fmt: skip
+                    status_code=400,
+                    error_code="invalid_field_value",
+                    error_type="validation",
+                )
             self.stock.apply(update)
 
     def levels(
@@ -251,8 +262,10 @@ class EmulatorState:
         if self.stock.holds_stock(location_ids) and not remove_inventory:
             raise RequestRejected(
                 "inventory is still on hand; pass remove_inventory=1 to delete it too",
-                status_code=refuse, error_code="field_conflict", error_type="business_rules",
-            )  # fmt: skip
+                status_code=refuse,
+                error_code="field_conflict",
+                error_type="business_rules",
+            )
         self.stock.remove_locations(location_ids)
 
 
