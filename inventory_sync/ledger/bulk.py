@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from inventory_sync.domain.model import Observation, RunId, Snapshot
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.tables import OBSERVATIONS
+from inventory_sync.ledger.values import as_utc
 
 T = TypeVar("T")
 CHUNK = 50_000  # rows per executemany: bounds memory while keeping per-call overhead small
@@ -44,6 +45,8 @@ def insert_observations(
     constants = (run_id, snapshot.source, snapshot.snapshot_id, snapshot.completeness.value)
     if conn.dialect.name == "sqlite":
         return _insert_observations_sqlite(conn, snapshot.observations, constants, observed_at)
+    if conn.dialect.name == "postgresql":
+        return _copy_observations_postgresql(conn, snapshot.observations, constants, observed_at)
     written = 0
     names = _OBSERVATION_COLUMNS
     for chunk in chunked(snapshot.observations):
@@ -71,6 +74,23 @@ def _insert_observations_sqlite(
         conn.exec_driver_sql(sql, [(*head, o.warehouse, o.sku, o.quantity, o.line) for o in chunk])
         written += len(chunk)
     return written
+
+
+def _copy_observations_postgresql(
+    conn: Connection,
+    observations: Sequence[Observation],
+    constants: tuple[str, ...],
+    observed_at: datetime,
+) -> int:
+    # COPY is several times faster than even batched INSERTs on PostgreSQL. It runs on the
+    # driver connection inside the caller's transaction, so it commits or rolls back with it.
+    head = (*constants, as_utc(observed_at))
+    sql = f"COPY observations ({', '.join(_OBSERVATION_COLUMNS)}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(sql) as copy:
+        for o in observations:
+            copy.write_row((*head, o.warehouse, o.sku, o.quantity, o.line))
+    return len(observations)
 
 
 def _fields(o: Observation) -> tuple[Any, ...]:
