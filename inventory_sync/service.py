@@ -150,6 +150,9 @@ def _input(
     app: App, target: WarehouseTarget, gathered: Gathered, options: RunOptions
 ) -> WarehouseInput:
     levels = read_levels(app, target)
+    # A SKU whose row was rejected is unknown this run, not absent: leave it out entirely.
+    unknown = {r.sku for r in gathered.rejected if r.warehouse == target.name and r.sku}
+    levels = {sku: level for sku, level in levels.items() if sku not in unknown}
     snapshots = tuple(gathered.snapshots.get(target.name, ()))
     if options.skus:
         levels = {sku: level for sku, level in levels.items() if sku in options.skus}

@@ -97,6 +97,9 @@ class Rejected:
     field: str | None
     value: str | None
     reason: str
+    # Set when the row named a valid SKU and warehouse: that SKU is unknown this time, not absent.
+    sku: Sku | None = None
+    warehouse: Warehouse | None = None
 
     def __str__(self) -> str:
         where = f"{self.origin}:{self.line}" if self.line is not None else self.origin

@@ -209,7 +209,7 @@ def _settle_single(
     keyed: _Keyed, rules: RowRules, observations: list[Observation], rejected: list[Rejected]
 ) -> None:
     if isinstance(keyed.quantity, _Bad):
-        rejected.append(_reject(keyed.row, rules, keyed.quantity))
+        rejected.append(_reject(keyed.row, rules, keyed.quantity, keyed))
     else:
         observations.append(
             Observation(keyed.warehouse, keyed.sku, keyed.quantity, line=keyed.row.line)
@@ -227,28 +227,28 @@ def _settle_sum(
         return
     for keyed in group:
         if isinstance(keyed.quantity, _Bad):
-            rejected.append(_reject(keyed.row, rules, keyed.quantity))
+            rejected.append(_reject(keyed.row, rules, keyed.quantity, keyed))
             continue
         why = (
             f"cannot sum duplicate SKU {keyed.sku!r}: {_where(bad[0].row, keyed.row)} is rejected"
             if bad
             else f"duplicate SKU {keyed.sku!r} sums to {total}, above max_quantity"
         )
-        rejected.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, why)))
+        rejected.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, why), keyed))
 
 
 def _reject_duplicates(group: list[_Keyed], rules: RowRules) -> list[Rejected]:
     out: list[Rejected] = []
     for keyed in group:
         if isinstance(keyed.quantity, _Bad):
-            out.append(_reject(keyed.row, rules, keyed.quantity))
+            out.append(_reject(keyed.row, rules, keyed.quantity, keyed))
             continue
         others = ", ".join(_where(o.row, keyed.row) for o in group if o is not keyed)
         reason = (
             f"duplicate SKU {keyed.sku!r} in warehouse {keyed.warehouse!r}"
             f" (also at {others}); duplicates = 'reject' rejects every copy"
         )
-        out.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, reason)))
+        out.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, reason), keyed))
     return out
 
 
@@ -259,6 +259,11 @@ def _where(other: RawRow, this: RawRow) -> str:
     return f"{other.origin}:{other.line}"
 
 
-def _reject(row: RawRow, rules: RowRules, bad: _Bad) -> Rejected:
+def _reject(row: RawRow, rules: RowRules, bad: _Bad, keyed: _Keyed | None = None) -> Rejected:
     value = None if bad.value is None else str(bad.value)
-    return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason)
+    if keyed is None:
+        return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason)
+    return Rejected(
+        rules.source, row.origin, row.line, bad.field, value, bad.reason,
+        sku=keyed.sku, warehouse=keyed.warehouse,
+    )  # fmt: skip

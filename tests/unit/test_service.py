@@ -1,0 +1,281 @@
+"""The run service with in-memory ports: record before send, settle by reading back, isolation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from inventory_sync import bootstrap, service
+from inventory_sync.app import ConfiguredSource
+from inventory_sync.clock import FixedClock
+from inventory_sync.config import load_settings
+from inventory_sync.domain.gates import GateRules
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentId,
+    AdjustmentStatus,
+    Completeness,
+    LocationId,
+    Rejected,
+    RunId,
+    RunRecord,
+    RunStatus,
+    Sku,
+    SourceName,
+    TransactionType,
+    Warehouse,
+)
+from inventory_sync.errors import AuthError, OutcomeUncertain, ServerError, SourceUnavailable
+from inventory_sync.ledger.memory import MemoryLedger
+from inventory_sync.report import RunReport
+from inventory_sync.shipstation.emulator.state import LevelFilter
+from inventory_sync.shipstation.memory import MemoryInventory
+from inventory_sync.shipstation.models import InventoryUpdate
+from inventory_sync.sources import MemorySource, snapshot_of
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+MAIN = Warehouse("main")
+SKUS = [f"SKU-{i:02d}" for i in range(12)]
+
+
+def seed(on_hand: int = 10) -> dict:
+    return {
+        "products": [*SKUS, "NEW"],
+        "warehouses": [{"inventory_warehouse_id": "se-1", "name": "Main"}],
+        "locations": [
+            {"inventory_location_id": "se-11", "name": "A", "inventory_warehouse_id": "se-1"}
+        ],
+        "levels": [{"sku": s, "inventory_location_id": "se-11", "on_hand": on_hand} for s in SKUS],
+    }
+
+
+class Harness:
+    """One warehouse, one source, every port in memory."""
+
+    def __init__(self, **reconcile: object) -> None:
+        self.clock = FixedClock(NOW)
+        self.ledger = MemoryLedger()
+        self.inventory = MemoryInventory.from_seed(seed())
+        self.source = MemorySource(SourceName("feed"))
+        self.reconcile_settings = {"max_changed_share": 1.0, "max_units_share": 100.0, **reconcile}
+
+    def feed(self, levels: dict[str, int], **kw: object) -> None:
+        self.source.queue(
+            snapshot_of(SourceName("feed"), {MAIN: levels}, taken_at=self.clock.now(), **kw)
+        )
+
+    def run(self, **options: object) -> RunReport:
+        settings = load_settings(
+            None,
+            require_file=False,
+            overrides={
+                "shipstation": {"api_key": "unit-test-key"},
+                "warehouses": [{"name": "main", "inventory_location_id": "se-11"}],
+                "reconcile": self.reconcile_settings,
+            },
+        )
+        configured = ConfiguredSource(self.source, (MAIN,), Completeness.COMPLETE, GateRules())
+        app = bootstrap.build(
+            settings,
+            inventory=self.inventory,
+            ledger=self.ledger,
+            sources=(configured,),
+            clock=self.clock,
+        )
+        self.clock.advance(timedelta(minutes=1))
+        return service.reconcile(app, service.RunOptions(**options))
+
+    def on_hand(self) -> dict[str, int]:
+        return {
+            r.sku: r.on_hand
+            for r in self.inventory.state.levels(LevelFilter(inventory_location_id="se-11"))
+        }
+
+
+def all_at(value: int, **changes: int) -> dict[str, int]:
+    return {**dict.fromkeys(SKUS, value), **changes}
+
+
+class TestMirror:
+    def test_a_run_applies_the_plan_and_a_second_run_has_nothing_to_do(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15, "SKU-02": 3}))
+        report = h.run()
+        assert report.status is RunStatus.SUCCEEDED
+        assert {e.adjustment.sku: e.status for e in report.entries} == {
+            "SKU-01": AdjustmentStatus.APPLIED,
+            "SKU-02": AdjustmentStatus.APPLIED,
+        }
+        assert h.on_hand()["SKU-01"] == 15
+        assert h.ledger.agreed_levels(MAIN)["SKU-01"] == 15
+        assert h.run().entries == ()
+
+    def test_every_request_carries_its_adjustment_id_in_notes(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        (entry,) = h.run().entries
+        assert h.inventory.sent[0].notes == f"inventory-sync {entry.adjustment.adjustment_id}"
+
+    def test_a_dry_run_sends_nothing_and_records_no_plan(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        report = h.run(dry_run=True)
+        assert [e.status for e in report.entries] == [AdjustmentStatus.PLANNED]
+        assert h.inventory.sent == []
+        assert h.ledger.journal() == []
+
+    def test_one_failing_sku_never_stops_the_others(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15, "SKU-02": 16, "SKU-03": 17}))
+        h.inventory.fail_next(ServerError("boom", status_code=503))
+        report = h.run()
+        statuses = sorted(e.status.value for e in report.entries)
+        assert statuses == ["applied", "applied", "failed"]
+        assert report.status is RunStatus.PARTIAL
+        assert report.exit_code == 1
+        failed = next(e for e in report.entries if e.status is AdjustmentStatus.FAILED)
+        assert "boom" in (failed.error or "")
+
+
+class TestDeltaAndUncertainOutcomes:
+    def test_a_lost_answer_is_settled_by_reading_back_not_by_sending_again(self):
+        h = Harness(mode="delta")
+        h.feed(all_at(10))
+        h.run()  # first sight: agreed levels established
+        h.feed(all_at(10, **{"SKU-01": 13}))
+        h.inventory.fail_next(OutcomeUncertain("read timeout"), after_applying=True)
+        report = h.run()
+        (entry,) = report.entries
+        assert entry.adjustment.transaction_type is TransactionType.INCREMENT
+        assert entry.status is AdjustmentStatus.APPLIED
+        assert h.on_hand()["SKU-01"] == 13
+        assert len(h.inventory.sent) == 1  # never replayed
+        assert h.run().entries == ()  # and the agreed level moved on, so no second increment
+
+    def test_a_delta_that_never_landed_is_planned_again_and_applied_once(self):
+        h = Harness(mode="delta")
+        h.feed(all_at(10))
+        h.run()
+        h.feed(all_at(10, **{"SKU-01": 13}))
+        h.inventory.fail_next(OutcomeUncertain("reset before sending"), after_applying=False)
+        (entry,) = h.run().entries
+        assert entry.status is AdjustmentStatus.FAILED
+        assert h.on_hand()["SKU-01"] == 10
+        (again,) = h.run().entries
+        assert again.status is AdjustmentStatus.APPLIED
+        assert h.on_hand()["SKU-01"] == 13
+
+    def test_sales_in_shipstation_between_runs_are_kept_by_delta(self):
+        h = Harness(mode="delta")
+        h.feed(all_at(10))
+        h.run()
+        h.inventory.state.apply_update(_sale("SKU-01", 4))  # ShipStation sold 4
+        h.feed(all_at(10, **{"SKU-01": 12}))  # the feed received 2 more
+        h.run()
+        assert h.on_hand()["SKU-01"] == 8
+
+
+class TestRecovery:
+    def test_a_change_left_sent_by_a_crash_is_settled_before_new_work(self):
+        h = Harness()
+        crashed = Adjustment(
+            AdjustmentId("adj-crashed"), MAIN, LocationId("se-11"), Sku("SKU-05"),
+            TransactionType.ADJUST, 20, 10, 20, "mirror", {"source_value": 20},
+        )  # fmt: skip
+        h.ledger.begin_run(RunRecord(RunId("run-old"), NOW, "cli"))
+        h.ledger.record_planned(RunId("run-old"), [crashed], at=NOW)
+        h.ledger.mark_sent(crashed.adjustment_id, request="{}", at=NOW)
+        h.inventory.state.apply_update(_adjust("SKU-05", 20))  # it landed; the answer was lost
+        h.feed(all_at(10, **{"SKU-05": 20}))
+        report = h.run()
+        assert [e.adjustment.adjustment_id for e in report.settled] == ["adj-crashed"]
+        assert report.settled[0].status is AdjustmentStatus.APPLIED
+        assert report.entries == ()  # nothing left to send
+        assert h.inventory.sent == []
+
+    def test_an_auth_failure_stops_the_run_and_leftovers_are_skipped_later(self):
+        h = Harness(mode="mirror")
+        h.reconcile_settings["max_changed_share"] = 1.0
+        h.feed(all_at(11))
+        h.inventory.fail_next(AuthError("401 with every key", status_code=401))
+        with pytest.raises(AuthError):
+            h.run()
+        leftovers = h.ledger.unsettled()
+        report = h.run()
+        settled = {e.status for e in report.settled}
+        assert len(report.settled) == len(leftovers)
+        assert settled <= {
+            AdjustmentStatus.SKIPPED,
+            AdjustmentStatus.APPLIED,
+            AdjustmentStatus.FAILED,
+        }
+        assert all(v == 11 for v in h.on_hand().values())
+
+
+class TestHoldsAndLocks:
+    def test_an_unavailable_source_contributes_nothing(self):
+        h = Harness()
+        h.source.queue(SourceUnavailable("feed host down", source="feed"))
+        report = h.run()
+        assert report.entries == ()
+        assert report.holds[0].subject == "source:feed"
+
+    def test_a_feed_that_drops_to_all_zero_is_held_by_its_gate(self):
+        h = Harness()
+        h.feed(all_at(10))
+        h.run()
+        h.feed(all_at(0))
+        report = h.run()
+        assert report.entries == ()
+        assert any(hold.subject == "source:feed" for hold in report.holds)
+        assert h.on_hand()["SKU-01"] == 10
+
+    def test_a_guard_holds_the_run_and_nothing_is_pushed(self):
+        h = Harness(max_changed_share=0.5)
+        h.feed(all_at(11))
+        report = h.run()
+        assert report.status is RunStatus.HELD
+        assert report.exit_code == 3
+        assert h.inventory.sent == []
+        assert {e.status for e in h.ledger.journal()} == {AdjustmentStatus.SKIPPED}
+        forced = h.run(force=True)
+        assert forced.status is RunStatus.SUCCEEDED
+
+    def test_a_warehouse_another_process_is_pushing_to_is_skipped(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        h.ledger.acquire_lock("push:main", "other-host:1:run-x", timedelta(minutes=5), NOW)
+        report = h.run()
+        assert report.exit_code == 5
+        assert h.inventory.sent == []
+        assert report.holds[0].subject == "warehouse:main"
+
+
+class TestUnknownIsNotAbsent:
+    def test_a_sku_missing_from_a_complete_snapshot_is_zeroed_only_as_configured(self):
+        h = Harness(zero_absent_after=1)
+        levels = all_at(10)
+        del levels["SKU-07"]
+        h.feed(levels)
+        h.run()
+        assert h.on_hand()["SKU-07"] == 0
+
+    def test_a_sku_whose_row_was_rejected_is_never_zeroed(self):
+        h = Harness(zero_absent_after=1)
+        levels = all_at(10)
+        del levels["SKU-07"]
+        bad = Rejected(SourceName("feed"), "feed.csv", 9, "quantity", "ten", "not a number",
+                       sku=Sku("SKU-07"), warehouse=MAIN)  # fmt: skip
+        h.feed(levels, rejected=(bad,))
+        report = h.run()
+        assert h.on_hand()["SKU-07"] == 10
+        assert report.rejected == (bad,)
+
+
+def _sale(sku: str, units: int):
+    return InventoryUpdate("decrement", sku, units, "se-11")
+
+
+def _adjust(sku: str, units: int):
+    return InventoryUpdate("adjust", sku, units, "se-11")
