@@ -47,7 +47,8 @@ class RequestBudget:
         while True:
             with self._lock:
                 now = self._monotonic()
-                if self._paused_until > now:
+                paused = self._paused_until > now
+                if paused:
                     wait = self._paused_until - now
                 else:
                     slot = max(now, self._next_slot)
@@ -56,6 +57,8 @@ class RequestBudget:
                     if wait <= 0:
                         return
             self._sleep(wait)
+            if paused:
+                continue  # after a pause, take a slot like everyone else: no stampede
             with self._lock:
                 # A pause that began while we slept wins over the slot we reserved.
                 if self._paused_until <= self._monotonic():

@@ -84,6 +84,9 @@ class KeyRing:
         ``tried`` holds the values already refused for this request (compared, never logged)."""
         today = self._today()
         with self._lock:
+            current = self._keys[self._current]
+            if current.value not in tried and current.value != failed.value:
+                return current  # another thread already failed over: log the transition once
             for index, key in enumerate(self._keys):
                 if key.value in tried or key.value == failed.value or key.is_expired(today):
                     continue

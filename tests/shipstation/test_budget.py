@@ -64,6 +64,12 @@ class TestSharedPause:
         budget.acquire()
         assert time.now == pytest.approx(103.0)
 
+    def test_workers_released_by_a_pause_are_spaced_not_stampeding(self):
+        time = FakeTime()
+        budget = budget_for(60, time)
+        budget.pause(3)
+        assert send_times(budget, time, 3) == [3.0, 4.0, 5.0]
+
     def test_a_shorter_pause_never_shortens_a_longer_one(self):
         time = FakeTime()
         budget = budget_for(6000, time)

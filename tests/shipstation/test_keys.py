@@ -40,6 +40,15 @@ class TestFailover:
         client.update_level(InventoryUpdate("increment", "SKU-A", 1, "se-2001", notes="once"))
         assert [e.count for e in emulator.applied()] == [1]
 
+    def test_many_workers_hitting_a_revoked_primary_log_one_failover(self, emulator, connect):
+        client = connect(emulator, keys=(ApiKey("revoked-key"), ApiKey(KEY, label="secondary")))
+        updates = [InventoryUpdate("adjust", "SKU-A", n, "se-2001") for n in range(16)]
+        results = []
+        with capture_logs() as logs:
+            client.update_many(updates, on_result=lambda u, r: results.append(r))
+        assert all(r.status_code == 204 for r in results)
+        assert [e["event"] for e in logs].count("shipstation.key_failed_over") == 1
+
     def test_every_key_refused_is_an_auth_error(self, emulator, connect):
         client = connect(emulator, keys=(ApiKey("bad-1"), ApiKey("bad-2", label="secondary")))
         with pytest.raises(AuthError):
