@@ -13,6 +13,7 @@ from inventory_sync.commands import (
     explain,
     history,
     reconcile,
+    run,
     support,
     warehouses,
 )
@@ -60,6 +61,7 @@ cli.add_command(demo.demo)
 cli.add_command(db.db)
 cli.add_command(history.history)
 cli.add_command(explain.explain)
+cli.add_command(run.run)
 cli.add_command(warehouses.warehouses)
 cli.add_command(support.support_bundle)
 cli.add_command(emulator_command, name="emulator")

@@ -1,0 +1,1 @@
+"""The long-running service: scheduled pulls and reconciles, signals, systemd notify, health."""

@@ -1,0 +1,86 @@
+"""Source health as transitions: unavailable once, recovered once, stale once per episode."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from inventory_sync.domain.model import Snapshot, SourceName
+from inventory_sync.errors import SourceError
+from inventory_sync.ports import Clock
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class _State:
+    fresh_at: datetime  # when the source last brought data not seen before
+    snapshot_id: str | None = None
+    taken_at: datetime | None = None
+    down_since: datetime | None = None
+    stale: bool = False
+
+
+class SourceHealth:
+    """Remembers each source's last fresh data and whether it is down; logs only changes."""
+
+    def __init__(
+        self, clock: Clock, intervals: Mapping[SourceName, timedelta], stale_after: float
+    ) -> None:
+        self._clock = clock
+        self._intervals = dict(intervals)
+        self._stale_after = stale_after
+        now = clock.now()
+        # A source that never delivers goes stale counting from the daemon's start.
+        self._states = {name: _State(fresh_at=now) for name in intervals}
+        self._lock = threading.Lock()
+
+    def failed(self, source: SourceName, exc: SourceError) -> None:
+        with self._lock:
+            state = self._states[source]
+            if state.down_since is not None:
+                return
+            state.down_since = self._clock.now()
+        log.error("source.unavailable", source=source, error=str(exc), origin=exc.origin)
+
+    def pulled(self, source: SourceName, snapshot: Snapshot) -> None:
+        """Record a successful pull: a recovery if it was down, fresh data if it is new."""
+        now = self._clock.now()
+        with self._lock:
+            state = self._states[source]
+            down_since, state.down_since = state.down_since, None
+            fresh = snapshot.snapshot_id != state.snapshot_id or (
+                state.taken_at is not None and snapshot.taken_at > state.taken_at
+            )
+            was_stale = state.stale and fresh
+            if fresh:
+                state.fresh_at, state.stale = now, False
+                state.snapshot_id, state.taken_at = snapshot.snapshot_id, snapshot.taken_at
+        if down_since is not None:
+            down = round((now - down_since).total_seconds(), 3)
+            log.info("source.recovered", source=source, down_seconds=down)
+        if was_stale:
+            log.info("source.refreshed", source=source, snapshot_id=snapshot.snapshot_id)
+
+    def check_stale(self) -> None:
+        """Log source.stale for each source whose data stopped changing for too long."""
+        now = self._clock.now()
+        for source, interval in self._intervals.items():
+            limit = interval * self._stale_after
+            with self._lock:
+                state = self._states[source]
+                if state.stale or now - state.fresh_at <= limit:
+                    continue
+                state.stale = True
+                fresh_at = state.fresh_at
+            log.warning(
+                "source.stale",
+                source=source,
+                fresh_at=fresh_at.isoformat(),
+                stale_seconds=round((now - fresh_at).total_seconds(), 3),
+                limit_seconds=limit.total_seconds(),
+            )

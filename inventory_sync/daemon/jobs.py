@@ -1,0 +1,136 @@
+"""The daemon's jobs: pull a source, reconcile a warehouse, scan for drift, check keys, prune."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import structlog
+
+from inventory_sync import logs, service
+from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.daemon.drift import report_drift
+from inventory_sync.daemon.runtime import Generation, Runtime, StopRequested
+from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
+from inventory_sync.errors import ShipStationError, SourceError
+from inventory_sync.report import RunReport
+from inventory_sync.shipstation.client import ShipStationClient
+from inventory_sync.steps.gather import Gathered, gather_one
+from inventory_sync.steps.settle import settle
+
+log = structlog.get_logger(__name__)
+Hasten = Callable[[Warehouse], None]
+
+
+def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
+    """Pull one source; record new content, and bring its warehouses' reconciles forward."""
+    with runtime.job(f"pull:{name}") as generation:
+        configured = generation.source(name) if generation else None
+        if generation is None or configured is None:
+            return
+        try:
+            snapshot = configured.source.pull()
+        except SourceError as exc:
+            generation.health.failed(name, exc)
+            return
+        generation.health.pulled(name, snapshot)
+        if not generation.cache.is_new(snapshot):
+            return  # the same content again: recorded already, nothing new to reconcile
+        _admit(generation, configured, snapshot)
+        for warehouse in configured.warehouses:
+            hasten(warehouse)
+
+
+def _admit(generation: Generation, configured: ConfiguredSource, snapshot: Snapshot) -> None:
+    app = generation.app
+    # Snapshots belong to a run in the ledger; a pull is a small run of its own.
+    run_id = service.new_run_id(app)
+    logs.bind_run(run_id)
+    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"pull:{configured.name}"))
+    gathered = Gathered()
+    gather_one(app, run_id, configured, gathered, snapshot=snapshot)
+    status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
+    summary = {"rows": len(snapshot.observations), "rejected_rows": len(snapshot.rejected)}
+    app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
+    generation.cache.admit(configured, snapshot, gathered)
+
+
+def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) -> None:
+    """Reconcile one warehouse from the snapshots in memory; the lock keeps it one pusher."""
+    job_id = f"reconcile:{warehouse}"
+    with runtime.job(job_id) as generation:
+        if generation is None or not generation.cache.has_data(warehouse):
+            return  # nothing pulled yet: a run now could only say so
+        runtime.dirty.discard(warehouse)
+        options = service.RunOptions(
+            trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse})
+        )
+        gathered = generation.cache.take(warehouse, generation.app.clock.now())
+        try:
+            report = service.reconcile(
+                generation.app, options, progress=runtime.progress(job_id), gathered=gathered
+            )
+        except StopRequested:
+            _settle_leftovers(generation.app, warehouse)
+            return
+        except ShipStationError as exc:  # run.finished has logged it with the run's id
+            runtime.notifier.status(f"{warehouse}: failed: {exc}")
+            return
+        runtime.notifier.status(status_line(warehouse, report))
+    if warehouse in runtime.dirty:
+        hasten(warehouse)  # data arrived during the run; reconcile again soon
+
+
+def _settle_leftovers(app: App, warehouse: Warehouse) -> None:
+    # A stopped push leaves adjustments planned (never sent) or sent but cancelled before
+    # leaving; settling them now by reading back records each one, as the next run would.
+    leftovers = [e for e in app.ledger.unsettled() if e.adjustment.warehouse == warehouse]
+    settle(app, leftovers)
+
+
+def status_line(warehouse: Warehouse, report: RunReport) -> str:
+    """The one-line summary systemctl status shows for the last run."""
+    counts = report.counts()
+    return (
+        f"{warehouse}: {report.status.value} at {time.strftime('%H:%M:%S')}: "
+        f"{counts['applied']} applied, {counts['failed']} failed, {counts['unchanged']} unchanged"
+    )
+
+
+def scan_drift(runtime: Runtime) -> None:
+    """Compare every level with the sources' data in memory, writing nothing."""
+    with runtime.job("drift-scan") as generation:
+        if generation is None:
+            return
+        app = generation.app
+        gathered = Gathered()
+        for target in app.warehouses:
+            one = generation.cache.take(target.name, app.clock.now(), consume=False)
+            gathered.snapshots[target.name].extend(one.snapshots.get(target.name, ()))
+            gathered.holds.extend(one.holds)
+        options = service.RunOptions(dry_run=True, trigger="drift-scan")
+        report_drift(service.reconcile(app, options, gathered=gathered))
+
+
+def check_keys(runtime: Runtime) -> None:
+    """Warn ahead of an API key's expiry (the client logs shipstation.key_expiring)."""
+    with runtime.job("key-check") as generation:
+        if generation is not None and isinstance(generation.app.inventory, ShipStationClient):
+            generation.app.inventory.check_key_expiry(generation.app.clock.now().date())
+
+
+def prune_ledger(runtime: Runtime) -> None:
+    """Forget history older than ledger.retention_days."""
+    with runtime.job("retention") as generation:
+        if generation is None:
+            return
+        app = generation.app
+        older_than = app.clock.now() - timedelta(days=generation.settings.ledger.retention_days)
+        counts = app.ledger.prune(older_than)
+        log.info("ledger.pruned", older_than=older_than.isoformat(), **counts)
+
+
+def heartbeat(runtime: Runtime) -> None:
+    """Proves the scheduler still dispatches jobs; the main thread pings the watchdog on it."""
+    runtime.beat = time.monotonic()

@@ -1,0 +1,158 @@
+"""The daemon's life: start, serve (watchdog, staleness), reload on SIGHUP, stop on SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from inventory_sync import bootstrap
+from inventory_sync.config import Settings, load_settings
+from inventory_sync.daemon import signals
+from inventory_sync.daemon.runtime import Generation, Runtime
+from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
+from inventory_sync.errors import ConfigError, InventorySyncError
+from inventory_sync.notify import Notifier
+
+log = structlog.get_logger(__name__)
+TICK_SECONDS = 5.0  # the main loop's pace when there is no watchdog to feed
+BEATS_MISSED = 3  # heartbeats the scheduler may miss before the watchdog stops being fed
+
+
+class Daemon:
+    """Owns the scheduler and the main thread; ``serve`` returns the exit code."""
+
+    def __init__(
+        self,
+        config_path: Path | None,
+        settings: Settings,
+        notifier: Notifier,
+        configure_logs: Callable[[Settings], None],
+    ) -> None:
+        self.config_path = config_path
+        self.configure_logs = configure_logs
+        self.notifier = notifier
+        self.inbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        app = bootstrap.build(settings)
+        self.runtime = Runtime(Generation.build(settings, app), notifier)
+        self.tick = notifier.watchdog_interval() or TICK_SECONDS
+        self.scheduler: BackgroundScheduler | None = None
+        self._unhealthy_logged = False
+
+    def check_shipstation(self) -> None:
+        """The first health check: ShipStation answers with this key (raises otherwise)."""
+        found = self.runtime.current.app.inventory.list_warehouses()
+        log.info("daemon.health_checked", shipstation_warehouses=len(found))
+
+    def serve(self) -> int:
+        self.check_shipstation()
+        signals.install(self.inbox)
+        quiet_scheduler_logs()
+        self.scheduler = build_scheduler(self.runtime, heartbeat_seconds=self.tick / 2)
+        self.scheduler.start()
+        self.notifier.ready()
+        generation = self.runtime.current
+        self.notifier.status(
+            f"running: {len(generation.app.sources)} source(s), "
+            f"{len(generation.app.warehouses)} warehouse(s); no run yet"
+        )
+        log.info(
+            "daemon.started",
+            pid=os.getpid(),
+            sources=[s.name for s in generation.app.sources],
+            warehouses=[w.name for w in generation.app.warehouses],
+            watchdog_seconds=self.notifier.watchdog_interval(),
+        )
+        return self._loop()
+
+    def _loop(self) -> int:
+        handlers: dict[str, Callable[[str], int | None]] = {
+            signals.STOP: self._stop,
+            signals.RELOAD: self._reload,
+        }
+        while True:
+            try:
+                kind, name = self.inbox.get(timeout=self.tick)
+            except queue.Empty:
+                self._watch()
+                continue
+            code = handlers[kind](name)
+            if code is not None:
+                return code
+
+    def _watch(self) -> None:
+        self.runtime.current.health.check_stale()
+        problem = self._liveness_problem()
+        if problem is None:
+            self._unhealthy_logged = False
+            self.notifier.watchdog()
+        elif not self._unhealthy_logged:
+            # Not pinging lets systemd's watchdog restart us; say why first, once.
+            self._unhealthy_logged = True
+            log.error("daemon.unhealthy", reason=problem)
+
+    def _liveness_problem(self) -> str | None:
+        if self.scheduler is None or not self.scheduler.running:
+            return "the scheduler is not running"
+        if time.monotonic() - self.runtime.beat > BEATS_MISSED * self.tick:
+            return "the scheduler stopped dispatching jobs"
+        limit = self.runtime.current.settings.daemon.stuck_after.total_seconds()
+        if stuck := self.runtime.activity.stuck(limit):
+            return f"no progress for {limit:.0f} s in {', '.join(stuck)}"
+        return None
+
+    def _reload(self, signal_name: str) -> None:
+        self.notifier.reloading()
+        try:
+            settings = load_settings(self.config_path)
+            app = bootstrap.build(settings)
+        except ConfigError as exc:
+            log.error("config.reload_failed", signal=signal_name, problems=_problems(exc))
+        except InventorySyncError as exc:
+            log.error("config.reload_failed", signal=signal_name, problems=[str(exc)])
+        else:
+            self.configure_logs(settings)
+            quiet_scheduler_logs()
+            self.runtime.replace(Generation.build(settings, app))
+            if self.scheduler is not None:
+                schedule_jobs(self.scheduler, self.runtime)
+            log.info(
+                "config.reloaded",
+                signal=signal_name,
+                sources=[s.name for s in app.sources],
+                warehouses=[w.name for w in app.warehouses],
+            )
+        self.notifier.ready()
+
+    def _stop(self, signal_name: str) -> int:
+        started = time.monotonic()
+        self.notifier.stopping()
+        self.runtime.stopping.set()
+        running = self.runtime.activity.names()
+        log.info("daemon.stopping", signal=signal_name, running_jobs=running)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)  # no new work; running jobs carry on
+        bound = self.runtime.current.settings.daemon.stop_timeout.total_seconds()
+        if not self.runtime.activity.wait_idle(timeout=bound):
+            log.error(
+                "daemon.stop_timed_out",
+                timeout_seconds=bound,
+                running_jobs=self.runtime.activity.names(),
+            )
+            logging.shutdown()
+            # Jobs still running would keep the interpreter alive; what they left in flight
+            # is recorded as sent and settled by reading back at the next start.
+            os._exit(0)
+        self.runtime.close()
+        log.info("daemon.stopped", signal=signal_name, seconds=round(time.monotonic() - started, 3))
+        return 0
+
+
+def _problems(exc: ConfigError) -> list[str]:
+    return [str(problem) for problem in exc.problems]

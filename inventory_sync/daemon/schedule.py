@@ -1,0 +1,166 @@
+"""APScheduler wiring: one job per source, per warehouse and per daily task, and the listeners."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from inventory_sync.daemon import jobs
+from inventory_sync.daemon.runtime import Runtime
+from inventory_sync.domain.model import Warehouse
+
+log = structlog.get_logger(__name__)
+DAILY_GRACE_SECONDS = 3600  # a daily task up to an hour late (a host resumed) still runs
+_ALWAYS = ("heartbeat",)
+
+
+def quiet_scheduler_logs() -> None:
+    """APScheduler narrates every run in sentences; the listeners below say it as events."""
+    logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+
+
+def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundScheduler:
+    """A scheduler with the jobs of the current configuration, not yet started."""
+    generation = runtime.current
+    workers = len(generation.app.sources) + len(generation.app.warehouses) + 3
+    scheduler = BackgroundScheduler(
+        executors={
+            "default": ThreadPoolExecutor(max_workers=workers),
+            # Its own thread, so that long pushes filling the pool cannot starve the heartbeat
+            # and have a healthy service killed by the watchdog.
+            "heartbeat": ThreadPoolExecutor(max_workers=1),
+        },
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=UTC,
+    )
+    scheduler.add_listener(_job_missed, EVENT_JOB_MISSED)
+    scheduler.add_listener(_job_failed, EVENT_JOB_ERROR)
+    scheduler.add_listener(_job_skipped, EVENT_JOB_MAX_INSTANCES)
+    scheduler.add_job(
+        jobs.heartbeat,
+        IntervalTrigger(seconds=heartbeat_seconds),
+        args=[runtime],
+        id="heartbeat",
+        executor="heartbeat",
+        misfire_grace_time=max(1, int(heartbeat_seconds)),
+    )
+    schedule_jobs(scheduler, runtime)
+    return scheduler
+
+
+def schedule_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
+    """(Re)create every job from the current configuration; jobs no longer configured go."""
+    generation = runtime.current
+    daemon = generation.settings.daemon
+    now = datetime.now(UTC)
+    wanted: dict[str, tuple[Any, BaseTrigger, list[Any], datetime | None, int]] = {}
+
+    def hasten(warehouse: Warehouse) -> None:
+        bring_forward(scheduler, runtime, warehouse)
+
+    for source in generation.app.sources:
+        wanted[f"pull:{source.name}"] = (
+            jobs.pull_source,
+            IntervalTrigger(seconds=source_interval(generation, source.name)),
+            [runtime, source.name, hasten],
+            now,  # the first pull at once: the service is useless until data arrives
+            _grace(timedelta(seconds=source_interval(generation, source.name))),
+        )
+    for target in generation.app.warehouses:
+        wanted[f"reconcile:{target.name}"] = (
+            jobs.reconcile_warehouse,
+            IntervalTrigger(seconds=daemon.reconcile_interval.total_seconds()),
+            [runtime, target.name, hasten],
+            None,
+            _grace(daemon.reconcile_interval),
+        )
+    for job_id, func, when in (
+        ("drift-scan", jobs.scan_drift, daemon.drift_scan),
+        ("key-check", jobs.check_keys, daemon.key_check),
+        ("retention", jobs.prune_ledger, daemon.retention),
+    ):
+        wanted[job_id] = (func, trigger_for(when), [runtime], None, _grace_for(when))
+    for job in scheduler.get_jobs():
+        if job.id not in wanted and job.id not in _ALWAYS:
+            job.remove()
+    for job_id, (func, trigger, args, first, grace) in wanted.items():
+        extra = {} if first is None else {"next_run_time": first}
+        scheduler.add_job(
+            func, trigger, args=args, id=job_id, replace_existing=True,
+            misfire_grace_time=grace, **extra,
+        )  # fmt: skip
+
+
+def source_interval(generation: Any, name: str) -> float:  # noqa: ANN401
+    found = next(s for s in generation.settings.sources if s.name == name)
+    return float(found.interval.total_seconds())
+
+
+def trigger_for(when: str | timedelta) -> BaseTrigger:
+    """ "HH:MM" runs daily at that UTC time; a duration runs that often."""
+    if isinstance(when, timedelta):
+        return IntervalTrigger(seconds=when.total_seconds())
+    hour, minute = when.split(":")
+    return CronTrigger(hour=int(hour), minute=int(minute), timezone=UTC)
+
+
+def _grace_for(when: str | timedelta) -> int:
+    return DAILY_GRACE_SECONDS if isinstance(when, str) else _grace(when)
+
+
+def _grace(interval: timedelta) -> int:
+    # Half an interval late is still worth running; later than that, the next run is closer.
+    return max(1, int(interval.total_seconds() / 2))
+
+
+def bring_forward(scheduler: BackgroundScheduler, runtime: Runtime, warehouse: Warehouse) -> None:
+    """Run the warehouse's reconcile debounce_seconds from now, unless it is due sooner."""
+    job_id = f"reconcile:{warehouse}"
+    runtime.dirty.add(warehouse)
+    job = scheduler.get_job(job_id)
+    if job is None or runtime.activity.is_running(job_id):
+        return  # a running reconcile sees the dirty mark when it ends
+    debounce = runtime.current.settings.daemon.debounce_seconds
+    at = datetime.now(UTC) + timedelta(seconds=debounce)
+    # The earlier time wins: a reconcile already pending takes in this data too when it runs,
+    # and a steady trickle of pulls cannot postpone it forever.
+    if job.next_run_time is None or job.next_run_time > at:
+        job.modify(next_run_time=at)
+
+
+def _job_missed(event: JobExecutionEvent) -> None:
+    log.warning(
+        "scheduler.job_missed",
+        job_id=event.job_id,
+        scheduled_at=event.scheduled_run_time.isoformat(),
+    )
+
+
+def _job_failed(event: JobExecutionEvent) -> None:
+    log.error(
+        "scheduler.job_failed",
+        job_id=event.job_id,
+        error=str(event.exception),
+        error_type=type(event.exception).__name__,
+        traceback=event.traceback,
+    )
+
+
+def _job_skipped(event: JobSubmissionEvent) -> None:
+    log.info("scheduler.job_skipped", job_id=event.job_id, reason="still running")
