@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 
-from inventory_sync import __version__
 from inventory_sync.shipstation.keys import ApiKey
 
 DEFAULT_BASE_URL = "https://api.shipstation.com"
+
+
+def _package_version() -> str:
+    # Read from the installed distribution: the client imports nothing else of the project.
+    try:
+        return version("inventory-sync")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +30,6 @@ class ClientSettings:
     timeout_seconds: float = 30.0
     max_read_retries: int = 5
     concurrency: int = 8
-    user_agent: str = f"inventory-sync/{__version__}"
+    user_agent: str = f"inventory-sync/{_package_version()}"
     max_rate_limit_waits: int = 10  # 429s one request may sit out before RateLimited
     retry_base_seconds: float = 0.25  # first backoff step; doubles per attempt, capped at 20 s

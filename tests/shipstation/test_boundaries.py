@@ -1,0 +1,35 @@
+"""The client is a library of its own: it imports only the error tree and its own modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from inventory_sync.shipstation.settings import ClientSettings
+
+PACKAGE = Path(__file__).resolve().parents[2] / "inventory_sync" / "shipstation"
+ALLOWED = ("inventory_sync.errors", "inventory_sync.shipstation")
+
+
+def project_imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return [name for name in names if name.split(".")[0] == "inventory_sync"]
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_imports_stay_inside_the_library(path):
+    outside = [name for name in project_imports(path) if not name.startswith(ALLOWED)]
+    assert outside == []
+
+
+def test_the_user_agent_names_the_project():
+    assert ClientSettings("x", ()).user_agent.startswith("inventory-sync/")
