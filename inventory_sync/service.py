@@ -29,6 +29,7 @@ from inventory_sync.domain.model import (
 from inventory_sync.domain.planner import WarehouseInput, plan, source_values
 from inventory_sync.errors import ShipStationError
 from inventory_sync.report import RunReport
+from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.mapping import ensure_targets
@@ -36,6 +37,9 @@ from inventory_sync.steps.push import push
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
+_NOT_DONE = frozenset(
+    {AdjustmentStatus.FAILED, AdjustmentStatus.UNCERTAIN, AdjustmentStatus.NEEDS_REVIEW}
+)
 Progress = Callable[[int, int], None]
 
 
@@ -89,6 +93,48 @@ def reconcile(
         _finish(app, run_id, RunStatus.FAILED, {}, started, targets, error=str(exc))
         raise
     report = replace(report, duration_seconds=time.monotonic() - started)
+    _finish(app, run_id, report.status, report.counts(), started, targets)
+    return report
+
+
+def apply_plan(
+    app: App, adjustments: Sequence[Adjustment], *, progress: Progress | None = None
+) -> RunReport:
+    """Apply a reviewed plan exactly (an approved plan passes the guards), under the same locks."""
+    run_id = new_run_id(app)
+    started = time.monotonic()
+    logs.bind_run(run_id)
+    ensure_targets(app)
+    check_plan_targets(adjustments, app.warehouses)
+    wanted = {a.warehouse for a in adjustments}
+    targets = [t for t in app.warehouses if t.name in wanted]
+    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), "apply"))
+    log.info("run.started", warehouses=sorted(wanted), plan_rows=len(adjustments))
+    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+        held = {t.name for t in locks.targets}
+        settled = settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse in held])
+        mine = [a for a in adjustments if a.warehouse in held]
+        push(
+            app,
+            run_id,
+            still_current(app, run_id, mine),
+            progress=_refreshing(locks, progress),
+            record=False,
+        )
+    entries = _confirm(app, run_id)
+    failed = any(e.status in _NOT_DONE for e in entries)
+    report = RunReport(
+        run_id=run_id,
+        status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED,
+        dry_run=False,
+        entries=tuple(entries),
+        unchanged=0,
+        holds=tuple(busy),
+        settled=tuple(settled),
+        requests=sum(1 for e in entries if e.sent_at is not None),
+        duration_seconds=time.monotonic() - started,
+        busy=bool(busy),
+    )
     _finish(app, run_id, report.status, report.counts(), started, targets)
     return report
 

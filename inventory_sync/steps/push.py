@@ -48,9 +48,14 @@ def push(
     adjustments: Sequence[Adjustment],
     *,
     progress: Progress | None = None,
+    record: bool = True,
 ) -> None:
-    """Send every planned adjustment; one failure never stops the others, auth failures do."""
-    app.ledger.record_planned(run_id, adjustments, at=app.clock.now())
+    """Send every planned adjustment; one failure never stops the others, auth failures do.
+
+    ``record=False`` when the caller already recorded them as planned.
+    """
+    if record:
+        app.ledger.record_planned(run_id, adjustments, at=app.clock.now())
     pusher = _Pusher(app, len(adjustments), progress)
     with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
         try:

@@ -1,0 +1,63 @@
+"""Apply a reviewed plan exactly: re-read each SKU first, skip (on record) what moved since."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId, Sku
+from inventory_sync.errors import UsageError
+from inventory_sync.ports import InventoryApi
+
+log = structlog.get_logger(__name__)
+
+
+def check_plan_targets(
+    adjustments: Sequence[Adjustment], targets: Sequence[WarehouseTarget]
+) -> None:
+    """A plan may only write where the configuration says: same warehouse, same location."""
+    where = {t.name: t.location_id for t in targets}
+    for a in adjustments:
+        if where.get(a.warehouse) != a.location_id:
+            raise UsageError(
+                f"plan adjustment {a.adjustment_id} writes to {a.warehouse}/{a.location_id}, "
+                f"which the configuration does not map (configured: {where})"
+            )
+
+
+def still_current(app: App, run_id: RunId, adjustments: Sequence[Adjustment]) -> list[Adjustment]:
+    """The adjustments whose SKU still has the level the plan saw; the rest are recorded skipped.
+
+    Adjustments the ledger already holds (a plan applied twice) are left out: each id is sent
+    at most once.
+    """
+    known = {e.adjustment.adjustment_id for e in app.ledger.journal()}
+    fresh = [a for a in adjustments if a.adjustment_id not in known]
+    for a in adjustments:
+        if a.adjustment_id in known:
+            log.warning("plan.already_applied", adjustment_id=a.adjustment_id, sku=a.sku)
+    app.ledger.record_planned(run_id, fresh, at=app.clock.now())
+    current = _levels(app.inventory, {a.location_id for a in fresh})
+    keep = []
+    for a in fresh:
+        now = current.get((a.location_id, a.sku))
+        if now == a.before:
+            keep.append(a)
+            continue
+        reason = f"ShipStation moved from {a.before} to {now} since the plan was made"
+        log.warning("plan.row_skipped", adjustment_id=a.adjustment_id, sku=a.sku, reason=reason)
+        app.ledger.mark_outcome(
+            a.adjustment_id, Outcome(AdjustmentStatus.SKIPPED, app.clock.now(), error=reason)
+        )
+    return keep
+
+
+def _levels(inventory: InventoryApi, locations: set[str]) -> dict[tuple[str, Sku], int]:
+    levels: dict[tuple[str, Sku], int] = {}
+    for location in sorted(locations):
+        for row in inventory.list_levels(inventory_location_id=location):
+            key = (location, Sku(row.sku))
+            levels[key] = levels.get(key, 0) + row.on_hand
+    return levels

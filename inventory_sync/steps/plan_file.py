@@ -1,0 +1,96 @@
+"""A plan written to a file for review (`--plan-out`) and read back to apply it (`--apply`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentId,
+    LocationId,
+    RunId,
+    Sku,
+    TransactionType,
+    Warehouse,
+)
+from inventory_sync.errors import UsageError
+
+FORMAT = "inventory-sync/plan@1"
+_FIELDS = ("adjustment_id", "warehouse", "location_id", "sku", "transaction_type", "quantity",
+           "before", "after", "rule")  # fmt: skip
+
+
+def write_plan(
+    path: Path, run_id: RunId, created_at: datetime, adjustments: Sequence[Adjustment]
+) -> None:
+    """Write the plan as indented JSON, one adjustment per object, for people to read."""
+    document = {
+        "format": FORMAT,
+        "run_id": run_id,
+        "created_at": created_at.isoformat(),
+        "adjustments": [_adjustment_json(a) for a in adjustments],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def _adjustment_json(adjustment: Adjustment) -> dict[str, Any]:
+    return {
+        **{name: str(getattr(adjustment, name)) for name in _FIELDS[:5]},
+        "quantity": adjustment.quantity,
+        "before": adjustment.before,
+        "after": adjustment.after,
+        "rule": adjustment.rule,
+        "basis": dict(adjustment.basis),
+    }
+
+
+def read_plan(path: Path) -> tuple[RunId, list[Adjustment]]:
+    """Read a plan file; a file that is not one names what is wrong (exit code 2)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise UsageError(f"{path}: not a plan written by `reconcile --plan-out` ({FORMAT})")
+    rows = document.get("adjustments")
+    if not isinstance(rows, list):
+        raise UsageError(f"{path}: 'adjustments' must be a list")
+    return RunId(str(document.get("run_id", ""))), [
+        _adjustment(path, i, r) for i, r in enumerate(rows)
+    ]
+
+
+def _adjustment(path: Path, index: int, row: Any) -> Adjustment:  # noqa: ANN401 - JSON
+    where = f"{path}: adjustments[{index}]"
+    if not isinstance(row, dict):
+        raise UsageError(f"{where}: must be an object")
+    try:
+        before = row["before"]
+        return Adjustment(
+            adjustment_id=AdjustmentId(str(row["adjustment_id"])),
+            warehouse=Warehouse(str(row["warehouse"])),
+            location_id=LocationId(str(row["location_id"])),
+            sku=Sku(str(row["sku"])),
+            transaction_type=TransactionType(row["transaction_type"]),
+            quantity=_whole(row["quantity"], "quantity"),
+            before=None if before is None else _whole(before, "before"),
+            after=_whole(row["after"], "after"),
+            rule=str(row["rule"]),
+            basis=dict(row.get("basis") or {}),
+        )
+    except KeyError as exc:
+        raise UsageError(f"{where}: missing field {exc.args[0]!r}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from exc
+
+
+def _whole(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
+    return value
