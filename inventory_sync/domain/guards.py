@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import filterfalse
 
 from inventory_sync.domain.model import Adjustment, BasisValue, Hold, Plan, Warehouse
-from inventory_sync.domain.planner import WarehouseInput, listed_skus
-from inventory_sync.domain.policy import GuardLimits
+from inventory_sync.domain.planner import WarehouseInput
+from inventory_sync.domain.policy import GuardLimits, Precedence
+from inventory_sync.domain.resolve import SnapshotCache, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +43,27 @@ def check_guards(
     With a mapping, a warehouse missing from it gets the default GuardLimits().
     """
     changes = _changes_by_warehouse(plan.adjustments)
+    cache: SnapshotCache = {}  # inputs share snapshots: split each by warehouse once
     holds: list[Hold] = []
     for inp in inputs:
         own = limits if isinstance(limits, GuardLimits) else limits.get(inp.warehouse)
-        impact = measure(inp, changes.get(inp.warehouse, []))
+        impact = measure(inp, changes.get(inp.warehouse, []), cache)
         hold = _hold_if_tripped(inp.warehouse, impact, own or GuardLimits())
         if hold is not None:
             holds.append(hold)
     return tuple(holds)
 
 
-def measure(inp: WarehouseInput, changes: Sequence[Adjustment]) -> Impact:
+def measure(
+    inp: WarehouseInput, changes: Sequence[Adjustment], cache: SnapshotCache | None = None
+) -> Impact:
     """The impact of a warehouse's adjustments against its ShipStation levels and sources."""
+    # Which SKUs are listed does not depend on precedence; FIRST just names one.
+    listed = resolve(inp.snapshots, inp.warehouse, Precedence.FIRST, {} if cache is None else cache)
+    unlisted = sum(1 for _ in filterfalse(listed.values.__contains__, inp.levels))
     return Impact(
         changed=len(changes),
-        skus=len(listed_skus(inp).union(inp.levels)),
+        skus=len(listed.values) + unlisted,
         units_moved=sum(abs(a.after - (a.before or 0)) for a in changes),
         units_total=sum(level.on_hand for level in inp.levels.values()),
         zeroed=sum(1 for a in changes if a.after == 0 and (a.before or 0) > 0),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
-from planner_builders import EAST, RUN, warehouse_input
+from planner_builders import EAST, RUN, snapshot, warehouse_input
 
 from inventory_sync.domain.guards import check_guards
 from inventory_sync.domain.model import Warehouse
@@ -140,3 +142,19 @@ class TestGuards:
         inputs = [warehouse_input(stock(20), stock(20))]
         strict = GuardLimits(max_changed_share=0.0, max_units_share=0.0, max_zeroed=0)
         assert check_guards(plan(RUN, inputs, {}), inputs, strict) == ()
+
+    def test_a_snapshot_shared_by_warehouses_counts_only_each_ones_skus(self):
+        """Each warehouse's share is of its own SKUs, even when one snapshot lists several."""
+        west = Warehouse("west")
+        east_rows, west_rows = snapshot(changing(6, 10)), snapshot(stock(30), warehouse=west)
+        shared = replace(
+            east_rows,
+            warehouses=frozenset({EAST, west}),
+            observations=east_rows.observations + west_rows.observations,
+        )
+        inputs = [
+            warehouse_input(snapshots=[shared], shipstation=stock(10)),
+            warehouse_input(snapshots=[shared], shipstation=stock(30), warehouse=west),
+        ]
+        holds = check_guards(plan(RUN, inputs, {}), inputs, ONLY_CHANGED)
+        assert [(h.subject, h.details["total"]) for h in holds] == [("warehouse:east", 10)]

@@ -110,6 +110,15 @@ class TestDeltaProperties:
         final_value = steps[-1][1] if steps else first_value
         assert inp.levels[Sku("A")].on_hand == final_value - sold
 
+    @given(source_rows, shipstation_rows, st.dictionaries(skus, st.integers(0, 60)), policies)
+    def test_planning_again_after_applying_and_agreeing_is_empty(
+        self, source, ship, agreed, policy
+    ):
+        """Once a delta plan is applied and the agreed levels advanced, nothing is left to do."""
+        inp = warehouse_input(source, ship, agreed=agreed, complete=False)
+        delta = replace(policy, mode=Mode.DELTA)
+        assert plan_warehouse(RUN, _run(inp, delta), delta).adjustments == ()
+
     @given(st.integers(0, 50), st.integers(-60, 60), st.integers(0, 50))
     def test_a_decrement_never_takes_stock_below_zero(self, on_hand, change, agreed):
         """Whatever the change, delta leaves a non-negative level non-negative."""
