@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -135,6 +136,20 @@ class TestUnknownOutcomes:
         client.update_level(ADJUST)
         levels = {(r.sku, r.inventory_location_id): r.on_hand for r in client.list_levels()}
         assert levels["SKU-A", "se-2001"] == 7
+
+    def test_a_read_timeout_on_an_increment_is_uncertain_and_the_server_may_still_apply_it(
+        self, emulator, connect
+    ):
+        emulator.faults.update(latency_ms=300)
+        client = connect(emulator, timeout_seconds=0.05)
+        with pytest.raises(OutcomeUncertain):
+            client.update_level(INCREMENT)
+        deadline = time.monotonic() + 5
+        while not emulator.requests and time.monotonic() < deadline:
+            time.sleep(0.05)  # the emulator finishes the request after the client gave up
+        time.sleep(0.4)  # long enough for a replay, had there been one, to land
+        assert [entry.count for entry in emulator.applied()] == [1]
+        assert len(emulator.requests) == 1
 
     def test_a_connection_dropped_before_commit_is_still_uncertain_for_a_delta(
         self, emulator, client
