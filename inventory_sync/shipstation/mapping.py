@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from inventory_sync.errors import MappingError
 from inventory_sync.shipstation.models import InventoryLocation, InventoryWarehouse
@@ -40,8 +40,9 @@ class Finding:
         return f"{self.severity.value}: {self.mapping}: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):
+    """Where a mapping pushes; a tuple so ``warehouse_id, location_id = resolved`` works."""
+
     inventory_warehouse_id: str
     inventory_location_id: str
 
