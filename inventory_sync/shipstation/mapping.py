@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from inventory_sync.errors import MappingError
 from inventory_sync.shipstation.models import InventoryLocation, InventoryWarehouse
@@ -40,8 +40,9 @@ class Finding:
         return f"{self.severity.value}: {self.mapping}: {self.message}"
 
 
-class Resolved(NamedTuple):
-    """Where a mapping pushes; a tuple so ``warehouse_id, location_id = resolved`` works."""
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a mapping pushes: one warehouse and one of its locations."""
 
     inventory_warehouse_id: str
     inventory_location_id: str
