@@ -8,12 +8,14 @@ import click
 
 from inventory_sync import __version__
 from inventory_sync.commands import (
+    adjust,
     db,
     demo,
     explain,
     history,
     reconcile,
     run,
+    status,
     support,
     warehouses,
 )
@@ -60,8 +62,10 @@ cli.add_command(reconcile.reconcile)
 cli.add_command(demo.demo)
 cli.add_command(db.db)
 cli.add_command(history.history)
+cli.add_command(adjust.adjust)
 cli.add_command(explain.explain)
 cli.add_command(run.run)
+cli.add_command(status.status)
 cli.add_command(warehouses.warehouses)
 cli.add_command(support.support_bundle)
 cli.add_command(emulator_command, name="emulator")

@@ -27,11 +27,12 @@ from inventory_sync.domain.model import (
     Snapshot,
 )
 from inventory_sync.domain.planner import WarehouseInput, plan, source_values
-from inventory_sync.errors import ShipStationError
+from inventory_sync.errors import LockHeld, ShipStationError, UsageError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
+from inventory_sync.steps.manual import ManualChange, manual_adjustment
 from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.push import push
 from inventory_sync.steps.settle import settle
@@ -135,6 +136,44 @@ def apply_plan(
         duration_seconds=time.monotonic() - started,
         busy=bool(busy),
     )
+    _finish(app, run_id, report.status, report.counts(), started, targets)
+    return report
+
+
+def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
+    """An operator's change, journaled and pushed through the same path as a reconcile."""
+    run_id = new_run_id(app)
+    started = time.monotonic()
+    logs.bind_run(run_id)
+    ensure_targets(app)
+    targets = [t for t in app.warehouses if t.name == warehouse]
+    if not targets:
+        raise UsageError(
+            f"unknown warehouse {warehouse!r}; configured: {[t.name for t in app.warehouses]}"
+        )
+    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"manual:{change.reason}"))
+    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+        if busy:
+            raise LockHeld(warehouse, holder=str(busy[0].details.get("holder")))
+        settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == warehouse])
+        adjustment = manual_adjustment(app, run_id, locks.targets[0], change)
+        log.info(
+            "adjustment.manual",
+            sku=change.sku,
+            warehouse=warehouse,
+            rule=adjustment.rule,
+            quantity=change.quantity,
+            before=adjustment.before,
+            after=adjustment.after,
+        )
+        push(app, run_id, [adjustment])
+    entries = _confirm(app, run_id)
+    failed = any(e.status in _NOT_DONE for e in entries)
+    report = RunReport(
+        run_id=run_id, status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED, dry_run=False,
+        entries=tuple(entries), unchanged=0, requests=len(entries),
+        duration_seconds=time.monotonic() - started,
+    )  # fmt: skip
     _finish(app, run_id, report.status, report.counts(), started, targets)
     return report
 

@@ -32,9 +32,14 @@ def to_update(adjustment: Adjustment) -> InventoryUpdate:
         sku=adjustment.sku,
         quantity=adjustment.quantity,
         inventory_location_id=adjustment.location_id,
-        reason=f"inventory-sync {adjustment.rule}",
+        reason=_reason(adjustment),
         notes=f"inventory-sync {adjustment.adjustment_id}",
     )
+
+
+def _reason(adjustment: Adjustment) -> str:
+    note = adjustment.basis.get("note")
+    return f"inventory-sync {adjustment.rule}" + (f": {note}" if note else "")
 
 
 def request_text(update: InventoryUpdate) -> str:

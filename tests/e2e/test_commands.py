@@ -102,3 +102,43 @@ class TestAuditTrail:
 
     def test_support_bundle_for_an_unknown_run_exits_2(self, world):
         assert world.run("support-bundle", "run-nope").code == 2
+
+
+class TestManualAdjustments:
+    def test_an_operators_change_is_pushed_and_journaled(self, world):
+        result = world.run(
+            "adjust", "BLUE", "-w", "main", "--remove", "2", "--reason", "damage",
+            "--note", "forklift", "--json",
+        )  # fmt: skip
+        assert result.code == 0, result.stderr
+        (change,) = result.json()["adjustments"]
+        assert (change["transaction_type"], change["before"], change["after"]) == (
+            "decrement",
+            10,
+            8,
+        )
+        assert change["rule"] == "manual:damage"
+        assert world.on_hand()["BLUE"] == 8
+        chain = world.run("explain", "BLUE", "--json").json()["warehouses"][0]
+        (entry,) = chain["adjustments"]
+        assert entry["basis"]["note"] == "forklift"
+        assert "forklift" in entry["request"]
+
+    def test_set_and_add_work_and_exactly_one_is_required(self, world):
+        assert (
+            world.run("adjust", "BLUE", "-w", "main", "--set", "30", "--reason", "count").code == 0
+        )
+        assert (
+            world.run("adjust", "BLUE", "-w", "main", "--add", "5", "--reason", "return").code == 0
+        )
+        assert world.on_hand()["BLUE"] == 35
+        both = world.run(
+            "adjust", "BLUE", "-w", "main", "--add", "1", "--set", "1", "--reason", "count"
+        )
+        assert both.code == 2
+
+    def test_removing_more_than_shipstation_holds_is_refused_before_sending(self, world):
+        result = world.run("adjust", "BLUE", "-w", "main", "--remove", "11", "--reason", "sale")
+        assert result.code == 2
+        assert "holds 10" in result.stderr
+        assert world.on_hand()["BLUE"] == 10
