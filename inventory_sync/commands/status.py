@@ -1,0 +1,86 @@
+"""`inventory-sync status`: the service's health from the ledger; exit 1 when unhealthy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from inventory_sync import bootstrap
+from inventory_sync.clock import SystemClock
+from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.daemon.overview import Overview, overview
+
+EXIT_UNHEALTHY = 1
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@pass_context
+@handle_errors
+def status(ctx: Context, *, as_json: bool) -> None:
+    """Show the last run per warehouse, the last good data per source, unsettled and failed
+    adjustments and key expiry; exit 1 when something is unhealthy, so it serves as a health
+    check: a last run failed or held, a source stale, adjustments unsettled for longer than
+    [daemon] unsettled_after, or an API key expiring within 7 days. Reads only the ledger
+    and the configuration; needs no API key and sends no request."""
+    settings = ctx.settings()
+    ledger = bootstrap.ledger_only(settings)
+    try:
+        found = overview(settings, ledger, SystemClock().now())
+    finally:
+        ledger.close()
+    if as_json:
+        emit_json(found.to_json())
+    else:
+        _print(found, Console())
+    if not found.healthy:
+        raise SystemExit(EXIT_UNHEALTHY)
+
+
+def _print(found: Overview, console: Console) -> None:
+    console.print(_warehouses(found.warehouses))
+    console.print(_sources(found.sources))
+    adjustments = found.adjustments
+    console.print(
+        "adjustments: "
+        + ", ".join(f"{key} {value}" for key, value in adjustments.items() if value is not None)
+    )
+    for key in found.keys:
+        console.print(
+            f"API key {key['key']}: expires {key['expires_on']} ({key['days_left']} days)"
+        )
+    if found.healthy:
+        console.print("[green]healthy[/green]")
+    for problem in found.problems:
+        console.print(f"[red]unhealthy:[/red] {problem}")
+
+
+def _warehouses(rows: list[dict[str, Any]]) -> Table:
+    table = Table("warehouse", "last run", "status", "finished", "applied", "failed")
+    for row in rows:
+        run = row["last_run"] or {}
+        table.add_row(
+            row["warehouse"],
+            run.get("run_id", "never"),
+            run.get("status", ""),
+            run.get("finished_at") or "",
+            str(run.get("applied", "")),
+            str(run.get("failed", "")),
+        )
+    return table
+
+
+def _sources(rows: list[dict[str, Any]]) -> Table:
+    table = Table("source", "last good data", "age (s)", "stale")
+    for row in rows:
+        good = row["last_good"] or {}
+        table.add_row(
+            row["source"],
+            good.get("taken_at", "never"),
+            str(good.get("age_seconds", "")),
+            "yes" if row["stale"] else "no",
+        )
+    return table

@@ -1,0 +1,184 @@
+"""The service's health as the ledger and the configuration show it: what `status` reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from inventory_sync.config import Settings
+from inventory_sync.domain.model import (
+    AdjustmentStatus,
+    JournalEntry,
+    RunRecord,
+    RunStatus,
+    SourceName,
+)
+from inventory_sync.ports import Ledger
+
+RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
+KEY_WARNING_DAYS = 7
+_BAD_RUNS = {RunStatus.FAILED, RunStatus.HELD}
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Everything `status` shows; ``problems`` empty means healthy."""
+
+    warehouses: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    adjustments: dict[str, Any]
+    keys: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "healthy": self.healthy,
+            "problems": self.problems,
+            "warehouses": self.warehouses,
+            "sources": self.sources,
+            "adjustments": self.adjustments,
+            "keys": self.keys,
+        }
+
+
+def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
+    """Read the ledger (through its port only) and judge what it shows."""
+    problems: list[str] = []
+    runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
+    last = last_runs(settings, ledger, runs)
+    warehouses = [_warehouse_json(name, last.get(name), problems) for name in _names(settings)]
+    sources = [
+        _source_json(settings, ledger, index, now, problems)
+        for index in range(len(settings.sources))
+    ]
+    recent = [e for run in last.values() for e in ledger.journal(run_id=run.run_id)]
+    adjustments = _adjustments_json(ledger.unsettled(), recent, settings, now, problems)
+    keys = _keys_json(settings, now.date(), problems)
+    return Overview(warehouses, sources, adjustments, keys, problems)
+
+
+def _names(settings: Settings) -> list[str]:
+    return [w.name for w in settings.warehouses]
+
+
+def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict[str, RunRecord]:
+    """The latest finished-or-running reconcile per warehouse, newest first in ``runs``.
+
+    Daemon runs name their warehouse in the trigger (``daemon:<name>``); other runs count for
+    the warehouses of their adjustments, or for all when they have none (a run of every
+    warehouse that found nothing to change)."""
+    wanted = set(_names(settings))
+    found: dict[str, RunRecord] = {}
+    for run in runs:
+        if run.trigger.startswith("pull:") or run.trigger == "drift-scan":
+            continue
+        for name in _run_warehouses(ledger, run, wanted) - found.keys():
+            found[name] = run
+        if found.keys() >= wanted:
+            break
+    return found
+
+
+def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str]:
+    if run.trigger.startswith("daemon:"):
+        return {run.trigger.partition(":")[2]} & wanted
+    touched = {str(e.adjustment.warehouse) for e in ledger.journal(run_id=run.run_id)}
+    return (touched or wanted) & wanted
+
+
+def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> dict[str, Any]:
+    if run is None:
+        return {"warehouse": name, "last_run": None}
+    if run.status in _BAD_RUNS:
+        problems.append(f"warehouse {name}: last run {run.run_id} {run.status.value}")
+    return {
+        "warehouse": name,
+        "last_run": {
+            "run_id": run.run_id,
+            "status": run.status.value,
+            "trigger": run.trigger,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            **dict(run.summary),
+        },
+    }
+
+
+def _source_json(
+    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[str]
+) -> dict[str, Any]:
+    source = settings.sources[index]
+    limit = source.interval * settings.daemon.stale_after_intervals
+    good = ledger.last_good_snapshot(SourceName(source.name))
+    age = None if good is None else now - good.taken_at
+    stale = age is None or age > limit
+    if stale:
+        since = "never" if age is None else f"{age.total_seconds():.0f} s ago"
+        problems.append(f"source {source.name}: stale (last good data {since})")
+    return {
+        "source": source.name,
+        "interval_seconds": source.interval.total_seconds(),
+        "stale_after_seconds": limit.total_seconds(),
+        "stale": stale,
+        "last_good": None
+        if good is None
+        else {
+            "snapshot_id": good.snapshot_id,
+            "taken_at": good.taken_at.isoformat(),
+            "age_seconds": round(age.total_seconds(), 3) if age is not None else None,
+            "rows": good.rows,
+        },
+    }
+
+
+def _adjustments_json(
+    unsettled: list[JournalEntry],
+    recent: list[JournalEntry],
+    settings: Settings,
+    now: datetime,
+    problems: list[str],
+) -> dict[str, Any]:
+    bound = settings.daemon.unsettled_after
+    overdue = [e for e in unsettled if now - e.planned_at > bound]
+    if overdue:
+        problems.append(
+            f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
+        )
+    return {
+        "pending": _count(unsettled, AdjustmentStatus.PLANNED, AdjustmentStatus.SENT),
+        "uncertain": _count(unsettled, AdjustmentStatus.UNCERTAIN),
+        "overdue": len(overdue),
+        "oldest_unsettled_at": _oldest(unsettled),
+        "failed_in_last_runs": _count(recent, AdjustmentStatus.FAILED),
+        "needs_review_in_last_runs": _count(recent, AdjustmentStatus.NEEDS_REVIEW),
+    }
+
+
+def _oldest(entries: list[JournalEntry]) -> str | None:
+    oldest = min((e.planned_at for e in entries), default=None)
+    return None if oldest is None else oldest.isoformat()
+
+
+def _count(entries: list[JournalEntry], *statuses: AdjustmentStatus) -> int:
+    return sum(1 for e in entries if e.status in statuses)
+
+
+def _keys_json(settings: Settings, today: date, problems: list[str]) -> list[dict[str, Any]]:
+    ss = settings.shipstation
+    found = []
+    for label, expires in (
+        ("primary", ss.api_key_expires),
+        ("secondary", ss.secondary_api_key_expires),
+    ):
+        if expires is None:
+            continue
+        left = (expires - today).days
+        if left <= KEY_WARNING_DAYS:
+            problems.append(f"API key {label}: expires {expires.isoformat()} ({left} day(s))")
+        found.append({"key": label, "expires_on": expires.isoformat(), "days_left": left})
+    return found

@@ -1,0 +1,20 @@
+"""Daemon fixtures: a world of the emulator, a feed and a configuration, torn down for sure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_support import World, make_world
+
+SKUS = ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK", "GREY", "GOLD", "TEAL", "NAVY"]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    built = make_world(tmp_path, SKUS)
+    try:
+        yield built
+    finally:
+        built.close()

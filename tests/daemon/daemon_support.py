@@ -1,0 +1,205 @@
+"""The daemon as users run it: a subprocess against the emulator, its log a file of JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inventory_sync.ledger.repository import SqlLedger, open_ledger
+from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
+from inventory_sync.shipstation.emulator.settings import EmulatorSettings, FaultSettings
+from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
+
+API_KEY = "daemon-test-key-3b9d51e0a7"
+STOP_TIMEOUT = 10.0  # seconds; [daemon] stop_timeout in every test configuration
+START_BOUND = 30.0  # generous: imports, migrations and the first health check on a busy box
+
+
+def seed(skus: list[str]) -> dict[str, Any]:
+    return {
+        "products": skus,
+        "warehouses": [{"inventory_warehouse_id": "se-1", "name": "Main"}],
+        "locations": [
+            {"inventory_location_id": "se-11", "name": "A", "inventory_warehouse_id": "se-1"}
+        ],
+        "levels": [
+            {"sku": sku, "inventory_location_id": "se-11", "on_hand": 10, "allocated": 0}
+            for sku in skus
+        ],
+    }
+
+
+def feed_text(levels: dict[str, int]) -> str:
+    return "sku,quantity\n" + "".join(f"{sku},{qty}\n" for sku, qty in levels.items())
+
+
+def config_text(tmp: Path, base_url: str, feed: Path, extra: str = "") -> str:
+    return f"""
+state_dir = "{tmp / "state"}"
+
+[shipstation]
+base_url = "{base_url}"
+requests_per_minute = 100000
+
+[[warehouses]]
+name = "main"
+inventory_warehouse_id = "se-1"
+inventory_location_id = "se-11"
+
+[[sources]]
+name = "feed"
+type = "csv"
+warehouses = ["main"]
+interval = "1s"
+[sources.options]
+path = "{feed}"
+stable_seconds = 0
+
+[reconcile]
+max_changed_share = 1.0
+max_units_share = 100.0
+
+[daemon]
+reconcile_interval = "2s"
+debounce_seconds = 0.2
+stop_timeout = "{STOP_TIMEOUT:.0f}s"
+{extra}
+"""
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@dataclass
+class Daemon:
+    """A running `inventory-sync run`; its stderr goes to a file read back as events."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def lines(self) -> list[str]:
+        return [line for line in self.log_path.read_text("utf-8").splitlines() if line.strip()]
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.lines()]
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        found = []
+        for line in self.lines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == name:
+                found.append(event)
+        return found
+
+    def wait_event(self, name: str, timeout: float = 20.0, count: int = 1) -> list[dict[str, Any]]:
+        return wait_for(
+            lambda: (found := self.named(name)) and len(found) >= count and found,
+            timeout,
+            f"{count} {name} event(s)",
+        )
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self, timeout: float = STOP_TIMEOUT + 10) -> int:
+        """SIGTERM, then the exit code (killed and failed if it overstays ``timeout``)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+@dataclass
+class World:
+    """The emulator, a feed and a configuration on disk, and daemons started from them."""
+
+    tmp: Path
+    emulator: RunningEmulator
+    config: Path
+    feed: Path
+    daemons: list[Daemon] = field(default_factory=list)
+
+    @property
+    def ledger_url(self) -> str:
+        return f"sqlite:///{self.tmp / 'state' / 'ledger.db'}"
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {**os.environ, "INVENTORY_SYNC_SHIPSTATION__API_KEY": API_KEY, **(extra or {})}
+
+    def start(self, env: dict[str, str] | None = None) -> Daemon:
+        log_path = self.tmp / f"daemon-{len(self.daemons)}.log"
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "inventory_sync", "--config", str(self.config), "run"],
+                env=self.env(env),
+                stderr=log_file,
+                stdout=subprocess.DEVNULL,
+            )
+        daemon = Daemon(process, log_path)
+        self.daemons.append(daemon)
+        return daemon
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "inventory_sync", "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            timeout=120,
+            check=False,
+        )
+
+    def on_hand(self) -> dict[str, int]:
+        rows = self.emulator.state.levels(LevelFilter(inventory_location_id="se-11"))
+        return {row.sku: row.on_hand for row in rows}
+
+    def write_feed(self, levels: dict[str, int]) -> None:
+        tmp = self.feed.with_suffix(".tmp")
+        tmp.write_text(feed_text(levels), encoding="utf-8")
+        tmp.replace(self.feed)  # atomic, as a careful feed producer writes
+
+    def write_config(self, extra: str = "") -> None:
+        self.config.write_text(
+            config_text(self.tmp, self.emulator.base_url, self.feed, extra), encoding="utf-8"
+        )
+
+    def ledger(self) -> SqlLedger:
+        return open_ledger(self.ledger_url, migrate=False)
+
+    def close(self) -> None:
+        for daemon in self.daemons:
+            if daemon.process.poll() is None:
+                daemon.process.kill()
+                daemon.process.wait(timeout=10)
+        self.emulator.stop()
+
+
+def make_world(tmp: Path, skus: list[str], *, latency_ms: int = 0, extra: str = "") -> World:
+    settings = EmulatorSettings(
+        api_keys=(API_KEY,),
+        rate_limit_per_minute=0,
+        faults=FaultSettings(latency_ms=latency_ms),
+    )
+    emulator = start_emulator(settings, EmulatorState.from_seed(seed(skus)))
+    feed = tmp / "feed.csv"
+    world = World(tmp, emulator, tmp / "inventory-sync.toml", feed)
+    world.write_feed(dict.fromkeys(skus, 10))
+    world.write_config(extra)
+    return world
