@@ -42,6 +42,8 @@ class SourceValues:
 
     def provenance(self, sku: Sku) -> str:
         """Name the source(s) the SKU's value came from, for an adjustment's basis."""
+        if len(self.parts) == 1:  # the usual case, asked once per change
+            return self.parts[0][0].source
         names = [str(snap.source) for snap, part in self.parts if sku in part]
         return names[0] if self.precedence is Precedence.FIRST else ",".join(names)
 
