@@ -44,7 +44,7 @@ Exit codes:
   1  some adjustments failed (the rest were applied)
   2  configuration or usage error
   3  the run was held by a guard (nothing pushed)
-  4  ShipStation unreachable, or the API key / plan refused
+  4  ShipStation unreachable, key or plan refused, or the warehouse mapping is wrong
   5  another inventory-sync was pushing to a warehouse (it was skipped)
  70  internal error (a bug; the log has the traceback)"""
 
