@@ -52,7 +52,7 @@ def main() -> None:
         print(json.dumps(_run_phase(args.phase, Path(args.dir), args.buffer)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        _generate(Path(tmp), args.rows, args.warehouses, args.changed, args.seed)
+        _generate(Path(tmp), args)
         runs = [(_child(tmp, "floor", args), _child(tmp, "plan", args)) for _ in range(args.repeat)]
     floor = min((f for f, _ in runs), key=lambda r: r["seconds"])
     planned = min((p for _, p in runs), key=lambda r: r["seconds"])
@@ -77,9 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _generate(directory: Path, rows: int, warehouses: int, changed: float, seed: int) -> None:
-    """source.csv: what the source says; shipstation.csv: ShipStation's levels, ~changed off."""
-    rng = random.Random(seed)
+def _generate(directory: Path, args: argparse.Namespace) -> None:
+    """source.csv: what the source says; shipstation.csv: the published levels (source less
+    the buffer), a share `--changed` of them off by a few units."""
+    rng = random.Random(args.seed)
+    rows, warehouses, changed = args.rows, args.warehouses, args.changed
     with (
         (directory / "source.csv").open("w", newline="") as src,
         (directory / "shipstation.csv").open("w", newline="") as ship,
@@ -93,7 +95,8 @@ def _generate(directory: Path, rows: int, warehouses: int, changed: float, seed:
             )
             source.writerow((warehouse, sku, quantity))
             drift = rng.randint(1, 20) if rng.random() < changed else 0
-            shipstation.writerow((warehouse, sku, quantity + drift))
+            published = max(0, quantity - args.buffer)
+            shipstation.writerow((warehouse, sku, published + drift))
 
 
 def _child(directory: str, phase: str, args: argparse.Namespace) -> Phase:
