@@ -116,6 +116,13 @@ class TestDelta:
 
 
 class TestAgreedLevels:
+    def test_a_feed_recovering_after_a_clamp_is_followed_once_agreed_advances(self):
+        """A fall clamped to nothing still advances agreed, so the next rise is added."""
+        fell = warehouse_input({"A": 0}, {"A": 0}, agreed={"A": 10}, complete=False)
+        assert rows(plan_warehouse(RUN, fell, DELTA)) == []
+        rose = warehouse_input({"A": 3}, {"A": 0}, agreed=agreed_levels(fell, DELTA))
+        assert rows(plan_warehouse(RUN, rose, DELTA)) == [("A", "increment", 3, 0, 3, "delta")]
+
     def test_listed_skus_take_the_source_value_and_others_keep_theirs(self):
         """After a run the agreed level of each listed SKU is the value just planned from."""
         inp = warehouse_input({"A": 12}, {}, agreed={"A": 10, "B": 4}, complete=False)
