@@ -16,7 +16,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     Warehouse,
 )
-from inventory_sync.domain.policy import Mode, Policy
+from inventory_sync.domain.policy import Mode, Policy, Precedence
 from inventory_sync.domain.resolve import SnapshotCache, SourceValues, resolve
 from inventory_sync.domain.rules import Context, absent_changes, delta_changes, mirror_changes
 
@@ -67,10 +67,12 @@ def next_absent_counts(inp: WarehouseInput) -> dict[Sku, int]:
     """The absent counts to store after this run, replacing the old ones (no key = 0).
 
     A complete snapshot adds one for every ShipStation SKU no snapshot lists; a SKU any
-    snapshot lists starts again from zero; partial snapshots alone carry the counts forward.
+    snapshot lists starts again from zero. Partial snapshots alone, or any held source (it
+    may list the missing SKUs), carry the counts forward.
     """
     listed = listed_skus(inp)
-    if not any(s.completeness is Completeness.COMPLETE for s in inp.snapshots):
+    complete = any(s.completeness is Completeness.COMPLETE for s in inp.snapshots)
+    if inp.holds or not complete:
         return {sku: n for sku, n in inp.absent_counts.items() if sku not in listed}
     counts = inp.absent_counts
     return {sku: counts.get(sku, 0) + 1 for sku in inp.levels if sku not in listed}
@@ -102,7 +104,9 @@ def listed_skus(inp: WarehouseInput) -> set[Sku]:
 def _plan_warehouse(
     run_id: RunId, inp: WarehouseInput, policy: Policy, cache: SnapshotCache
 ) -> Plan:
-    if not inp.snapshots:  # every source held: no basis for any change, not even a count
+    if not inp.snapshots or (inp.holds and policy.precedence is Precedence.SUM):
+        # Every source held: no basis for any change, not even a count. And a sum missing a
+        # held part would publish a fraction of the stock: every SKU's source is held.
         return Plan(adjustments=(), unchanged=0, holds=inp.holds)
     sources = resolve(inp.snapshots, inp.warehouse, policy.precedence, cache)
     ctx = _context(run_id, inp, policy, sources)
@@ -110,7 +114,7 @@ def _plan_warehouse(
     # ShipStation SKUs the sources do not list; when there are none (the usual run) the
     # pass over every ShipStation SKU looking for them is skipped.
     missing = len(inp.levels) - (len(sources.values) - no_row)
-    if missing:
+    if missing and not inp.holds:  # a held source may list the missing SKUs
         changes += absent_changes(ctx)
     looked_at = len(sources.values) + missing  # the union of source and ShipStation SKUs
     return Plan(adjustments=tuple(changes), unchanged=looked_at - len(changes), holds=inp.holds)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from planner_builders import RUN, rows, snapshot, warehouse_input
 
+from inventory_sync.domain.model import Hold
 from inventory_sync.domain.planner import next_absent_counts, plan_warehouse
 from inventory_sync.domain.policy import Mode, Policy
 
@@ -59,6 +62,13 @@ class TestAbsentIsNotZero:
         inp = warehouse_input(snapshots=snaps, shipstation={"A": 1, "B": 6}, absent={"B": 3})
         assert rows(plan_warehouse(RUN, inp, Policy())) == []
 
+    def test_a_held_source_suspends_zeroing(self):
+        """The held source may be the one that lists the missing SKU."""
+        inp = warehouse_input({"A": 1}, {"A": 1, "B": 6}, absent={"B": 5})
+        inp = replace(inp, holds=(Hold(subject="source:wms", reason="feed is stale"),))
+        result = plan_warehouse(RUN, inp, Policy())
+        assert (rows(result), result.unchanged) == ([], 2)
+
     def test_the_basis_records_the_streak(self):
         """The zeroing says how many complete snapshots in a row missed the SKU."""
         inp = warehouse_input({"A": 1}, {"A": 1, "B": 6}, absent={"B": 2})
@@ -92,6 +102,12 @@ class TestNextAbsentCounts:
         """Each row: this run's inputs in, the counts to store out."""
         inp = warehouse_input(source, shipstation, absent=counts, complete=complete)
         assert next_absent_counts(inp) == expected
+
+    def test_a_held_source_carries_the_counts_forward(self):
+        """With a source held, a missing SKU may only be missing from what was seen."""
+        inp = warehouse_input({"A": 1}, {"A": 1, "B": 2}, absent={"B": 4})
+        inp = replace(inp, holds=(Hold(subject="source:wms", reason="feed is stale"),))
+        assert next_absent_counts(inp) == {"B": 4}
 
     def test_no_snapshot_keeps_the_counts_as_they_were(self):
         """With every source held nothing was observed, so nothing changes."""

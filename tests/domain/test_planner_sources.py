@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from planner_builders import RUN, rows, snapshot, warehouse_input
 
-from inventory_sync.domain.model import QuantityBasis
+from inventory_sync.domain.model import Hold, QuantityBasis
 from inventory_sync.domain.planner import plan_warehouse, source_values
 from inventory_sync.domain.policy import Policy, Precedence
 
@@ -85,3 +85,18 @@ class TestMixedBases:
             ("A", "adjust", 11, 0, 11, "mirror"),
             ("B", "adjust", 5, 0, 5, "mirror"),
         ]
+
+
+class TestHeldSources:
+    HELD = (Hold(subject="source:wms", reason="feed is stale"),)
+
+    def test_first_lets_the_remaining_sources_stand_in(self):
+        """Under first, the healthy snapshots that remain decide, SKU by SKU, in order."""
+        inp = replace(warehouse_input({"A": 4}, {"A": 1}), holds=self.HELD)
+        assert rows(plan_warehouse(RUN, inp, FIRST)) == [("A", "adjust", 4, 1, 4, "mirror")]
+
+    def test_sum_with_a_held_part_plans_nothing(self):
+        """A sum missing a part would publish a fraction of the stock, so nothing is planned."""
+        inp = replace(warehouse_input({"A": 4}, {"A": 10}), holds=self.HELD)
+        result = plan_warehouse(RUN, inp, SUM)
+        assert (result.adjustments, result.unchanged, result.holds) == ((), 0, self.HELD)
