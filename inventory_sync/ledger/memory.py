@@ -25,6 +25,7 @@ from inventory_sync.domain.model import (
     Warehouse,
 )
 from inventory_sync.errors import LedgerError
+from inventory_sync.ledger.memory_locks import MemoryLeases
 from inventory_sync.ledger.records import RecordedObservation
 from inventory_sync.ledger.values import as_utc, excerpt
 
@@ -55,12 +56,6 @@ class _Quarantined:
     rejected: Rejected
 
 
-@dataclass(frozen=True, slots=True)
-class _Lease:
-    holder: str
-    expires_at: datetime
-
-
 class MemoryLedger:
     """Behaves as SqlLedger does (the shared contract test holds both to it), minus the disk."""
 
@@ -72,7 +67,7 @@ class MemoryLedger:
         self._journal: dict[AdjustmentId, JournalEntry] = {}
         self._support: dict[AdjustmentId, str] = {}
         self._agreed: dict[tuple[Warehouse, Sku], tuple[int, datetime, RunId | None]] = {}
-        self._locks: dict[str, _Lease] = {}
+        self._locks = MemoryLeases()
 
     def close(self) -> None:
         """Nothing to release; here so callers treat both ledgers alike."""
@@ -238,31 +233,16 @@ class MemoryLedger:
     # Locks and retention
 
     def acquire_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
-        now = as_utc(now)
-        lease = self._locks.get(name)
-        if lease is not None and lease.holder != holder and lease.expires_at > now:
-            return False
-        self._locks[name] = _Lease(holder, now + ttl)
-        return True
+        return self._locks.acquire(name, holder, ttl, now)
 
     def refresh_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
-        now = as_utc(now)
-        lease = self._locks.get(name)
-        if lease is None or lease.holder != holder or lease.expires_at <= now:
-            return False
-        self._locks[name] = _Lease(holder, now + ttl)
-        return True
+        return self._locks.refresh(name, holder, ttl, now)
 
     def release_lock(self, name: str, holder: str) -> bool:
-        lease = self._locks.get(name)
-        if lease is None or lease.holder != holder:
-            return False
-        del self._locks[name]
-        return True
+        return self._locks.release(name, holder)
 
     def lock_holder(self, name: str, now: datetime) -> str | None:
-        lease = self._locks.get(name)
-        return lease.holder if lease and lease.expires_at > as_utc(now) else None
+        return self._locks.holder(name, now)
 
     def prune(self, older_than: datetime) -> dict[str, int]:
         cut = as_utc(older_than)
