@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,7 +55,8 @@ def upgrade_engine(engine: Engine) -> None:
                 # the same from BEGIN IMMEDIATE. Released with the transaction.
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             command.upgrade(alembic_config(connection), "head")
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, CommandError) as exc:
+        # CommandError: e.g. the database is at a revision this (older) package does not know.
         raise LedgerError(f"could not migrate the ledger: {exc}") from exc
 
 

@@ -50,7 +50,11 @@ def open_ledger(url: str, *, migrate: bool = True) -> SqlLedger:
     """Open the ledger at `url` (or a bare SQLite path), bringing its schema up to date."""
     engine = create_ledger_engine(url)
     if migrate:
-        upgrade_engine(engine)
+        try:
+            upgrade_engine(engine)
+        except LedgerError:
+            engine.dispose()
+            raise
     return SqlLedger(engine)
 
 

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.engine import create_ledger_engine
 from inventory_sync.ledger.migrate import current_revision, head_revision, upgrade
 
@@ -87,3 +88,13 @@ def test_two_upgrades_at_once_both_succeed(empty_url):
     for t in threads:
         t.join()
     assert results == [head_revision()] * 2
+
+
+def test_a_database_from_a_newer_version_is_a_ledger_error(empty_url):
+    upgrade(empty_url)
+    engine = create_ledger_engine(empty_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    with pytest.raises(LedgerError, match="9999"):
+        upgrade(empty_url)
