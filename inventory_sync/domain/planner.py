@@ -89,7 +89,12 @@ def agreed_levels(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
 
 
 def source_values(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
-    """One value per SKU from the warehouse's snapshots, combined by the policy's precedence."""
+    """One value per SKU from the warehouse's snapshots, combined by the policy's precedence.
+
+    Empty when a sum has a held part: no SKU's total is known then (see _plan_warehouse).
+    """
+    if _sum_is_incomplete(inp, policy):
+        return {}
     return dict(resolve(inp.snapshots, inp.warehouse, policy.precedence, {}).values)
 
 
@@ -104,9 +109,8 @@ def listed_skus(inp: WarehouseInput) -> set[Sku]:
 def _plan_warehouse(
     run_id: RunId, inp: WarehouseInput, policy: Policy, cache: SnapshotCache
 ) -> Plan:
-    if not inp.snapshots or (inp.holds and policy.precedence is Precedence.SUM):
-        # Every source held: no basis for any change, not even a count. And a sum missing a
-        # held part would publish a fraction of the stock: every SKU's source is held.
+    if not inp.snapshots or _sum_is_incomplete(inp, policy):
+        # Every source held: no basis for any change, not even a count.
         return Plan(adjustments=(), unchanged=0, holds=inp.holds)
     sources = resolve(inp.snapshots, inp.warehouse, policy.precedence, cache)
     ctx = _context(run_id, inp, policy, sources)
@@ -118,6 +122,12 @@ def _plan_warehouse(
         changes += absent_changes(ctx)
     looked_at = len(sources.values) + missing  # the union of source and ShipStation SKUs
     return Plan(adjustments=tuple(changes), unchanged=looked_at - len(changes), holds=inp.holds)
+
+
+def _sum_is_incomplete(inp: WarehouseInput, policy: Policy) -> bool:
+    # A sum missing a held part would publish a fraction of the stock: under sum, every
+    # SKU's sources include the held one.
+    return bool(inp.holds) and policy.precedence is Precedence.SUM
 
 
 def _context(run_id: RunId, inp: WarehouseInput, policy: Policy, sources: SourceValues) -> Context:

@@ -8,7 +8,7 @@ import pytest
 from planner_builders import RUN, rows, snapshot, warehouse_input
 
 from inventory_sync.domain.model import Hold, QuantityBasis
-from inventory_sync.domain.planner import plan_warehouse, source_values
+from inventory_sync.domain.planner import agreed_levels, plan_warehouse, source_values
 from inventory_sync.domain.policy import Policy, Precedence
 
 FIRST = Policy(precedence=Precedence.FIRST)
@@ -100,3 +100,8 @@ class TestHeldSources:
         inp = replace(warehouse_input({"A": 4}, {"A": 10}), holds=self.HELD)
         result = plan_warehouse(RUN, inp, SUM)
         assert (result.adjustments, result.unchanged, result.holds) == ((), 0, self.HELD)
+
+    def test_sum_with_a_held_part_knows_no_source_value(self):
+        """No SKU's total is known, so none is reported (and no agreed level advances)."""
+        inp = replace(warehouse_input({"A": 4}, {"A": 10}, agreed={"A": 7}), holds=self.HELD)
+        assert (source_values(inp, SUM), agreed_levels(inp, SUM)) == ({}, {"A": 7})
