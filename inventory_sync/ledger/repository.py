@@ -108,7 +108,7 @@ class SqlLedger:
         same content is never counted twice."""
         stats = SnapshotStats.of(snapshot)
         with self._tx.write() as conn:
-            if snapshot.snapshot_id in _snapshot_ids(conn, snapshot.source):
+            if _snapshot_recorded(conn, snapshot.source, snapshot.snapshot_id):
                 return 0
             conn.execute(
                 SNAPSHOTS.insert().values(
@@ -267,6 +267,11 @@ class SqlLedger:
     def prune(self, older_than: datetime) -> dict[str, int]:
         with self._tx.write() as conn:
             return retention.prune(conn, as_utc(older_than))
+
+
+def _snapshot_recorded(conn: Connection, source: SourceName, snapshot_id: str) -> bool:
+    key = (SNAPSHOTS.c.source == source, SNAPSHOTS.c.snapshot_id == snapshot_id)
+    return conn.execute(select(SNAPSHOTS.c.rows).where(*key)).first() is not None
 
 
 def _snapshot_ids(conn: Connection, source: SourceName) -> set[str]:
