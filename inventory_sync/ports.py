@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from inventory_sync.domain.model import (
+    AbsentCounts,
     Adjustment,
     AdjustmentId,
     JournalEntry,
     Outcome,
+    RecordedObservation,
     Rejected,
     RunId,
     RunRecord,
@@ -21,7 +23,6 @@ from inventory_sync.domain.model import (
     SourceName,
     Warehouse,
 )
-from inventory_sync.ledger.records import RecordedObservation
 from inventory_sync.shipstation.models import (
     InventoryLevel,
     InventoryLocation,
@@ -151,3 +152,13 @@ class Ledger(Protocol):
     def lock_holder(self, name: str, now: datetime) -> str | None: ...
 
     def prune(self, older_than: datetime) -> dict[str, int]: ...
+
+    def absent_counts(self, warehouse: Warehouse) -> AbsentCounts:
+        """Per SKU, how many consecutive complete snapshots have not listed it."""
+        ...
+
+    def replace_absent_counts(
+        self, warehouse: Warehouse, counts: Mapping[Sku, int], *, basis: str
+    ) -> None:
+        """Store the counts after a run, with ``basis`` naming the snapshots they counted."""
+        ...

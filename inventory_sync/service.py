@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from inventory_sync.domain.guards import check_guards
 from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentStatus,
+    Completeness,
     Hold,
     JournalEntry,
     Level,
@@ -26,7 +28,12 @@ from inventory_sync.domain.model import (
     Sku,
     Snapshot,
 )
-from inventory_sync.domain.planner import WarehouseInput, plan, source_values
+from inventory_sync.domain.planner import (
+    WarehouseInput,
+    next_absent_counts,
+    plan,
+    source_values,
+)
 from inventory_sync.errors import LockHeld, ShipStationError, UsageError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
@@ -220,6 +227,8 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     push(app, run_id, the_plan.adjustments, progress=progress)
     entries = _confirm(app, run_id)
     _record_agreed(app, inputs, entries)
+    if not options.skus:  # a narrowed run sees only some SKUs: absences elsewhere mean nothing
+        _record_absent_counts(app, inputs)
     failed = any(e.status is not AdjustmentStatus.APPLIED for e in entries)
     status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
     return replace(base, entries=tuple(entries), status=status, requests=len(entries))
@@ -248,7 +257,33 @@ def _input(
         snapshots=snapshots,
         levels=levels,
         agreed=app.ledger.agreed_levels(target.name),
+        absent_counts=_absent_counts_before(app, target, snapshots),
     )
+
+
+def absent_basis(snapshots: Sequence[Snapshot]) -> str | None:
+    """Names the complete snapshots a run counts absences from; None when there are none."""
+    ids = sorted(s.snapshot_id for s in snapshots if s.completeness is Completeness.COMPLETE)
+    return hashlib.sha256("|".join(ids).encode()).hexdigest()[:32] if ids else None
+
+
+def _absent_counts_before(
+    app: App, target: WarehouseTarget, snapshots: Sequence[Snapshot]
+) -> dict[Sku, int]:
+    """The counts as they stood before these snapshots: the same file read again is one
+    snapshot, not another consecutive absence."""
+    stored = app.ledger.absent_counts(target.name)
+    basis = absent_basis(snapshots)
+    if basis is not None and stored.basis == basis:
+        return {sku: n - 1 for sku, n in stored.counts.items() if n > 1}
+    return dict(stored.counts)
+
+
+def _record_absent_counts(app: App, inputs: Sequence[WarehouseInput]) -> None:
+    for inp in inputs:
+        basis = absent_basis(inp.snapshots)
+        if basis is not None:
+            app.ledger.replace_absent_counts(inp.warehouse, next_absent_counts(inp), basis=basis)
 
 
 def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:

@@ -234,3 +234,25 @@ class SnapshotStats:
             units=sum(quantities),
             nonzero_rows=sum(1 for q in quantities if q),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedObservation:
+    """One number a source reported for a (warehouse, sku), as the ledger kept it."""
+
+    source: SourceName
+    snapshot_id: str
+    quantity: int
+    observed_at: datetime
+    run_id: RunId
+
+
+@dataclass(frozen=True, slots=True)
+class AbsentCounts:
+    """Consecutive complete snapshots that did not list each SKU, and which snapshots counted.
+
+    ``basis`` lets a run that re-reads the same snapshot see that it was already counted.
+    """
+
+    counts: Mapping[Sku, int]
+    basis: str | None

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
 from inventory_sync.domain.model import (
+    AbsentCounts,
     Adjustment,
     AdjustmentId,
     AdjustmentStatus,
@@ -67,6 +68,7 @@ class MemoryLedger:
         self._journal: dict[AdjustmentId, JournalEntry] = {}
         self._support: dict[AdjustmentId, str] = {}
         self._agreed: dict[tuple[Warehouse, Sku], tuple[int, datetime, RunId | None]] = {}
+        self._absent: dict[Warehouse, AbsentCounts] = {}
         self._locks = MemoryLeases()
 
     def close(self) -> None:
@@ -229,6 +231,14 @@ class MemoryLedger:
         at = as_utc(at)
         for sku, quantity in levels.items():
             self._agreed[warehouse, sku] = (quantity, at, run_id)
+
+    def absent_counts(self, warehouse: Warehouse) -> AbsentCounts:
+        return self._absent.get(warehouse, AbsentCounts({}, None))
+
+    def replace_absent_counts(
+        self, warehouse: Warehouse, counts: Mapping[Sku, int], *, basis: str
+    ) -> None:
+        self._absent[warehouse] = AbsentCounts({s: n for s, n in counts.items() if n > 0}, basis)
 
     # Locks and retention
 

@@ -1,19 +1,7 @@
-"""Plain values the ledger returns beyond the domain's own types (stdlib only)."""
+"""Plain values the ledger returns; they live in the domain, re-exported here for the ledger."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from inventory_sync.domain.model import RecordedObservation
 
-from inventory_sync.domain.model import RunId, SourceName
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedObservation:
-    """One number a source reported for a (warehouse, sku), as the ledger kept it."""
-
-    source: SourceName
-    snapshot_id: str
-    quantity: int
-    observed_at: datetime
-    run_id: RunId
+__all__ = ["RecordedObservation"]

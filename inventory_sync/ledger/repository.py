@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Engine, Select, select, update
+from sqlalchemy import Connection, Engine, Select, delete, insert, select, update
 
 from inventory_sync.domain.model import (
+    AbsentCounts,
     Adjustment,
     AdjustmentId,
     AdjustmentStatus,
@@ -31,6 +32,7 @@ from inventory_sync.ledger.engine import create_ledger_engine
 from inventory_sync.ledger.migrate import upgrade_engine
 from inventory_sync.ledger.records import RecordedObservation
 from inventory_sync.ledger.tables import (
+    ABSENT,
     ADJUSTMENTS,
     AGREED,
     OBSERVATIONS,
@@ -44,6 +46,9 @@ from inventory_sync.ledger.values import as_utc, excerpt
 UNSETTLED = [
     s.value for s in (AdjustmentStatus.PLANNED, AdjustmentStatus.SENT, AdjustmentStatus.UNCERTAIN)
 ]
+
+
+_ALL_SOURCES = "*"  # counts are kept per warehouse; the column leaves room for per-source ones
 
 
 def open_ledger(url: str, *, migrate: bool = True) -> SqlLedger:
@@ -242,6 +247,30 @@ class SqlLedger:
         if values:
             with self._tx.write() as conn:
                 bulk.upsert(conn, AGREED, values)
+
+    # Absent counts: complete snapshots in a row that did not list a SKU ShipStation holds
+
+    def absent_counts(self, warehouse: Warehouse) -> AbsentCounts:
+        query = select(ABSENT).where(ABSENT.c.warehouse == warehouse)
+        found = self._tx.fetch(query)
+        # The row with the empty SKU (no real SKU is empty) names the snapshots counted last.
+        basis = next((r.source for r in found if r.sku == ""), None)
+        counts = {Sku(r.sku): r.consecutive_missing for r in found if r.sku != ""}
+        return AbsentCounts(counts, basis)
+
+    def replace_absent_counts(
+        self, warehouse: Warehouse, counts: Mapping[Sku, int], *, basis: str
+    ) -> None:
+        rows = [
+            {"warehouse": warehouse, "sku": sku, "source": _ALL_SOURCES, "consecutive_missing": n}
+            for sku, n in counts.items()
+            if n > 0
+        ]
+        rows.append({"warehouse": warehouse, "sku": "", "source": basis, "consecutive_missing": 0})
+        with self._tx.write() as conn:
+            conn.execute(delete(ABSENT).where(ABSENT.c.warehouse == warehouse))
+            if rows:
+                conn.execute(insert(ABSENT), rows)
 
     # Locks and retention
 

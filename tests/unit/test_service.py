@@ -279,3 +279,43 @@ def _sale(sku: str, units: int):
 
 def _adjust(sku: str, units: int):
     return InventoryUpdate("adjust", sku, units, "se-11")
+
+
+class TestAbsentCountsAcrossRuns:
+    def without(self, sku: str, **changes: int) -> dict[str, int]:
+        levels = all_at(10, **changes)
+        del levels[sku]
+        return levels
+
+    def test_an_absent_sku_is_zeroed_after_two_complete_snapshots_not_two_reads(self):
+        h = Harness(zero_absent_after=2)
+        h.feed(self.without("SKU-07"))
+        h.run()
+        h.run()  # the same file read again is the same snapshot
+        assert h.on_hand()["SKU-07"] == 10
+        h.feed(self.without("SKU-07", **{"SKU-01": 11}))  # a new snapshot, still without it
+        h.run()
+        assert h.on_hand()["SKU-07"] == 0
+
+    def test_a_sku_that_comes_back_starts_counting_again(self):
+        h = Harness(zero_absent_after=2)
+        h.feed(self.without("SKU-07"))
+        h.run()
+        h.feed(all_at(10, **{"SKU-01": 11}))
+        h.run()
+        h.feed(self.without("SKU-07", **{"SKU-01": 12}))
+        h.run()
+        assert h.on_hand()["SKU-07"] == 10
+
+    def test_never_means_never(self):
+        h = Harness(zero_absent_after="never")
+        for bump in range(4):
+            h.feed(self.without("SKU-07", **{"SKU-01": 11 + bump}))
+            h.run()
+        assert h.on_hand()["SKU-07"] == 10
+
+    def test_a_partial_snapshot_never_makes_a_sku_absent(self):
+        h = Harness(zero_absent_after=1)
+        h.feed({"SKU-01": 11}, completeness=Completeness.PARTIAL)
+        h.run()
+        assert h.on_hand()["SKU-07"] == 10
