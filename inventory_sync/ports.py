@@ -11,6 +11,7 @@ from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentId,
     JournalEntry,
+    Movement,
     Outcome,
     RecordedObservation,
     Rejected,
@@ -162,3 +163,17 @@ class Ledger(Protocol):
     ) -> None:
         """Store the counts after a run, with ``basis`` naming the snapshots they counted."""
         ...
+
+    def seen_levels(self, warehouse: Warehouse) -> dict[Sku, int]:
+        """ShipStation's on-hand per SKU as the last run saw it or left it."""
+        ...
+
+    def record_seen_levels(
+        self, warehouse: Warehouse, levels: Mapping[Sku, int], *, at: datetime, run_id: RunId
+    ) -> None: ...
+
+    def record_movements(self, movements: Sequence[Movement]) -> None:
+        """Changes in ShipStation that inventory-sync did not make."""
+        ...
+
+    def movements_for(self, warehouse: Warehouse, sku: Sku, limit: int = 20) -> list[Movement]: ...

@@ -41,6 +41,7 @@ from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.manual import ManualChange, manual_adjustment
 from inventory_sync.steps.mapping import ensure_targets
+from inventory_sync.steps.movements import observe_movements, remember_levels
 from inventory_sync.steps.push import push
 from inventory_sync.steps.settle import settle
 
@@ -130,6 +131,8 @@ def apply_plan(
             record=False,
         )
     entries = _confirm(app, run_id)
+    for target in targets:
+        remember_levels(app, run_id, target.name, {}, entries)
     failed = any(e.status in _NOT_DONE for e in entries)
     report = RunReport(
         run_id=run_id,
@@ -175,6 +178,7 @@ def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
         )
         push(app, run_id, [adjustment])
     entries = _confirm(app, run_id)
+    remember_levels(app, run_id, targets[0].name, {}, entries)  # our change is no movement
     failed = any(e.status in _NOT_DONE for e in entries)
     report = RunReport(
         run_id=run_id, status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED, dry_run=False,
@@ -207,7 +211,12 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     settled = [] if options.dry_run else settle(app, unsettled)
     if gathered is None:
         gathered = gather(app, run_id, record=not options.dry_run)
-    inputs = [_input(app, target, gathered, options) for target in targets]
+    levels = {t.name: _narrowed(read_levels(app, t), options) for t in targets}
+    if not options.dry_run:
+        ours = {e.adjustment.sku for e in settled}
+        for t in targets:
+            observe_movements(app, run_id, t.name, levels[t.name], skip=ours)
+    inputs = [_input(app, t, levels[t.name], gathered, options) for t in targets]
     the_plan = plan(run_id, inputs, {}, default=app.policy)
     guard_holds = check_guards(the_plan, inputs, app.limits)
     base = RunReport(
@@ -226,6 +235,8 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
         return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
     push(app, run_id, the_plan.adjustments, progress=progress)
     entries = _confirm(app, run_id)
+    for t in targets:
+        remember_levels(app, run_id, t.name, levels[t.name], entries)
     _record_agreed(app, inputs, entries)
     if not options.skus:  # a narrowed run sees only some SKUs: absences elsewhere mean nothing
         _record_absent_counts(app, inputs)
@@ -240,16 +251,24 @@ def _targets(app: App, options: RunOptions) -> list[WarehouseTarget]:
     return [t for t in app.warehouses if t.name in options.warehouses]
 
 
+def _narrowed(levels: dict[Sku, Level], options: RunOptions) -> dict[Sku, Level]:
+    if not options.skus:
+        return levels
+    return {sku: level for sku, level in levels.items() if sku in options.skus}
+
+
 def _input(
-    app: App, target: WarehouseTarget, gathered: Gathered, options: RunOptions
+    app: App,
+    target: WarehouseTarget,
+    levels: dict[Sku, Level],
+    gathered: Gathered,
+    options: RunOptions,
 ) -> WarehouseInput:
-    levels = read_levels(app, target)
     # A SKU whose row was rejected is unknown this run, not absent: leave it out entirely.
     unknown = {r.sku for r in gathered.rejected if r.warehouse == target.name and r.sku}
     levels = {sku: level for sku, level in levels.items() if sku not in unknown}
     snapshots = tuple(gathered.snapshots.get(target.name, ()))
     if options.skus:
-        levels = {sku: level for sku, level in levels.items() if sku in options.skus}
         snapshots = tuple(_only_skus(s, options.skus) for s in snapshots)
     return WarehouseInput(
         warehouse=target.name,

@@ -73,6 +73,15 @@ def _chain(ledger: SqlLedger, warehouse: Warehouse, sku: Sku, limit: int) -> dic
             }
             for e in entries[-limit:]
         ],
+        "movements": [
+            {
+                "observed_at": m.observed_at.isoformat(),
+                "before": m.before,
+                "after": m.after,
+                "run_id": m.run_id,
+            }
+            for m in ledger.movements_for(warehouse, sku, limit)
+        ],
         "agreed": ledger.agreed_levels(warehouse).get(sku),
         "current": None,
     }
@@ -110,6 +119,10 @@ def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
         console.print("[bold]What the sources said[/] (newest first)")
         for o in chain["observations"] or [{"source": "none recorded"}]:
             console.print(f"  {o.get('observed_at', '')}  {o['source']}: {o.get('quantity', '')}")
+        console.print("[bold]Changes in ShipStation that inventory-sync did not make[/]")
+        for m in chain["movements"] or [{"observed_at": "", "before": "none seen", "after": None}]:
+            arrow = "" if m["after"] is None and not m["observed_at"] else f" -> {m['after']}"
+            console.print(f"  {m['observed_at']}  {m['before']}{arrow}")
         console.print("[bold]What inventory-sync did[/]")
         for a in chain["adjustments"] or [{"rule": "no adjustments recorded"}]:
             _print_adjustment(console, a)

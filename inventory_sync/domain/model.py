@@ -256,3 +256,15 @@ class AbsentCounts:
 
     counts: Mapping[Sku, int]
     basis: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """ShipStation's level changed by something other than inventory-sync (a sale, an edit)."""
+
+    warehouse: Warehouse
+    sku: Sku
+    before: int | None  # None: ShipStation had no row
+    after: int | None
+    observed_at: datetime
+    run_id: RunId

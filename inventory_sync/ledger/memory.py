@@ -14,6 +14,7 @@ from inventory_sync.domain.model import (
     AdjustmentId,
     AdjustmentStatus,
     JournalEntry,
+    Movement,
     Outcome,
     Rejected,
     RunId,
@@ -69,6 +70,8 @@ class MemoryLedger:
         self._support: dict[AdjustmentId, str] = {}
         self._agreed: dict[tuple[Warehouse, Sku], tuple[int, datetime, RunId | None]] = {}
         self._absent: dict[Warehouse, AbsentCounts] = {}
+        self._seen: dict[Warehouse, dict[Sku, int]] = {}
+        self._movements: list[Movement] = []
         self._locks = MemoryLeases()
 
     def close(self) -> None:
@@ -240,6 +243,23 @@ class MemoryLedger:
     ) -> None:
         self._absent[warehouse] = AbsentCounts({s: n for s, n in counts.items() if n > 0}, basis)
 
+    def seen_levels(self, warehouse: Warehouse) -> dict[Sku, int]:
+        return dict(self._seen.get(warehouse, {}))
+
+    def record_seen_levels(
+        self, warehouse: Warehouse, levels: Mapping[Sku, int], *, at: datetime, run_id: RunId
+    ) -> None:
+        as_utc(at)  # the same refusal of naive times as the SQL ledger
+        self._seen.setdefault(warehouse, {}).update(levels)
+        del run_id
+
+    def record_movements(self, movements: Sequence[Movement]) -> None:
+        self._movements.extend(movements)
+
+    def movements_for(self, warehouse: Warehouse, sku: Sku, limit: int = 20) -> list[Movement]:
+        found = [m for m in self._movements if m.warehouse == warehouse and m.sku == sku]
+        return sorted(found, key=lambda m: m.observed_at, reverse=True)[:limit]
+
     # Locks and retention
 
     def acquire_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
@@ -261,6 +281,7 @@ class MemoryLedger:
             "rejected_rows": _drop(self._rejected, lambda q: q.at < cut),
             "adjustments": self._prune_journal(cut),
             "snapshots": self._prune_snapshots(cut),
+            "movements": _drop(self._movements, lambda m: m.observed_at < cut),
         }
         counts["runs"] = self._prune_runs(cut)
         return counts

@@ -15,6 +15,7 @@ from inventory_sync.domain.model import (
     AdjustmentId,
     AdjustmentStatus,
     JournalEntry,
+    Movement,
     Outcome,
     Rejected,
     RunId,
@@ -35,9 +36,11 @@ from inventory_sync.ledger.tables import (
     ABSENT,
     ADJUSTMENTS,
     AGREED,
+    MOVEMENTS,
     OBSERVATIONS,
     REJECTED,
     RUNS,
+    SEEN,
     SNAPSHOTS,
 )
 from inventory_sync.ledger.transactions import Transactions
@@ -271,6 +274,53 @@ class SqlLedger:
             conn.execute(delete(ABSENT).where(ABSENT.c.warehouse == warehouse))
             if rows:
                 conn.execute(insert(ABSENT), rows)
+
+    # What ShipStation held when last seen, and what changed there without us
+
+    def seen_levels(self, warehouse: Warehouse) -> dict[Sku, int]:
+        query = select(SEEN.c.sku, SEEN.c.on_hand).where(SEEN.c.warehouse == warehouse)
+        return {Sku(r.sku): r.on_hand for r in self._tx.fetch(query)}
+
+    def record_seen_levels(
+        self, warehouse: Warehouse, levels: Mapping[Sku, int], *, at: datetime, run_id: RunId
+    ) -> None:
+        at = as_utc(at)
+        values = [
+            {"warehouse": warehouse, "sku": sku, "on_hand": q, "seen_at": at, "run_id": run_id}
+            for sku, q in levels.items()
+        ]
+        if values:
+            with self._tx.write() as conn:
+                bulk.upsert(conn, SEEN, values)
+
+    def record_movements(self, movements: Sequence[Movement]) -> None:
+        values = [
+            {"run_id": m.run_id, "warehouse": m.warehouse, "sku": m.sku, "before": m.before,
+             "after": m.after, "observed_at": as_utc(m.observed_at)}
+            for m in movements
+        ]  # fmt: skip
+        if values:
+            with self._tx.write() as conn:
+                conn.execute(insert(MOVEMENTS), values)
+
+    def movements_for(self, warehouse: Warehouse, sku: Sku, limit: int = 20) -> list[Movement]:
+        query = (
+            select(MOVEMENTS)
+            .where(MOVEMENTS.c.warehouse == warehouse, MOVEMENTS.c.sku == sku)
+            .order_by(MOVEMENTS.c.observed_at.desc(), MOVEMENTS.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            Movement(
+                Warehouse(r.warehouse),
+                Sku(r.sku),
+                r.before,
+                r.after,
+                r.observed_at,
+                RunId(r.run_id),
+            )
+            for r in self._tx.fetch(query)
+        ]
 
     # Locks and retention
 

@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, delete, exists, func, select, tuple_
 
 from inventory_sync.domain.model import AdjustmentStatus, RunStatus
-from inventory_sync.ledger.tables import ADJUSTMENTS, OBSERVATIONS, REJECTED, RUNS, SNAPSHOTS
+from inventory_sync.ledger.tables import (
+    ADJUSTMENTS,
+    MOVEMENTS,
+    OBSERVATIONS,
+    REJECTED,
+    RUNS,
+    SNAPSHOTS,
+)
 
 FINAL = [s.value for s in AdjustmentStatus if s.is_final]
 
@@ -29,6 +36,7 @@ def prune(conn: Connection, older_than: datetime) -> dict[str, int]:
             ),
         ),
         "snapshots": _prune_snapshots(conn, older_than),
+        "movements": _count(conn, delete(MOVEMENTS).where(MOVEMENTS.c.observed_at < older_than)),
     }
     counts["runs"] = _prune_runs(conn, older_than)
     return counts

@@ -151,6 +151,33 @@ class AbsentCountRow(SQLModel, table=True):
     consecutive_missing: int = 0
 
 
+class SeenLevelRow(SQLModel, table=True):
+    """ShipStation's on-hand as inventory-sync last saw or left it, to notice other changes."""
+
+    __tablename__ = "seen_levels"
+
+    warehouse: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    on_hand: int
+    seen_at: datetime = Field(sa_type=UtcDateTime)
+    run_id: str | None = None
+
+
+class MovementRow(SQLModel, table=True):
+    """A change in ShipStation that inventory-sync did not make (a sale, an edit in the app)."""
+
+    __tablename__ = "movements"
+    __table_args__ = (Index("ix_movements_warehouse_sku_at", "warehouse", "sku", "observed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str
+    warehouse: str
+    sku: str
+    before: int | None = None
+    after: int | None = None
+    observed_at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
 def table(name: str) -> Table:
     """Return a ledger table by name, typed for Core statements."""
     return SQLModel.metadata.tables[name]
@@ -164,3 +191,5 @@ ADJUSTMENTS = table("adjustments")
 AGREED = table("agreed_levels")
 LOCKS = table("locks")
 ABSENT = table("absent_counts")
+SEEN = table("seen_levels")
+MOVEMENTS = table("movements")

@@ -13,6 +13,7 @@ from inventory_sync.domain.model import (
     AdjustmentStatus,
     Completeness,
     LocationId,
+    Movement,
     Observation,
     Outcome,
     QuantityBasis,
@@ -356,6 +357,12 @@ class TestRetention:
         ledger.record_agreed(WH, {Sku("A"): 1}, at=old)
         ledger.begin_run(run("empty", at=old))
         ledger.finish_run(RunId("empty"), status=RunStatus.HELD, summary={}, at=old)
+        ledger.record_movements(
+            [
+                Movement(WH, Sku("A"), 3, 2, old, RunId("old")),
+                Movement(WH, Sku("A"), 2, 1, cut + timedelta(1), RunId("old")),
+            ]
+        )
 
         counts = ledger.prune(cut)
 
@@ -364,11 +371,13 @@ class TestRetention:
             "rejected_rows": 1,
             "adjustments": 1,
             "snapshots": 1,
+            "movements": 1,
             "runs": 1,
         }
         assert [e.adjustment.adjustment_id for e in ledger.journal()] == ["inflight"]
         assert ledger.last_good_snapshot(SRC).snapshot_id == "good"
         assert ledger.agreed_levels(WH) == {"A": 1}
+        assert [m.after for m in ledger.movements_for(WH, Sku("A"))] == [1]
         assert ledger.get_run(RunId("old")) is not None
         assert ledger.get_run(RunId("empty")) is None
 

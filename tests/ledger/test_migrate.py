@@ -23,6 +23,8 @@ TABLES = {
     "agreed_levels",
     "locks",
     "absent_counts",
+    "seen_levels",
+    "movements",
     "alembic_version",
 }
 

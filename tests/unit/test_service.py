@@ -319,3 +319,23 @@ class TestAbsentCountsAcrossRuns:
         h.feed({"SKU-01": 11}, completeness=Completeness.PARTIAL)
         h.run()
         assert h.on_hand()["SKU-07"] == 10
+
+
+class TestObservedMovements:
+    def test_a_sale_made_in_shipstation_is_recorded_as_a_movement(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        h.run()
+        h.inventory.state.apply_update(_sale("SKU-02", 3))
+        h.run()
+        (movement,) = h.ledger.movements_for(MAIN, Sku("SKU-02"))
+        assert (movement.before, movement.after) == (10, 7)
+
+    def test_inventory_syncs_own_changes_are_not_movements(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        h.run()
+        h.feed(all_at(10, **{"SKU-01": 18}))
+        h.run()
+        h.run()
+        assert h.ledger.movements_for(MAIN, Sku("SKU-01")) == []

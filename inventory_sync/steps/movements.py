@@ -1,0 +1,73 @@
+"""Observed movements: changes in ShipStation that inventory-sync did not make (sales, edits)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+import structlog
+
+from inventory_sync.app import App
+from inventory_sync.domain.model import (
+    AdjustmentStatus,
+    JournalEntry,
+    Level,
+    Movement,
+    RunId,
+    Sku,
+    Warehouse,
+)
+
+log = structlog.get_logger(__name__)
+_EXAMPLES = 5
+
+
+def observe_movements(
+    app: App,
+    run_id: RunId,
+    warehouse: Warehouse,
+    levels: Mapping[Sku, Level],
+    *,
+    skip: Collection[Sku] = (),
+) -> list[Movement]:
+    """Compare ShipStation now with what the last run saw or left; record what else moved.
+
+    ``skip``: SKUs whose earlier change was only now settled (their move was ours).
+    """
+    seen = app.ledger.seen_levels(warehouse)
+    if not seen:
+        return []  # first sight of this warehouse: nothing to compare with
+    now = app.clock.now()
+    moved = [
+        Movement(warehouse, sku, seen.get(sku), _on_hand(levels, sku), now, run_id)
+        for sku in sorted(set(seen) | set(levels))
+        if sku not in skip and (seen.get(sku) or 0) != (_on_hand(levels, sku) or 0)
+    ]
+    if moved:
+        app.ledger.record_movements(moved)
+        log.info(
+            "shipstation.movements_observed",
+            warehouse=warehouse,
+            count=len(moved),
+            examples=[f"{m.sku}: {m.before} -> {m.after}" for m in moved[:_EXAMPLES]],
+        )
+    return moved
+
+
+def _on_hand(levels: Mapping[Sku, Level], sku: Sku) -> int | None:
+    level = levels.get(sku)
+    return None if level is None else level.on_hand
+
+
+def remember_levels(
+    app: App,
+    run_id: RunId,
+    warehouse: Warehouse,
+    levels: Mapping[Sku, Level],
+    entries: Sequence[JournalEntry],
+) -> None:
+    """Store what ShipStation holds after this run: what was read, moved by what was applied."""
+    after = {sku: level.on_hand for sku, level in levels.items()}
+    for entry in entries:
+        if entry.status is AdjustmentStatus.APPLIED and entry.adjustment.warehouse == warehouse:
+            after[entry.adjustment.sku] = entry.adjustment.after
+    app.ledger.record_seen_levels(warehouse, after, at=app.clock.now(), run_id=run_id)
