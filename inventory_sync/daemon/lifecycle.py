@@ -19,6 +19,7 @@ from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
 from inventory_sync.errors import ConfigError, InventorySyncError
 from inventory_sync.notify import Notifier
+from inventory_sync.steps.mapping import ensure_targets
 
 log = structlog.get_logger(__name__)
 TICK_SECONDS = 5.0  # the main loop's pace when there is no watchdog to feed
@@ -47,7 +48,9 @@ class Daemon:
 
     def check_shipstation(self) -> None:
         """The first health check: ShipStation answers with this key (raises otherwise)."""
-        found = self.runtime.current.app.inventory.list_warehouses()
+        app = self.runtime.current.app
+        ensure_targets(app)  # jobs are made per warehouse, so names must resolve first
+        found = app.inventory.list_warehouses()
         log.info("daemon.health_checked", shipstation_warehouses=len(found))
 
     def serve(self) -> int:
@@ -110,25 +113,35 @@ class Daemon:
     def _reload(self, signal_name: str) -> None:
         self.notifier.reloading()
         try:
-            settings = load_settings(self.config_path)
-            app = bootstrap.build(settings)
+            generation = self._load()
         except ConfigError as exc:
             log.error("config.reload_failed", signal=signal_name, problems=_problems(exc))
         except InventorySyncError as exc:
             log.error("config.reload_failed", signal=signal_name, problems=[str(exc)])
         else:
-            self.configure_logs(settings)
+            self.configure_logs(generation.settings)
             quiet_scheduler_logs()
-            self.runtime.replace(Generation.build(settings, app))
+            self.runtime.replace(generation)
             if self.scheduler is not None:
                 schedule_jobs(self.scheduler, self.runtime)
             log.info(
                 "config.reloaded",
                 signal=signal_name,
-                sources=[s.name for s in app.sources],
-                warehouses=[w.name for w in app.warehouses],
+                sources=[s.name for s in generation.app.sources],
+                warehouses=[w.name for w in generation.app.warehouses],
             )
         self.notifier.ready()
+
+    def _load(self) -> Generation:
+        """Everything a new configuration needs, checked before the old one is let go."""
+        settings = load_settings(self.config_path)
+        app = bootstrap.build(settings)
+        try:
+            ensure_targets(app)
+        except BaseException:
+            app.close()
+            raise
+        return Generation.build(settings, app)
 
     def _stop(self, signal_name: str) -> int:
         started = time.monotonic()

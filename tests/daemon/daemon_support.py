@@ -21,6 +21,8 @@ from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
 API_KEY = "daemon-test-key-3b9d51e0a7"
 STOP_TIMEOUT = 10.0  # seconds; [daemon] stop_timeout in every test configuration
 START_BOUND = 30.0  # generous: imports, migrations and the first health check on a busy box
+# Most tests change many SKUs at once; the guards would (rightly) hold such runs.
+LOOSE_GUARDS = "max_changed_share = 1.0\nmax_units_share = 100.0"
 
 
 def seed(skus: list[str]) -> dict[str, Any]:
@@ -41,13 +43,22 @@ def feed_text(levels: dict[str, int]) -> str:
     return "sku,quantity\n" + "".join(f"{sku},{qty}\n" for sku, qty in levels.items())
 
 
-def config_text(tmp: Path, base_url: str, feed: Path, extra: str = "") -> str:
+def config_text(
+    tmp: Path,
+    base_url: str,
+    feed: Path,
+    extra: str = "",
+    *,
+    shipstation: str = "",
+    reconcile: str = LOOSE_GUARDS,
+) -> str:
     return f"""
 state_dir = "{tmp / "state"}"
 
 [shipstation]
 base_url = "{base_url}"
 requests_per_minute = 100000
+{shipstation}
 
 [[warehouses]]
 name = "main"
@@ -64,8 +75,7 @@ path = "{feed}"
 stable_seconds = 0
 
 [reconcile]
-max_changed_share = 1.0
-max_units_share = 100.0
+{reconcile}
 
 [daemon]
 reconcile_interval = "2s"
@@ -175,10 +185,9 @@ class World:
         tmp.write_text(feed_text(levels), encoding="utf-8")
         tmp.replace(self.feed)  # atomic, as a careful feed producer writes
 
-    def write_config(self, extra: str = "") -> None:
-        self.config.write_text(
-            config_text(self.tmp, self.emulator.base_url, self.feed, extra), encoding="utf-8"
-        )
+    def write_config(self, extra: str = "", **sections: str) -> None:
+        text = config_text(self.tmp, self.emulator.base_url, self.feed, extra, **sections)
+        self.config.write_text(text, encoding="utf-8")
 
     def ledger(self) -> SqlLedger:
         return open_ledger(self.ledger_url, migrate=False)
