@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import structlog
@@ -34,22 +33,26 @@ from inventory_sync.domain.planner import (
     plan,
     source_values,
 )
-from inventory_sync.errors import LockHeld, ShipStationError, UsageError
+from inventory_sync.errors import ShipStationError
 from inventory_sync.report import RunReport
-from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.gather import Gathered, gather
-from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
-from inventory_sync.steps.manual import ManualChange, manual_adjustment
+from inventory_sync.steps.locks import hold_warehouses, holder_id
 from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.movements import observe_movements, remember_levels
 from inventory_sync.steps.push import push
+from inventory_sync.steps.runs import (
+    Progress,
+    confirm,
+    finish,
+    new_run_id,
+    read_levels,
+    refreshing,
+)
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
-_NOT_DONE = frozenset(
-    {AdjustmentStatus.FAILED, AdjustmentStatus.UNCERTAIN, AdjustmentStatus.NEEDS_REVIEW}
-)
-Progress = Callable[[int, int], None]
+# new_run_id and Progress are re-exported for the daemon, which starts runs of its own.
+__all__ = ["Progress", "RunOptions", "absent_basis", "new_run_id", "reconcile"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +64,6 @@ class RunOptions:
     trigger: str = "cli"
     warehouses: frozenset[str] = frozenset()  # empty: all
     skus: frozenset[str] = frozenset()  # empty: all
-
-
-def new_run_id(app: App) -> RunId:
-    stamp = app.clock.now().strftime("%Y%m%dT%H%M%SZ")
-    return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
 
 
 def reconcile(
@@ -95,107 +93,15 @@ def reconcile(
         else:
             with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
                 report = _run(
-                    app, run_id, locks.targets, options, _refreshing(locks, progress), gathered
+                    app, run_id, locks.targets, options, refreshing(locks, progress), gathered
                 )
                 report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
     except ShipStationError as exc:
-        _finish(app, run_id, RunStatus.FAILED, {}, started, targets, error=str(exc))
+        finish(app, run_id, RunStatus.FAILED, {}, started, targets, error=str(exc))
         raise
     report = replace(report, duration_seconds=time.monotonic() - started)
-    _finish(app, run_id, report.status, report.counts(), started, targets)
+    finish(app, run_id, report.status, report.counts(), started, targets)
     return report
-
-
-def apply_plan(
-    app: App, adjustments: Sequence[Adjustment], *, progress: Progress | None = None
-) -> RunReport:
-    """Apply a reviewed plan exactly (an approved plan passes the guards), under the same locks."""
-    run_id = new_run_id(app)
-    started = time.monotonic()
-    logs.bind_run(run_id)
-    ensure_targets(app)
-    check_plan_targets(adjustments, app.warehouses)
-    wanted = {a.warehouse for a in adjustments}
-    targets = [t for t in app.warehouses if t.name in wanted]
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), "apply"))
-    log.info("run.started", warehouses=sorted(wanted), plan_rows=len(adjustments))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
-        held = {t.name for t in locks.targets}
-        settled = settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse in held])
-        mine = [a for a in adjustments if a.warehouse in held]
-        push(
-            app,
-            run_id,
-            still_current(app, run_id, mine),
-            progress=_refreshing(locks, progress),
-            record=False,
-        )
-    entries = _confirm(app, run_id)
-    for target in targets:
-        remember_levels(app, run_id, target.name, {}, entries)
-    failed = any(e.status in _NOT_DONE for e in entries)
-    report = RunReport(
-        run_id=run_id,
-        status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED,
-        dry_run=False,
-        entries=tuple(entries),
-        unchanged=0,
-        holds=tuple(busy),
-        settled=tuple(settled),
-        requests=sum(1 for e in entries if e.sent_at is not None),
-        duration_seconds=time.monotonic() - started,
-        busy=bool(busy),
-    )
-    _finish(app, run_id, report.status, report.counts(), started, targets)
-    return report
-
-
-def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
-    """An operator's change, journaled and pushed through the same path as a reconcile."""
-    run_id = new_run_id(app)
-    started = time.monotonic()
-    logs.bind_run(run_id)
-    ensure_targets(app)
-    targets = [t for t in app.warehouses if t.name == warehouse]
-    if not targets:
-        raise UsageError(
-            f"unknown warehouse {warehouse!r}; configured: {[t.name for t in app.warehouses]}"
-        )
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"manual:{change.reason}"))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
-        if busy:
-            raise LockHeld(warehouse, holder=str(busy[0].details.get("holder")))
-        settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == warehouse])
-        adjustment = manual_adjustment(app, run_id, locks.targets[0], change)
-        log.info(
-            "adjustment.manual",
-            sku=change.sku,
-            warehouse=warehouse,
-            rule=adjustment.rule,
-            quantity=change.quantity,
-            before=adjustment.before,
-            after=adjustment.after,
-        )
-        push(app, run_id, [adjustment])
-    entries = _confirm(app, run_id)
-    remember_levels(app, run_id, targets[0].name, {}, entries)  # our change is no movement
-    failed = any(e.status in _NOT_DONE for e in entries)
-    report = RunReport(
-        run_id=run_id, status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED, dry_run=False,
-        entries=tuple(entries), unchanged=0, requests=len(entries),
-        duration_seconds=time.monotonic() - started,
-    )  # fmt: skip
-    _finish(app, run_id, report.status, report.counts(), started, targets)
-    return report
-
-
-def _refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:
-    def tick(done: int, total: int) -> None:
-        locks.refresh()
-        if progress is not None:
-            progress(done, total)
-
-    return tick
 
 
 def _run(  # noqa: PLR0917 - private; the steps of one run in order
@@ -234,7 +140,7 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     if options.dry_run:
         return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
     push(app, run_id, the_plan.adjustments, progress=progress)
-    entries = _confirm(app, run_id)
+    entries = confirm(app, run_id)
     for t in targets:
         remember_levels(app, run_id, t.name, levels[t.name], entries)
     _record_agreed(app, inputs, entries)
@@ -309,19 +215,6 @@ def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:
     return replace(snapshot, observations=tuple(o for o in snapshot.observations if o.sku in skus))
 
 
-def read_levels(app: App, target: WarehouseTarget) -> dict[Sku, Level]:
-    """ShipStation's on-hand per SKU at the target location (conditions and lots summed)."""
-    on_hand: dict[Sku, int] = {}
-    allocated: dict[Sku, int] = {}
-    for row in app.inventory.list_levels(inventory_location_id=target.location_id):
-        if row.inventory_location_id not in {None, target.location_id}:
-            continue  # a server that ignores the filter must not mix locations
-        sku = Sku(row.sku)
-        on_hand[sku] = on_hand.get(sku, 0) + row.on_hand
-        allocated[sku] = allocated.get(sku, 0) + row.allocated
-    return {sku: Level(target.name, sku, on_hand[sku], allocated[sku]) for sku in on_hand}
-
-
 def _held(  # noqa: PLR0917 - private, called once
     app: App,
     run_id: RunId,
@@ -351,16 +244,6 @@ def _as_planned(
     return tuple(JournalEntry(run_id, a, AdjustmentStatus.PLANNED, now) for a in adjustments)
 
 
-def _confirm(app: App, run_id: RunId) -> list[JournalEntry]:
-    """Settle this run's uncertain adjustments by reading back, then return its journal."""
-    journal = app.ledger.journal(run_id=run_id)
-    uncertain = [e for e in journal if e.status is AdjustmentStatus.UNCERTAIN]
-    if uncertain:
-        settle(app, uncertain)
-        journal = app.ledger.journal(run_id=run_id)
-    return journal
-
-
 def _record_agreed(
     app: App, inputs: Sequence[WarehouseInput], entries: Sequence[JournalEntry]
 ) -> None:
@@ -375,26 +258,3 @@ def _record_agreed(
         agreed = {sku: q for sku, q in values.items() if (inp.warehouse, sku) not in not_agreed}
         if agreed:
             app.ledger.record_agreed(inp.warehouse, agreed, at=app.clock.now())
-
-
-def _finish(  # noqa: PLR0917 - private, called from one function
-    app: App,
-    run_id: RunId,
-    status: RunStatus,
-    counts: dict[str, int],
-    started: float,
-    targets: Sequence[WarehouseTarget],
-    *,
-    error: str | None = None,
-) -> None:
-    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
-    level = "error" if status in {RunStatus.FAILED, RunStatus.HELD} else "info"
-    log.log(
-        logs.level_number(level),
-        "run.finished",
-        status=status.value,
-        warehouses=[t.name for t in targets],
-        duration_seconds=round(time.monotonic() - started, 3),
-        error=error,
-        **counts,
-    )

@@ -1,0 +1,81 @@
+"""Run bookkeeping shared by every kind of run: ids, confirmation, the closing event."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from inventory_sync import logs
+from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, Level, RunId, RunStatus, Sku
+from inventory_sync.steps.locks import WarehouseLocks
+from inventory_sync.steps.settle import settle
+
+log = structlog.get_logger(__name__)
+Progress = Callable[[int, int], None]
+NOT_DONE = frozenset(
+    {AdjustmentStatus.FAILED, AdjustmentStatus.UNCERTAIN, AdjustmentStatus.NEEDS_REVIEW}
+)
+
+
+def new_run_id(app: App) -> RunId:
+    stamp = app.clock.now().strftime("%Y%m%dT%H%M%SZ")
+    return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
+
+
+def read_levels(app: App, target: WarehouseTarget) -> dict[Sku, Level]:
+    """ShipStation's on-hand per SKU at the target location (conditions and lots summed)."""
+    on_hand: dict[Sku, int] = {}
+    allocated: dict[Sku, int] = {}
+    for row in app.inventory.list_levels(inventory_location_id=target.location_id):
+        if row.inventory_location_id not in {None, target.location_id}:
+            continue  # a server that ignores the filter must not mix locations
+        sku = Sku(row.sku)
+        on_hand[sku] = on_hand.get(sku, 0) + row.on_hand
+        allocated[sku] = allocated.get(sku, 0) + row.allocated
+    return {sku: Level(target.name, sku, on_hand[sku], allocated[sku]) for sku in on_hand}
+
+
+def refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:
+    def tick(done: int, total: int) -> None:
+        locks.refresh()
+        if progress is not None:
+            progress(done, total)
+
+    return tick
+
+
+def confirm(app: App, run_id: RunId) -> list[JournalEntry]:
+    """Settle this run's uncertain adjustments by reading back, then return its journal."""
+    journal = app.ledger.journal(run_id=run_id)
+    uncertain = [e for e in journal if e.status is AdjustmentStatus.UNCERTAIN]
+    if uncertain:
+        settle(app, uncertain)
+        journal = app.ledger.journal(run_id=run_id)
+    return journal
+
+
+def finish(  # noqa: PLR0917 - private, called from one function
+    app: App,
+    run_id: RunId,
+    status: RunStatus,
+    counts: dict[str, int],
+    started: float,
+    targets: Sequence[WarehouseTarget],
+    *,
+    error: str | None = None,
+) -> None:
+    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
+    level = "error" if status in {RunStatus.FAILED, RunStatus.HELD} else "info"
+    log.log(
+        logs.level_number(level),
+        "run.finished",
+        status=status.value,
+        warehouses=[t.name for t in targets],
+        duration_seconds=round(time.monotonic() - started, 3),
+        error=error,
+        **counts,
+    )
