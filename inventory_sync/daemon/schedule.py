@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from inventory_sync.daemon import jobs
 from inventory_sync.daemon.runtime import Runtime
-from inventory_sync.domain.model import Warehouse
+from inventory_sync.domain.model import SourceName, Warehouse
 
 log = structlog.get_logger(__name__)
 DAILY_GRACE_SECONDS = 3600  # a daily task up to an hour late (a host resumed) still runs
@@ -64,30 +66,60 @@ def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundSch
     return scheduler
 
 
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One job as the configuration asks for it."""
+
+    func: Callable[..., None]
+    trigger: BaseTrigger
+    args: list[Any]
+    grace: int
+    first: datetime | None = None  # None: when the trigger first fires
+
+
 def schedule_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
     """(Re)create every job from the current configuration; jobs no longer configured go."""
-    generation = runtime.current
-    daemon = generation.settings.daemon
-    now = datetime.now(UTC)
-    wanted: dict[str, tuple[Any, BaseTrigger, list[Any], datetime | None, int]] = {}
 
     def hasten(warehouse: Warehouse) -> None:
         bring_forward(scheduler, runtime, warehouse)
 
-    for source in generation.app.sources:
-        wanted[f"pull:{source.name}"] = (
-            jobs.pull_source,
-            IntervalTrigger(seconds=source_interval(generation, source.name)),
-            [runtime, source.name, hasten],
-            now,  # the first pull at once: the service is useless until data arrives
-            _grace(timedelta(seconds=source_interval(generation, source.name))),
+    wanted = wanted_jobs(runtime, hasten)
+    for job in scheduler.get_jobs():
+        if job.id not in wanted and job.id not in _ALWAYS:
+            job.remove()
+    for job_id, spec in wanted.items():
+        first = {} if spec.first is None else {"next_run_time": spec.first}
+        scheduler.add_job(
+            spec.func,
+            spec.trigger,
+            args=spec.args,
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=spec.grace,
+            **first,
         )
-    for target in generation.app.warehouses:
-        wanted[f"reconcile:{target.name}"] = (
+
+
+def wanted_jobs(runtime: Runtime, hasten: jobs.Hasten) -> dict[str, JobSpec]:
+    """Job id -> spec: a pull per source, a reconcile per warehouse, and the daily tasks."""
+    settings = runtime.current.settings
+    daemon = settings.daemon
+    wanted = {
+        f"pull:{source.name}": JobSpec(
+            jobs.pull_source,
+            IntervalTrigger(seconds=source.interval.total_seconds()),
+            [runtime, SourceName(source.name), hasten],
+            _grace(source.interval),
+            # The first pull at once: the service can do nothing until data arrives.
+            first=datetime.now(UTC),
+        )
+        for source in settings.sources
+    }
+    for target in runtime.current.app.warehouses:
+        wanted[f"reconcile:{target.name}"] = JobSpec(
             jobs.reconcile_warehouse,
             IntervalTrigger(seconds=daemon.reconcile_interval.total_seconds()),
             [runtime, target.name, hasten],
-            None,
             _grace(daemon.reconcile_interval),
         )
     for job_id, func, when in (
@@ -95,21 +127,8 @@ def schedule_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
         ("key-check", jobs.check_keys, daemon.key_check),
         ("retention", jobs.prune_ledger, daemon.retention),
     ):
-        wanted[job_id] = (func, trigger_for(when), [runtime], None, _grace_for(when))
-    for job in scheduler.get_jobs():
-        if job.id not in wanted and job.id not in _ALWAYS:
-            job.remove()
-    for job_id, (func, trigger, args, first, grace) in wanted.items():
-        extra = {} if first is None else {"next_run_time": first}
-        scheduler.add_job(
-            func, trigger, args=args, id=job_id, replace_existing=True,
-            misfire_grace_time=grace, **extra,
-        )  # fmt: skip
-
-
-def source_interval(generation: Any, name: str) -> float:  # noqa: ANN401
-    found = next(s for s in generation.settings.sources if s.name == name)
-    return float(found.interval.total_seconds())
+        wanted[job_id] = JobSpec(func, trigger_for(when), [runtime], _grace_for(when))
+    return wanted
 
 
 def trigger_for(when: str | timedelta) -> BaseTrigger:
