@@ -51,9 +51,7 @@ def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundSch
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=UTC,
     )
-    scheduler.add_listener(_job_missed, EVENT_JOB_MISSED)
-    scheduler.add_listener(_job_failed, EVENT_JOB_ERROR)
-    scheduler.add_listener(_job_skipped, EVENT_JOB_MAX_INSTANCES)
+    listen(scheduler)
     scheduler.add_job(
         jobs.heartbeat,
         IntervalTrigger(seconds=heartbeat_seconds),
@@ -75,6 +73,13 @@ class JobSpec:
     args: list[Any]
     grace: int
     first: datetime | None = None  # None: when the trigger first fires
+
+
+def listen(scheduler: BackgroundScheduler) -> None:
+    """Turn a job's failure, a missed run and a skipped run into events; none stops anything."""
+    scheduler.add_listener(_job_missed, EVENT_JOB_MISSED)
+    scheduler.add_listener(_job_failed, EVENT_JOB_ERROR)
+    scheduler.add_listener(_job_skipped, EVENT_JOB_MAX_INSTANCES)
 
 
 def schedule_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
