@@ -50,7 +50,7 @@ def demo(ctx: Context, state_dir: Path | None) -> None:
     is left to do. Every step is recorded in a SQLite ledger.
     """
     # The tables tell the story; --log-level info shows the events beside them.
-    logs.configure(level=ctx.log_level or "warning", fmt=ctx.log_format or "auto")
+    logs.configure(level=ctx.log_level or "error", fmt=ctx.log_format or "auto")
     console = Console()
     with _state(state_dir) as state, _emulator() as emulator:
         settings = demo_settings(emulator.base_url, state, _copy_feeds(state))

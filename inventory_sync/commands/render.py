@@ -40,7 +40,8 @@ def adjustments_table(report: RunReport, title: str) -> Table:
         table.add_column(
             column, justify="right" if column in {"qty", "before", "after"} else "left"
         )
-    for entry in report.entries[:_ROWS_SHOWN]:
+    ordered = sorted(report.entries, key=lambda e: (e.adjustment.warehouse, e.adjustment.sku))
+    for entry in ordered[:_ROWS_SHOWN]:
         a = entry.adjustment
         style = _STYLE.get(entry.status, "")
         table.add_row(
