@@ -17,6 +17,7 @@ from inventory_sync.errors import ShipStationError, SourceError
 from inventory_sync.report import RunReport
 from inventory_sync.shipstation.client import ShipStationClient
 from inventory_sync.steps.gather import Gathered, gather_one
+from inventory_sync.steps.runs import new_run_id
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -45,7 +46,7 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
 def _admit(generation: Generation, configured: ConfiguredSource, snapshot: Snapshot) -> None:
     app = generation.app
     # Snapshots belong to a run in the ledger; a pull is a small run of its own.
-    run_id = service.new_run_id(app)
+    run_id = new_run_id(app)
     logs.bind_run(run_id)
     app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"pull:{configured.name}"))
     gathered = Gathered()
