@@ -131,7 +131,7 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
         dry_run=options.dry_run,
         entries=(),
         unchanged=the_plan.unchanged,
-        holds=(*gathered.holds, *the_plan.holds, *guard_holds),
+        holds=tuple(dict.fromkeys((*gathered.holds, *the_plan.holds, *guard_holds))),
         rejected=tuple(gathered.rejected),
         settled=tuple(settled),
     )
@@ -183,7 +183,14 @@ def _input(
         levels=levels,
         agreed=app.ledger.agreed_levels(target.name),
         absent_counts=_absent_counts_before(app, target, snapshots),
+        holds=_held_sources(app, target, gathered),
     )
+
+
+def _held_sources(app: App, target: WarehouseTarget, gathered: Gathered) -> tuple[Hold, ...]:
+    """Holds of the sources that speak for this warehouse: the planner then zeroes nothing."""
+    mine = {f"source:{s.name}" for s in app.sources if target.name in s.warehouses}
+    return tuple(h for h in gathered.holds if h.subject in mine)
 
 
 def absent_basis(snapshots: Sequence[Snapshot]) -> str | None:

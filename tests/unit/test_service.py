@@ -339,3 +339,17 @@ class TestObservedMovements:
         h.run()
         h.run()
         assert h.ledger.movements_for(MAIN, Sku("SKU-01")) == []
+
+
+class TestHeldSourcesZeroNothing:
+    def test_with_its_only_source_held_a_warehouse_zeroes_nothing_and_keeps_its_counts(self):
+        h = Harness(zero_absent_after=2)
+        levels = all_at(10)
+        del levels["SKU-07"]
+        h.feed(levels)
+        h.run()
+        h.source.queue(SourceUnavailable("feed host down", source="feed"))
+        report = h.run()
+        assert report.entries == ()
+        assert [hold.subject for hold in report.holds] == ["source:feed"]  # reported once
+        assert dict(h.ledger.absent_counts(MAIN).counts) == {"SKU-07": 1}
