@@ -154,7 +154,10 @@ def report(samples: list[Sample], events: dict[str, int], code: int | None) -> b
     print("events: " + ", ".join(f"{name}={n}" for name, n in sorted(events.items())))
     print(f"exit code after SIGTERM: {code}")
     print("FLAT" if flat else "NOT FLAT")
-    return flat and code == 0
+    # Flat figures from a daemon whose jobs all failed would prove nothing.
+    worked = events.get("push.progress", 0) > 0 and not events.get("scheduler.job_failed")
+    print("jobs worked (pushes, no job failed)" if worked else "JOBS DID NOT WORK")
+    return flat and worked and code == 0
 
 
 def main() -> int:
