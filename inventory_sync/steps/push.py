@@ -127,6 +127,10 @@ class _Pusher:
         except ShipStationError as exc:
             self._record_failure(adjustment, exc, AdjustmentStatus.FAILED)
         else:
+            # The agreed level first: a crash between the two writes leaves the adjustment
+            # `sent`, which the next run settles by reading back. The other order left it
+            # `applied` on the old agreed level, and the next run planned the delta again.
+            agree_on(self.app, adjustment)
             self.app.ledger.mark_outcome(
                 adjustment.adjustment_id,
                 Outcome(
@@ -136,7 +140,6 @@ class _Pusher:
                     response=str(receipt.status_code),
                 ),
             )
-            agree_on(self.app, adjustment)
 
     def _record_failure(
         self, adjustment: Adjustment, exc: ShipStationError, status: AdjustmentStatus

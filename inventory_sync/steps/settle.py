@@ -27,9 +27,9 @@ def settle(app: App, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
         outcome = _decide(app, entry)
         if outcome is None:
             continue
-        app.ledger.mark_outcome(entry.adjustment.adjustment_id, outcome)
         if outcome.status is AdjustmentStatus.APPLIED:
-            agree_on(app, entry.adjustment)
+            agree_on(app, entry.adjustment)  # before the outcome, for the reason push gives
+        app.ledger.mark_outcome(entry.adjustment.adjustment_id, outcome)
         if outcome.status is AdjustmentStatus.NEEDS_REVIEW:
             log.error("adjustment.needs_review", **_fields(entry), error=outcome.error)
         else:
