@@ -51,6 +51,7 @@ def config_text(
     *,
     shipstation: str = "",
     reconcile: str = LOOSE_GUARDS,
+    stop_timeout: str = f"{STOP_TIMEOUT:.0f}s",
 ) -> str:
     return f"""
 state_dir = "{tmp / "state"}"
@@ -80,7 +81,7 @@ stable_seconds = 0
 [daemon]
 reconcile_interval = "2s"
 debounce_seconds = 0.2
-stop_timeout = "{STOP_TIMEOUT:.0f}s"
+stop_timeout = "{stop_timeout}"
 {extra}
 """
 

@@ -62,3 +62,16 @@ class TestStopDuringAPush:
 
 def _posts(world) -> int:
     return sum(1 for e in world.emulator.applied() if e.method == "POST")
+
+
+class TestStopBound:
+    def test_jobs_that_outlive_stop_timeout_do_not_keep_the_process(self, slow_world):
+        # Settling the interrupted push reads back at 200 ms a request: longer than 0.2 s.
+        slow_world.write_config(stop_timeout="0.2s")
+        daemon = slow_world.start()
+        slow_world.write_feed(dict.fromkeys(SKUS, 25))
+        wait_for(lambda: _posts(slow_world) >= 5, START_BOUND, "the push to start")
+        assert daemon.stop() == 0
+        (timed_out,) = daemon.named("daemon.stop_timed_out")
+        assert timed_out["running_jobs"] == ["reconcile:main"]
+        assert daemon.named("daemon.stopped") == []
