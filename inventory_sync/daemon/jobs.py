@@ -93,8 +93,9 @@ def _settle_leftovers(app: App, warehouse: Warehouse) -> None:
 def status_line(warehouse: Warehouse, report: RunReport) -> str:
     """The one-line summary systemctl status shows for the last run."""
     counts = report.counts()
+    busy = " (skipped: another process was pushing to it)" if report.busy else ""
     return (
-        f"{warehouse}: {report.status.value} at {time.strftime('%H:%M:%S')}: "
+        f"{warehouse}: {report.status.value} at {time.strftime('%H:%M:%S')}{busy}: "
         f"{counts['applied']} applied, {counts['failed']} failed, {counts['unchanged']} unchanged"
     )
 

@@ -98,3 +98,44 @@ class TestOnePusherPerWarehouse:
 
 def _posts(world):
     return [e for e in world.emulator.applied() if e.method == "POST"]
+
+
+class TestTwoDaemons:
+    def test_two_daemons_on_one_ledger_never_push_the_same_warehouse_at_once(self, tmp_path):
+        skus = [f"SKU-{n:03d}" for n in range(200)]
+        world = make_world(tmp_path, skus, latency_ms=100)
+        try:
+            first, second = world.start(), world.start()
+            world.write_feed(dict.fromkeys(skus, 25))
+            wait_for(lambda: set(world.on_hand().values()) == {25}, 4 * START_BOUND, "the push")
+            assert first.stop() == 0
+            assert second.stop() == 0
+        finally:
+            world.close()
+        # Each adjustment reached ShipStation once, from whichever daemon held the lock.
+        noted = [post.body["notes"].split()[-1] for post in _posts(world)]
+        assert len(noted) == len(set(noted)) == len(skus)
+        assert all(post.count == 1 for post in _posts(world))
+        busy = first.named("warehouse.busy") + second.named("warehouse.busy")
+        assert busy  # the other one found the warehouse taken at least once
+
+
+class TestStartAndStop:
+    def test_sigint_stops_it_like_sigterm(self, world):
+        daemon = world.start()
+        daemon.wait_event("daemon.started", START_BOUND)
+        daemon.signal(signal.SIGINT)
+        assert daemon.process.wait(timeout=20) == 0
+        assert daemon.named("daemon.stopped")[0]["signal"] == "SIGINT"
+
+    def test_an_invalid_configuration_exits_2_before_anything_starts(self, world):
+        world.write_config('stuck_after = "soon"')
+        daemon = world.start()
+        assert daemon.process.wait(timeout=START_BOUND) == 2
+        assert daemon.named("daemon.started") == []
+
+    def test_shipstation_unreachable_at_start_exits_4_for_systemd_to_retry(self, world):
+        world.emulator.stop()
+        daemon = world.start()
+        assert daemon.process.wait(timeout=120) == 4
+        assert daemon.named("daemon.started") == []
