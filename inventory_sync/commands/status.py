@@ -21,11 +21,14 @@ EXIT_UNHEALTHY = 1
 @pass_context
 @handle_errors
 def status(ctx: Context, *, as_json: bool) -> None:
-    """Show the last run per warehouse, the last good data per source, unsettled and failed
-    adjustments and key expiry; exit 1 when something is unhealthy, so it serves as a health
-    check: a last run failed or held, a source stale, adjustments unsettled for longer than
-    [daemon] unsettled_after, or an API key expiring within 7 days. Reads only the ledger
-    and the configuration; needs no API key and sends no request."""
+    """Show the service's health from the ledger; exit 1 when unhealthy (a health check).
+
+    Shows the last run per warehouse, the last good data per source, unsettled and failed
+    adjustments, and key expiry. Unhealthy: a last run failed or held, a source stale,
+    adjustments unsettled for longer than [daemon] unsettled_after, or an API key expiring
+    within 7 days. Reads only the configuration and the ledger; needs no API key and sends
+    no request.
+    """
     settings = ctx.settings()
     ledger = bootstrap.ledger_only(settings)
     try:
