@@ -69,7 +69,7 @@ class Kill:
     after_writes: int
     delay_ms: int
     killed: bool  # False: the run had already exited when the signal was due
-    code: int | None  # the exit status (-9 when killed)
+    code: int  # the exit status (-9 when killed)
     writes_seen: int  # writes the emulator applied during the run, up to the kill
 
     def describe(self) -> str:
@@ -244,24 +244,28 @@ def run_and_kill(
             env=command_env(world),
         )
         try:
-            deadline = time.monotonic() + RUN_TIMEOUT
-            while proc.poll() is None and applied_writes(world.emulator) - start < after:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"run did not reach write {after}; log in {log}")
-                time.sleep(0.005)
+            wait_for_writes(world, proc, start + after)
             time.sleep(delay_ms / 1000)
             killed = proc.poll() is None
             if killed:
                 proc.send_signal(signal.SIGKILL)
             code = proc.wait(timeout=RUN_TIMEOUT)
         finally:
-            if proc.poll() is None:
+            if proc.poll() is None:  # the test failed while the run was alive
                 proc.kill()
                 proc.wait(timeout=RUN_TIMEOUT)
-    seen = applied_writes(world.emulator) - start
     if killed and release_lease:
         release_dead_lease(world, proc.pid)
+    seen = applied_writes(world.emulator) - start
     return Kill(after, delay_ms, killed=killed, code=code, writes_seen=seen)
+
+
+def wait_for_writes(world: World, proc: subprocess.Popen, total: int) -> None:
+    """Until the emulator has applied ``total`` writes in all, or the run has exited."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while proc.poll() is None and applied_writes(world.emulator) < total:
+        assert time.monotonic() < deadline, f"the run never reached write {total}"
+        time.sleep(0.005)
 
 
 def run_failing_reads_until(world: World, event: str, *, log: Path) -> tuple[int, bool]:
