@@ -386,6 +386,16 @@ def agreed_levels_refused(world: World) -> Iterator[None]:
                 db.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
+def observed_movements(world: World) -> dict[str, list[tuple[int | None, int | None]]]:
+    """SKU -> the moves the ledger recorded as made in ShipStation by someone else."""
+    with open_ledger(world.ledger_url, migrate=False) as ledger:
+        found = {
+            sku: [(m.before, m.after) for m in ledger.movements_for(Warehouse(WAREHOUSE), sku)]
+            for sku in world.on_hand()
+        }
+    return {sku: moves for sku, moves in found.items() if moves}
+
+
 def unaccounted(entries: list[JournalEntry]) -> list[str]:
     """Entries not applied, failed with a reason, needs_review, or skipped with a reason."""
     bad = []
