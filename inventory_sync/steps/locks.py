@@ -21,6 +21,34 @@ LOCK_TTL = timedelta(minutes=5)
 _REFRESH_EVERY = 60.0  # seconds
 
 
+def _acquire(app: App, name: str, holder: str) -> bool:
+    """Take the lock; a lease left by a dead process on this machine is taken over at once."""
+    if app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now()):
+        return True
+    other = app.ledger.lock_holder(name, app.clock.now())
+    if other is None or not _died_here(other):
+        return False
+    # Releasing names the dead holder, so of two processes racing here only one can take it.
+    app.ledger.release_lock(name, other)
+    log.warning("lock.taken_over", lock=name, dead_holder=other)
+    return app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now())
+
+
+def _died_here(holder: str) -> bool:
+    """True when ``holder`` names a process on this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine's process: only its lease expiry can tell
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, owned by another user
+    return False
+
+
 def lock_name(target: WarehouseTarget) -> str:
     return f"push:{target.name}"
 
@@ -58,7 +86,7 @@ def hold_warehouses(
     holds: list[Hold] = []
     try:
         for target in targets:
-            if app.ledger.acquire_lock(lock_name(target), holder, LOCK_TTL, app.clock.now()):
+            if _acquire(app, lock_name(target), holder):
                 taken.append(target)
                 continue
             other = app.ledger.lock_holder(lock_name(target), app.clock.now())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -353,3 +357,23 @@ class TestHeldSourcesZeroNothing:
         assert report.entries == ()
         assert [hold.subject for hold in report.holds] == ["source:feed"]  # reported once
         assert dict(h.ledger.absent_counts(MAIN).counts) == {"SKU-07": 1}
+
+
+class TestDeadLeases:
+    def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over(self):
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        holder = f"{socket.gethostname()}:{dead.stdout.strip()}:run-killed"
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        h.ledger.acquire_lock("push:main", holder, timedelta(minutes=5), NOW)
+        report = h.run()
+        assert report.exit_code == 0
+        assert h.on_hand()["SKU-01"] == 15
+
+    def test_a_lease_of_a_live_process_is_respected(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        holder = f"{socket.gethostname()}:{os.getppid()}:run-live"
+        h.ledger.acquire_lock("push:main", holder, timedelta(minutes=5), NOW)
+        assert h.run().exit_code == 5
