@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import structlog
 
 from inventory_sync import logs
 from inventory_sync.app import App
-from inventory_sync.domain.model import Adjustment, RunRecord, RunStatus
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentStatus,
+    JournalEntry,
+    Outcome,
+    RunRecord,
+    RunStatus,
+)
 from inventory_sync.errors import LockHeld, UsageError
 from inventory_sync.report import RunReport
+from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.locks import hold_warehouses, holder_id
-from inventory_sync.steps.manual import ManualChange, manual_adjustment
+from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
 from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.movements import remember_levels
 from inventory_sync.steps.push import push
@@ -105,3 +114,30 @@ def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
     )  # fmt: skip
     finish(app, run_id, report.status, report.counts(), started, targets)
     return report
+
+
+def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) -> JournalEntry:
+    """A person's verdict on a change whose outcome could not be decided by reading back."""
+    waiting = [*app.ledger.journal(status=AdjustmentStatus.NEEDS_REVIEW), *app.ledger.unsettled()]
+    entry = next((e for e in waiting if e.adjustment.adjustment_id == adjustment_id), None)
+    if entry is None:
+        raise UsageError(
+            f"no adjustment {adjustment_id!r} is waiting for review "
+            "(see `inventory-sync history --status needs_review`)"
+        )
+    said = f"resolved by {operator()}" + (f": {note}" if note else "")
+    now = app.clock.now()
+    if applied:
+        agree_on(app, entry.adjustment)  # before the outcome, as push does
+        outcome = Outcome(AdjustmentStatus.APPLIED, now, response=said)
+    else:
+        outcome = Outcome(AdjustmentStatus.FAILED, now, error=f"not applied ({said})")
+    app.ledger.mark_outcome(entry.adjustment.adjustment_id, outcome)
+    log.info(
+        "adjustment.resolved",
+        adjustment_id=adjustment_id,
+        warehouse=entry.adjustment.warehouse,
+        sku=entry.adjustment.sku,
+        status=outcome.status.value,
+    )
+    return replace(entry, status=outcome.status, settled_at=now)

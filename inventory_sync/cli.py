@@ -14,6 +14,7 @@ from inventory_sync.commands import (
     explain,
     history,
     reconcile,
+    resolve,
     run,
     status,
     support,
@@ -63,6 +64,7 @@ cli.add_command(demo.demo)
 cli.add_command(db.db)
 cli.add_command(history.history)
 cli.add_command(adjust.adjust)
+cli.add_command(resolve.resolve)
 cli.add_command(explain.explain)
 cli.add_command(run.run)
 cli.add_command(status.status)

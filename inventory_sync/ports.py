@@ -10,6 +10,7 @@ from inventory_sync.domain.model import (
     AbsentCounts,
     Adjustment,
     AdjustmentId,
+    AdjustmentStatus,
     JournalEntry,
     Movement,
     Outcome,
@@ -111,7 +112,11 @@ class Ledger(Protocol):
     def mark_outcome(self, adjustment_id: AdjustmentId, outcome: Outcome) -> None: ...
 
     def journal(
-        self, *, run_id: RunId | None = None, sku: Sku | None = None
+        self,
+        *,
+        run_id: RunId | None = None,
+        sku: Sku | None = None,
+        status: AdjustmentStatus | None = None,
     ) -> list[JournalEntry]: ...
 
     def unsettled(self) -> list[JournalEntry]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import structlog
@@ -35,6 +35,7 @@ from inventory_sync.domain.planner import (
 )
 from inventory_sync.errors import ShipStationError
 from inventory_sync.report import RunReport
+from inventory_sync.steps.blocked import blocked_skus
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.locks import hold_warehouses, holder_id
 from inventory_sync.steps.mapping import ensure_targets
@@ -115,6 +116,7 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     names = {t.name for t in targets}
     unsettled = [e for e in app.ledger.unsettled() if e.adjustment.warehouse in names]
     settled = [] if options.dry_run else settle(app, unsettled)
+    blocked = blocked_skus(app, names)
     if gathered is None:
         gathered = gather(app, run_id, record=not options.dry_run)
     levels = {t.name: _narrowed(read_levels(app, t), options) for t in targets}
@@ -122,7 +124,9 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
         ours = {e.adjustment.sku for e in settled}
         for t in targets:
             observe_movements(app, run_id, t.name, levels[t.name], skip=ours)
-    inputs = [_input(app, t, levels[t.name], gathered, options) for t in targets]
+    inputs = [
+        _input(app, t, levels[t.name], gathered, options, blocked.get(t.name, {})) for t in targets
+    ]
     the_plan = plan(run_id, inputs, {}, default=app.policy)
     guard_holds = check_guards(the_plan, inputs, app.limits)
     base = RunReport(
@@ -131,7 +135,16 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
         dry_run=options.dry_run,
         entries=(),
         unchanged=the_plan.unchanged,
-        holds=tuple(dict.fromkeys((*gathered.holds, *the_plan.holds, *guard_holds))),
+        holds=tuple(
+            dict.fromkeys(
+                (
+                    *gathered.holds,
+                    *the_plan.holds,
+                    *guard_holds,
+                    *(hold for by_sku in blocked.values() for hold in by_sku.values()),
+                )
+            )
+        ),
         rejected=tuple(gathered.rejected),
         settled=tuple(settled),
     )
@@ -163,19 +176,22 @@ def _narrowed(levels: dict[Sku, Level], options: RunOptions) -> dict[Sku, Level]
     return {sku: level for sku, level in levels.items() if sku in options.skus}
 
 
-def _input(
+def _input(  # noqa: PLR0917 - private; what one warehouse's plan is made of
     app: App,
     target: WarehouseTarget,
     levels: dict[Sku, Level],
     gathered: Gathered,
     options: RunOptions,
+    blocked: Mapping[Sku, Hold],
 ) -> WarehouseInput:
     # A SKU whose row was rejected is unknown this run, not absent: leave it out entirely.
     unknown = {r.sku for r in gathered.rejected if r.warehouse == target.name and r.sku}
-    levels = {sku: level for sku, level in levels.items() if sku not in unknown}
+    levels = {sku: lv for sku, lv in levels.items() if sku not in unknown and sku not in blocked}
     snapshots = tuple(gathered.snapshots.get(target.name, ()))
     if options.skus:
         snapshots = tuple(_only_skus(s, options.skus) for s in snapshots)
+    if blocked:
+        snapshots = tuple(_without_skus(s, blocked) for s in snapshots)
     return WarehouseInput(
         warehouse=target.name,
         location_id=target.location_id,
@@ -216,6 +232,11 @@ def _record_absent_counts(app: App, inputs: Sequence[WarehouseInput]) -> None:
         basis = absent_basis(inp.snapshots)
         if basis is not None:
             app.ledger.replace_absent_counts(inp.warehouse, next_absent_counts(inp), basis=basis)
+
+
+def _without_skus(snapshot: Snapshot, skus: Collection[Sku]) -> Snapshot:
+    rows = tuple(o for o in snapshot.observations if o.sku not in skus)
+    return replace(snapshot, observations=rows)
 
 
 def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:

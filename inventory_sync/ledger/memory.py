@@ -208,11 +208,19 @@ class MemoryLedger:
             raise LedgerError(f"adjustment {adjustment_id!r} is not in the ledger")
         return self._journal[adjustment_id]
 
-    def journal(self, *, run_id: RunId | None = None, sku: Sku | None = None) -> list[JournalEntry]:
+    def journal(
+        self,
+        *,
+        run_id: RunId | None = None,
+        sku: Sku | None = None,
+        status: AdjustmentStatus | None = None,
+    ) -> list[JournalEntry]:
         return _ordered(
             e
             for e in self._journal.values()
-            if (run_id is None or e.run_id == run_id) and (sku is None or e.adjustment.sku == sku)
+            if (run_id is None or e.run_id == run_id)
+            and (sku is None or e.adjustment.sku == sku)
+            and (status is None or e.status is status)
         )
 
     def unsettled(self) -> list[JournalEntry]:

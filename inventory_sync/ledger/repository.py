@@ -213,8 +213,16 @@ class SqlLedger:
             result = conn.execute(update(ADJUSTMENTS).where(where).values(values))
             _require_one(result.rowcount, f"adjustment {adjustment_id!r}")
 
-    def journal(self, *, run_id: RunId | None = None, sku: Sku | None = None) -> list[JournalEntry]:
+    def journal(
+        self,
+        *,
+        run_id: RunId | None = None,
+        sku: Sku | None = None,
+        status: AdjustmentStatus | None = None,
+    ) -> list[JournalEntry]:
         query = select(ADJUSTMENTS)
+        if status is not None:
+            query = query.where(ADJUSTMENTS.c.status == status.value)
         if run_id is not None:
             query = query.where(ADJUSTMENTS.c.run_id == run_id)
         if sku is not None:

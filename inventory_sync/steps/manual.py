@@ -34,7 +34,7 @@ def manual_adjustment(
     basis = {
         "reason": change.reason,
         "note": change.note,
-        "operator": _operator(),
+        "operator": operator(),
         "before": before,
     }
     return Adjustment(
@@ -66,7 +66,8 @@ def _after(change: ManualChange, before: int | None) -> int:
     return current - change.quantity
 
 
-def _operator() -> str:
+def operator() -> str:
+    """The login name of the person at the keyboard, for the audit trail."""
     try:
         return getpass.getuser()
     except OSError:  # no login name (a container with an unnamed uid)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inventory_sync import bootstrap, service
+from inventory_sync import actions, bootstrap, service
 from inventory_sync.app import ConfiguredSource
 from inventory_sync.clock import FixedClock
 from inventory_sync.config import load_settings
@@ -30,7 +30,13 @@ from inventory_sync.domain.model import (
     TransactionType,
     Warehouse,
 )
-from inventory_sync.errors import AuthError, OutcomeUncertain, ServerError, SourceUnavailable
+from inventory_sync.errors import (
+    AuthError,
+    OutcomeUncertain,
+    ServerError,
+    SourceUnavailable,
+    UsageError,
+)
 from inventory_sync.ledger.memory import MemoryLedger
 from inventory_sync.report import RunReport
 from inventory_sync.shipstation.emulator.state import LevelFilter
@@ -40,6 +46,7 @@ from inventory_sync.sources import MemorySource, snapshot_of
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MAIN = Warehouse("main")
+KEY_ONLY = {"shipstation": {"api_key": "unit-test-key"}}
 SKUS = [f"SKU-{i:02d}" for i in range(12)]
 
 
@@ -377,3 +384,58 @@ class TestDeadLeases:
         holder = f"{socket.gethostname()}:{os.getppid()}:run-live"
         h.ledger.acquire_lock("push:main", holder, timedelta(minutes=5), NOW)
         assert h.run().exit_code == 5
+
+
+class TestUndecidableChangesAreHeldForAPerson:
+    def crashed_delta(self, h: Harness) -> Adjustment:
+        delta = Adjustment(
+            AdjustmentId("adj-delta"), MAIN, LocationId("se-11"), Sku("SKU-03"),
+            TransactionType.INCREMENT, 3, 10, 13, "delta", {"source_value": 13},
+        )  # fmt: skip
+        h.ledger.begin_run(RunRecord(RunId("run-old"), NOW, "cli"))
+        h.ledger.record_planned(RunId("run-old"), [delta], at=NOW)
+        h.ledger.mark_sent(delta.adjustment_id, request="{}", at=NOW)
+        h.ledger.record_agreed(MAIN, dict.fromkeys(map(Sku, SKUS), 10), at=NOW)
+        return delta
+
+    def test_a_sku_whose_change_needs_review_is_not_planned_again(self):
+        h = Harness(mode="delta")
+        self.crashed_delta(h)
+        h.inventory.state.apply_update(_adjust("SKU-03", 12))  # neither 10 nor 13: undecidable
+        h.feed(all_at(10, **{"SKU-03": 13}))
+        report = h.run()
+        assert [e.status for e in report.settled] == [AdjustmentStatus.NEEDS_REVIEW]
+        assert report.entries == ()
+        assert "sku:main/SKU-03" in [hold.subject for hold in report.holds]
+        assert h.run().entries == ()  # still held on the next run
+        assert h.on_hand()["SKU-03"] == 12
+
+    def test_resolving_it_as_applied_moves_the_agreed_level_on(self):
+        h = Harness(mode="delta")
+        self.crashed_delta(h)
+        h.inventory.state.apply_update(_adjust("SKU-03", 12))
+        h.feed(all_at(10, **{"SKU-03": 13}))
+        h.run()
+        app = bootstrap.build(
+            load_settings(None, require_file=False, overrides=KEY_ONLY),
+            inventory=h.inventory, ledger=h.ledger, sources=(), clock=h.clock,
+        )  # fmt: skip
+        resolved = actions.resolve(app, "adj-delta", applied=True, note="checked the app")
+        assert resolved.status is AdjustmentStatus.APPLIED
+        assert h.ledger.agreed_levels(MAIN)["SKU-03"] == 13
+        h.feed(all_at(10, **{"SKU-03": 15}))  # the feed moves on by 2
+        (entry,) = h.run().entries
+        assert (entry.adjustment.transaction_type, entry.adjustment.quantity) == (
+            TransactionType.INCREMENT,
+            2,
+        )
+        assert h.on_hand()["SKU-03"] == 14
+
+    def test_only_a_waiting_change_can_be_resolved(self):
+        h = Harness()
+        app = bootstrap.build(
+            load_settings(None, require_file=False, overrides=KEY_ONLY),
+            inventory=h.inventory, ledger=h.ledger, sources=(), clock=h.clock,
+        )  # fmt: skip
+        with pytest.raises(UsageError):
+            actions.resolve(app, "adj-nope", applied=True, note=None)
