@@ -128,7 +128,7 @@ def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) ->
     said = f"resolved by {operator()}" + (f": {note}" if note else "")
     now = app.clock.now()
     if applied:
-        agree_on(app, entry.adjustment)  # before the outcome, as push does
+        agree_on(app, entry.adjustment, entry.run_id)  # before the outcome, as push does
         outcome = Outcome(AdjustmentStatus.APPLIED, now, response=said)
     else:
         outcome = Outcome(AdjustmentStatus.FAILED, now, error=f"not applied ({said})")

@@ -61,7 +61,7 @@ def push(
     """
     if record:
         app.ledger.record_planned(run_id, adjustments, at=app.clock.now())
-    pusher = _Pusher(app, len(adjustments), progress)
+    pusher = _Pusher(app, run_id, len(adjustments), progress)
     with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
         try:
             for adjustment in adjustments:
@@ -75,8 +75,9 @@ def push(
 class _Pusher:
     """Keeps a bounded window of requests in flight; the ledger is written from this thread only."""
 
-    def __init__(self, app: App, total: int, progress: Progress | None) -> None:
+    def __init__(self, app: App, run_id: RunId, total: int, progress: Progress | None) -> None:
         self.app = app
+        self.run_id = run_id
         self.total = total
         self.done = 0
         self.progress = progress
@@ -130,7 +131,7 @@ class _Pusher:
             # The agreed level first: a crash between the two writes leaves the adjustment
             # `sent`, which the next run settles by reading back. The other order left it
             # `applied` on the old agreed level, and the next run planned the delta again.
-            agree_on(self.app, adjustment)
+            agree_on(self.app, adjustment, self.run_id)
             self.app.ledger.mark_outcome(
                 adjustment.adjustment_id,
                 Outcome(

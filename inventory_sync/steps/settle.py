@@ -28,7 +28,8 @@ def settle(app: App, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
         if outcome is None:
             continue
         if outcome.status is AdjustmentStatus.APPLIED:
-            agree_on(app, entry.adjustment)  # before the outcome, for the reason push gives
+            # The agreed level before the outcome, for the reason push gives.
+            agree_on(app, entry.adjustment, entry.run_id)
         app.ledger.mark_outcome(entry.adjustment.adjustment_id, outcome)
         if outcome.status is AdjustmentStatus.NEEDS_REVIEW:
             log.error("adjustment.needs_review", **_fields(entry), error=outcome.error)
