@@ -6,9 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_support import World, make_world
-
-SKUS = ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK", "GREY", "GOLD", "TEAL", "NAVY"]
+from daemon_support import SKUS, World, make_world
 
 
 @pytest.fixture

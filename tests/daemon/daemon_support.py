@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,10 +20,27 @@ from inventory_sync.shipstation.emulator.settings import EmulatorSettings, Fault
 from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
 
 API_KEY = "daemon-test-key-3b9d51e0a7"
+SKUS = ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK", "GREY", "GOLD", "TEAL", "NAVY"]
 STOP_TIMEOUT = 10.0  # seconds; [daemon] stop_timeout in every test configuration
 START_BOUND = 30.0  # generous: imports, migrations and the first health check on a busy box
 # Most tests change many SKUs at once; the guards would (rightly) hold such runs.
 LOOSE_GUARDS = "max_changed_share = 1.0\nmax_units_share = 100.0"
+
+
+CATALOGUE = Path(__file__).parents[2] / "docs" / "monitoring.md"
+_ROW = re.compile(r"^\|\s*\*{0,2}`(?P<event>[a-z_]+\.[a-z_.]+)`\*{0,2}\s*\|(?P<rest>.*)$")
+
+
+def catalogue() -> dict[str, tuple[str, set[str]]]:
+    """Event name -> (level text, documented fields), from the tables in docs/monitoring.md."""
+    found = {}
+    for line in CATALOGUE.read_text(encoding="utf-8").splitlines():
+        match = _ROW.match(line)
+        if match is None:
+            continue
+        level, fields = (cell.strip() for cell in match["rest"].split("|")[:2])
+        found[match["event"]] = (level, set(re.findall(r"`([a-z_]+)`", fields)))
+    return found
 
 
 def seed(skus: list[str]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from test_daemon_events import catalogue
+from daemon_support import catalogue
 
 PACKAGE = Path(__file__).parents[2] / "inventory_sync"
 LEVELS = {"debug", "info", "warning", "error", "exception", "critical"}

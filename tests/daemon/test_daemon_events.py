@@ -17,24 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SKUS
-from daemon_support import START_BOUND, make_world, wait_for
-
-CATALOGUE = Path(__file__).parents[2] / "docs" / "monitoring.md"
-COMMON = {"event", "level", "timestamp", "logger", "run_id", "job"}
-_ROW = re.compile(r"^\|\s*\*{0,2}`(?P<event>[a-z_]+\.[a-z_.]+)`\*{0,2}\s*\|(?P<rest>.*)$")
-
-
-def catalogue() -> dict[str, tuple[str, set[str]]]:
-    """Event name -> (level text, documented fields), from the tables in docs/monitoring.md."""
-    found = {}
-    for line in CATALOGUE.read_text(encoding="utf-8").splitlines():
-        match = _ROW.match(line)
-        if match is None:
-            continue
-        level, fields = (cell.strip() for cell in match["rest"].split("|")[:2])
-        found[match["event"]] = (level, set(re.findall(r"`([a-z_]+)`", fields)))
-    return found
+from daemon_support import SKUS, START_BOUND, catalogue, make_world, wait_for
 
 
 class NotifyListener:

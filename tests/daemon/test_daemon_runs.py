@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import signal
 
-from conftest import SKUS
-from daemon_support import START_BOUND, make_world, wait_for
+from daemon_support import SKUS, START_BOUND, make_world, wait_for
 
 from inventory_sync.domain.model import AdjustmentStatus
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from conftest import SKUS
-from daemon_support import START_BOUND, wait_for
+from daemon_support import SKUS, START_BOUND, wait_for
 
 from inventory_sync.domain.model import (
     Adjustment,
