@@ -106,6 +106,8 @@ def scan_drift(runtime: Runtime) -> None:
         if generation is None:
             return
         app = generation.app
+        if not any(generation.cache.has_data(t.name) for t in app.warehouses):
+            return  # no source data yet: "no drift" would be a claim without a basis
         gathered = Gathered()
         for target in app.warehouses:
             one = generation.cache.take(target.name, app.clock.now(), consume=False)
