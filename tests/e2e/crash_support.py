@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from e2e_support import API_KEY, Result, World
@@ -26,7 +25,6 @@ from inventory_sync.shipstation.emulator.state import EmulatorState
 
 WAREHOUSE = "main"
 LOCATION = "se-11"
-LOCK_NAME = f"push:{WAREHOUSE}"  # steps/locks.py names each warehouse's push lease so
 DELTA_TYPES = frozenset({"increment", "decrement"})
 RUN_TIMEOUT = 60.0  # seconds: no run here needs more than a few; a hung one fails the test
 QUIET = 0.25  # seconds without a new write before the emulator counts as idle after a kill
@@ -228,9 +226,7 @@ def command(world: World) -> list[str]:
     return [sys.executable, "-m", "inventory_sync", "--config", str(world.config)]
 
 
-def run_and_kill(
-    world: World, rng: random.Random, *, pending: int, log: Path, release_lease: bool = True
-) -> Kill:
+def run_and_kill(world: World, rng: random.Random, *, pending: int, log: Path) -> Kill:
     """Start `reconcile`, wait for a seeded number of its writes to land, sleep a seeded few
     milliseconds, then SIGKILL it. ``pending`` is how many writes the run is expected to make."""
     after = rng.randint(1, max(1, pending))
@@ -254,8 +250,6 @@ def run_and_kill(
             if proc.poll() is None:  # the test failed while the run was alive
                 proc.kill()
                 proc.wait(timeout=RUN_TIMEOUT)
-    if killed and release_lease:
-        release_dead_lease(world, proc.pid)
     seen = applied_writes(world.emulator) - start
     return Kill(after, delay_ms, killed=killed, code=code, writes_seen=seen)
 
@@ -301,17 +295,6 @@ def run_failing_reads_until(world: World, event: str, *, log: Path) -> tuple[int
             world.emulator.faults.update(error_rate=0.0)
             watcher.join(timeout=RUN_TIMEOUT)
     return code, logged.is_set()
-
-
-def release_dead_lease(world: World, pid: int) -> None:
-    """Stand in for the lease running out: a SIGKILLed run cannot release its push lock, and
-    steps/locks.py keeps it for LOCK_TTL (5 minutes). Only the dead process's lease is removed."""
-    with open_ledger(world.ledger_url, migrate=False) as ledger:
-        holder = ledger.lock_holder(LOCK_NAME, datetime.now(UTC))
-        if holder is None:
-            return  # killed before it took the lock
-        assert holder.split(":")[1] == str(pid), f"lease {holder!r} is not the killed run's"
-        ledger.release_lock(LOCK_NAME, holder)
 
 
 def summary(result: Result) -> dict:

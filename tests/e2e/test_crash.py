@@ -140,14 +140,6 @@ class TestDyingBetweenTheOutcomeAndTheAgreedLevel:
 
 
 class TestTheAuditTrailAfterAKill:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "service.py/steps/movements.py: the killed run never remembered the levels it "
-            "left, so the restart records the killed run's own applied changes as movements "
-            "made in ShipStation by someone else; reported"
-        ),
-    )
     def test_the_restart_records_no_movement_when_only_inventory_sync_changed_shipstation(
         self, tmp_path
     ):
@@ -168,24 +160,14 @@ class TestTheAuditTrailAfterAKill:
 
 
 class TestRestartRightAfterAKill:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "steps/locks.py: a SIGKILLed run's push lease outlives it for LOCK_TTL (5 minutes), "
-            "so a restart right after the crash skips the warehouse as busy (exit 5); reported"
-        ),
-    )
-    def test_a_restart_right_after_a_kill_pushes_instead_of_waiting_out_the_dead_lease(
-        self, tmp_path
-    ):
+    def test_a_restart_right_after_a_kill_takes_over_the_dead_runs_lease_and_pushes(self, tmp_path):
         scenario = Scenario("delta", seed=21, skus=30)
         rng = random.Random(f"{scenario.seed}:kills")
         with crash_world(tmp_path, scenario) as (world, first):
             pending = len(differences(world, first))
-            kill = run_and_kill(
-                world, rng, pending=pending // 2, log=tmp_path / "run.log", release_lease=False
-            )
+            kill = run_and_kill(world, rng, pending=pending // 2, log=tmp_path / "run.log")
             assert kill.killed, kill.describe()
             restart = world.run("reconcile", "--json")
             assert restart.code == 0, (scenario.describe(), restart.code, summary(restart))
+            assert any(e["event"] == "lock.taken_over" for e in restart.log_events())
             assert differences(world, first) == {}, scenario.describe()

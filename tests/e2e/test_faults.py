@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-import pytest
 from crash_support import (
     DELTA_TYPES,
     LOCATION,
@@ -121,14 +120,6 @@ def raise_one_sku_and_die_as_it_lands(world: World, first: dict[str, int]) -> di
 
 
 class TestReadBackFailingAtStart:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "service.py plans every SKU even when settle could not read back one of its "
-            "earlier adjustments (adjustment.settle_deferred): a delta that had landed is "
-            "planned and applied again; reported"
-        ),
-    )
     def test_a_sku_whose_landed_delta_could_not_be_read_back_is_not_moved_again(self, tmp_path):
         scenario = Scenario("delta", seed=51, skus=10, latency_ms=0, check_mapping=False)
         with crash_world(tmp_path, scenario) as (world, first):
@@ -137,6 +128,8 @@ class TestReadBackFailingAtStart:
                 world, "adjustment.settle_deferred", log=tmp_path / "restart.log"
             )
             assert deferred, f"{scenario.describe()}: exit {code}, settle never gave up"
+            restart_log = (tmp_path / "restart.log").read_text(encoding="utf-8")
+            assert '"event": "sku.held"' in restart_log, scenario.describe()
             results = run_until_quiet(world, max_runs=3)
             increments = [
                 i for i, (kind, _) in applied_by_id(world.emulator).items() if kind == "increment"
@@ -147,13 +140,6 @@ class TestReadBackFailingAtStart:
 
 
 class TestUndecidableOutcomesAtStart:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "service.py plans a SKU whose earlier delta settle just marked needs_review: the "
-            "same change is pushed again, a blind replay of an undecidable outcome; reported"
-        ),
-    )
     def test_a_delta_left_for_review_is_not_pushed_again_by_the_next_plan(self, tmp_path):
         scenario = Scenario("delta", seed=52, skus=10, latency_ms=0)
         with crash_world(tmp_path, scenario) as (world, first):
