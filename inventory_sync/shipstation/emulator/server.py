@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -55,6 +56,12 @@ class EmulatorServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         host, port = self.server_address[:2]
         self.base_url = f"http://{host!s}:{port}"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up mid-answer (killed, timed out) is normal here, not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def note(self, seen: SeenRequest) -> None:
         with self._seen_lock:
