@@ -189,6 +189,11 @@ def applied_by_id(emulator: RunningEmulator) -> dict[str, tuple[str, int]]:
     return found
 
 
+def applied_of_kind(emulator: RunningEmulator, kind: str) -> list[str]:
+    """The adjustment ids of every body of this transaction type the emulator applied."""
+    return [i for i, (applied_kind, _) in applied_by_id(emulator).items() if applied_kind == kind]
+
+
 def deltas_applied_twice(emulator: RunningEmulator) -> dict[str, int]:
     """Every increment or decrement body the emulator applied more than once."""
     return {
@@ -377,6 +382,24 @@ def observed_movements(world: World) -> dict[str, list[tuple[int | None, int | N
             for sku in world.on_hand()
         }
     return {sku: moves for sku, moves in found.items() if moves}
+
+
+def agree_on_the_first_feed(world: World) -> None:
+    """One run of adjusts (delta's first sight): afterwards every SKU has an agreed level."""
+    first_sight = world.run("reconcile", "--json")
+    assert (first_sight.code, summary(first_sight).get("failed")) == (0, 0), first_sight.stderr
+
+
+def raise_one_sku_while_agreeing_fails(world: World, first: dict[str, int]) -> dict[str, int]:
+    """Raise one SKU by 2 in the feed and run with every agreed-level write refused: the run
+    dies right after the increment lands. Returns the new feed."""
+    target = {**first, "SKU-003": first["SKU-003"] + 2}
+    world.write_feed(feed_text(target))
+    with agreed_levels_refused(world):
+        died = world.run("reconcile", "--json")
+    assert (died.code, summary(died).get("status")) == (1, "error"), died.stderr[-2000:]
+    assert "simulated crash while agreeing" in died.stderr, died.stderr[-2000:]
+    return target
 
 
 def unaccounted(entries: list[JournalEntry]) -> list[str]:

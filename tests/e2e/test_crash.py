@@ -9,8 +9,9 @@ from crash_support import (
     DELTA_TYPES,
     Kill,
     Scenario,
-    agreed_levels_refused,
+    agree_on_the_first_feed,
     applied_by_id,
+    applied_of_kind,
     changed_feed,
     crash_world,
     deltas_applied_twice,
@@ -21,6 +22,7 @@ from crash_support import (
     ledger_disagrees,
     observed_movements,
     quiet,
+    raise_one_sku_while_agreeing_fails,
     run_and_kill,
     run_until_quiet,
     summary,
@@ -85,22 +87,6 @@ class TestKilledDuringAPush:
                 assert any(kind in DELTA_TYPES for kind, _ in landed.values()), why
 
 
-def agree_on_the_first_feed(world: World) -> None:
-    first_sight = world.run("reconcile", "--json")  # adjusts: every SKU gets an agreed level
-    assert (first_sight.code, summary(first_sight).get("failed")) == (0, 0), first_sight.stderr
-
-
-def raise_one_sku_while_agreeing_fails(world: World, first: dict[str, int]) -> dict[str, int]:
-    """Raise one SKU by 2 in the feed and run with every agreed-level write refused."""
-    target = {**first, "SKU-003": first["SKU-003"] + 2}
-    world.write_feed(feed_text(target))
-    with agreed_levels_refused(world):
-        died = world.run("reconcile", "--json")
-    assert (died.code, summary(died).get("status")) == (1, "error"), died.stderr[-2000:]
-    assert "simulated crash while agreeing" in died.stderr, died.stderr[-2000:]
-    return target
-
-
 class TestDyingBetweenTheOutcomeAndTheAgreedLevel:
     """A delta that landed is followed by two writes: its outcome and its agreed level."""
 
@@ -112,9 +98,7 @@ class TestDyingBetweenTheOutcomeAndTheAgreedLevel:
             agree_on_the_first_feed(world)
             target = raise_one_sku_while_agreeing_fails(world, first)
             results = run_until_quiet(world, max_runs=3)
-            increments = [
-                i for i, (kind, _) in applied_by_id(world.emulator).items() if kind == "increment"
-            ]
+            increments = applied_of_kind(world.emulator, "increment")
             why = f"{scenario.describe()}\n{history(results)}"
             assert quiet(results), why
             assert differences(world, target) == {}, why
@@ -130,9 +114,7 @@ class TestDyingBetweenTheOutcomeAndTheAgreedLevel:
             target = raise_one_sku_while_agreeing_fails(world, first)
             world.emulator.faults.update(lost_ack_rate=0.0)
             results = run_until_quiet(world, max_runs=3)
-            increments = [
-                i for i, (kind, _) in applied_by_id(world.emulator).items() if kind == "increment"
-            ]
+            increments = applied_of_kind(world.emulator, "increment")
             why = f"{scenario.describe()}\n{history(results)}"
             assert quiet(results), why
             assert differences(world, target) == {}, why

@@ -9,8 +9,9 @@ from crash_support import (
     DELTA_TYPES,
     LOCATION,
     Scenario,
-    agreed_levels_refused,
+    agree_on_the_first_feed,
     applied_by_id,
+    applied_of_kind,
     changed_feed,
     crash_world,
     deltas_applied_twice,
@@ -20,9 +21,9 @@ from crash_support import (
     journal,
     ledger_disagrees,
     quiet,
+    raise_one_sku_while_agreeing_fails,
     run_failing_reads_until,
     run_until_quiet,
-    summary,
     unaccounted,
     unsettled,
 )
@@ -107,14 +108,9 @@ class TestRepeatedRunsUnderFaults:
 
 def raise_one_sku_and_die_as_it_lands(world: World, first: dict[str, int]) -> dict[str, int]:
     """Agree on the first feed, then raise one SKU by 2 in a run that dies right after the
-    increment landed (its agreed-level write refused), leaving it `sent` in the ledger."""
-    first_sight = world.run("reconcile", "--json")
-    assert (first_sight.code, summary(first_sight).get("failed")) == (0, 0), first_sight.stderr
-    target = {**first, "SKU-003": first["SKU-003"] + 2}
-    world.write_feed(feed_text(target))
-    with agreed_levels_refused(world):
-        died = world.run("reconcile", "--json")
-    assert summary(died).get("status") == "error", died.stderr[-2000:]
+    increment landed, leaving it `sent` in the ledger."""
+    agree_on_the_first_feed(world)
+    target = raise_one_sku_while_agreeing_fails(world, first)
     assert [e.status for e in unsettled(world)] == [AdjustmentStatus.SENT]
     return target
 
@@ -131,9 +127,7 @@ class TestReadBackFailingAtStart:
             restart_log = (tmp_path / "restart.log").read_text(encoding="utf-8")
             assert '"event": "sku.held"' in restart_log, scenario.describe()
             results = run_until_quiet(world, max_runs=3)
-            increments = [
-                i for i, (kind, _) in applied_by_id(world.emulator).items() if kind == "increment"
-            ]
+            increments = applied_of_kind(world.emulator, "increment")
             why = f"{scenario.describe()}\n{history(results)}"
             assert differences(world, target) == {}, why
             assert len(increments) == 1, why
@@ -148,9 +142,7 @@ class TestUndecidableOutcomesAtStart:
             world.emulator.state.apply_update(sale)  # lands before the restart reads back
             results = run_until_quiet(world, max_runs=3)
             review = [e for e in journal(world) if e.status is AdjustmentStatus.NEEDS_REVIEW]
-            increments = [
-                i for i, (kind, _) in applied_by_id(world.emulator).items() if kind == "increment"
-            ]
+            increments = applied_of_kind(world.emulator, "increment")
             why = f"{scenario.describe()}\n{history(results)}"
             assert [e.adjustment.sku for e in review] == ["SKU-003"], why
             assert len(increments) == 1, why
