@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from inventory_sync.domain.gates import GateRules
@@ -44,8 +44,9 @@ class App:
     clock: Clock
     warehouses: tuple[WarehouseTarget, ...]
     sources: tuple[ConfiguredSource, ...]
-    policy: Policy = field(default_factory=Policy)
-    limits: GuardLimits = field(default_factory=GuardLimits)
+    policy: Policy = field(default_factory=Policy)  # the default; `policies` per warehouse
+    policies: Mapping[Warehouse, Policy] = field(default_factory=dict)
+    limits: GuardLimits | Mapping[Warehouse, GuardLimits] = field(default_factory=GuardLimits)
     concurrency: int = 8
     mappings: tuple[WarehouseMapping, ...] = ()  # as configured; resolved into `warehouses`
     check_mapping: bool = True

@@ -9,7 +9,12 @@ from pathlib import Path
 from inventory_sync import logs
 from inventory_sync.app import App, ConfiguredSource, WarehouseTarget
 from inventory_sync.clock import SystemClock
-from inventory_sync.config import Settings, SourceSettings
+from inventory_sync.config import (
+    ReconcileOverrides,
+    ReconcileSettings,
+    Settings,
+    SourceSettings,
+)
 from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import Completeness, LocationId, Sku, SourceName, Warehouse
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
@@ -40,8 +45,9 @@ def build(
         clock=clock,
         warehouses=_targets(settings),
         sources=sources if sources is not None else _sources(settings, clock, credentials_dir),
-        policy=policy_from(settings),
-        limits=limits_from(settings),
+        policy=policy_from(settings.reconcile),
+        policies=policies_from(settings),
+        limits=all_limits_from(settings),
         concurrency=settings.shipstation.concurrency,
         mappings=mappings_from(settings),
         check_mapping=settings.reconcile.check_mapping,
@@ -173,8 +179,12 @@ def secret_reader(credentials_dir: Path | None) -> Callable[[str], str]:
     return read
 
 
-def policy_from(settings: Settings) -> Policy:
-    rs = settings.reconcile
+def _reconcile_for(settings: Settings, overrides: ReconcileOverrides) -> ReconcileSettings:
+    """[reconcile], with a warehouse's own keys laid over it."""
+    return settings.reconcile.model_copy(update=overrides.model_dump(exclude_none=True))
+
+
+def policy_from(rs: ReconcileSettings) -> Policy:
     return Policy(
         mode=Mode(rs.mode),
         precedence=Precedence(rs.precedence),
@@ -185,10 +195,23 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-def limits_from(settings: Settings) -> GuardLimits:
-    rs = settings.reconcile
+def limits_from(rs: ReconcileSettings) -> GuardLimits:
     return GuardLimits(
         max_changed_share=rs.max_changed_share,
         max_units_share=rs.max_units_share,
         max_zeroed=rs.max_zeroed,
     )
+
+
+def policies_from(settings: Settings) -> dict[Warehouse, Policy]:
+    return {
+        Warehouse(w.name): policy_from(_reconcile_for(settings, w.reconcile))
+        for w in settings.warehouses
+    }
+
+
+def all_limits_from(settings: Settings) -> dict[Warehouse, GuardLimits]:
+    return {
+        Warehouse(w.name): limits_from(_reconcile_for(settings, w.reconcile))
+        for w in settings.warehouses
+    }

@@ -110,11 +110,26 @@ class ShipStationSettings(_Section):
     concurrency: int = Field(default=8, ge=1, le=64)
 
 
+class ReconcileOverrides(_Section):
+    """A warehouse's own policy and guard limits; unset keys take [reconcile]'s values."""
+
+    mode: Literal["mirror", "delta"] | None = None
+    precedence: Literal["first", "sum"] | None = None
+    tolerance: int | None = Field(default=None, ge=0)
+    buffer: int | None = Field(default=None, ge=0)
+    cap: int | None = Field(default=None, ge=0)
+    zero_absent_after: int | Literal["never"] | None = None
+    max_changed_share: float | None = Field(default=None, gt=0, le=1)
+    max_units_share: float | None = Field(default=None, gt=0)
+    max_zeroed: int | None = Field(default=None, ge=0)
+
+
 class WarehouseSettings(_Section):
     name: Name
     inventory_warehouse_id: str | None = Field(default=None, min_length=1)
     inventory_location_id: str | None = Field(default=None, min_length=1)
     shipstation_name: str | None = Field(default=None, min_length=1)  # looked up when no id
+    reconcile: ReconcileOverrides = ReconcileOverrides()
 
     @model_validator(mode="after")
     def _has_an_id(self) -> WarehouseSettings:

@@ -127,7 +127,7 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     inputs = [
         _input(app, t, levels[t.name], gathered, options, blocked.get(t.name, {})) for t in targets
     ]
-    the_plan = plan(run_id, inputs, {}, default=app.policy)
+    the_plan = plan(run_id, inputs, app.policies, default=app.policy)
     guard_holds = check_guards(the_plan, inputs, app.limits)
     base = RunReport(
         run_id=run_id,
@@ -282,7 +282,7 @@ def _record_agreed(
         if e.status is not AdjustmentStatus.APPLIED
     }
     for inp in inputs:
-        values = source_values(inp, app.policy)
+        values = source_values(inp, app.policies.get(inp.warehouse, app.policy))
         agreed = {sku: q for sku, q in values.items() if (inp.warehouse, sku) not in not_agreed}
         if agreed:
             app.ledger.record_agreed(inp.warehouse, agreed, at=app.clock.now())

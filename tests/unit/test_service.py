@@ -70,6 +70,7 @@ class Harness:
         self.inventory = MemoryInventory.from_seed(seed())
         self.source = MemorySource(SourceName("feed"))
         self.reconcile_settings = {"max_changed_share": 1.0, "max_units_share": 100.0, **reconcile}
+        self.overrides: dict[str, object] = {}
 
     def feed(self, levels: dict[str, int], **kw: object) -> None:
         self.source.queue(
@@ -82,7 +83,9 @@ class Harness:
             require_file=False,
             overrides={
                 "shipstation": {"api_key": "unit-test-key"},
-                "warehouses": [{"name": "main", "inventory_location_id": "se-11"}],
+                "warehouses": [
+                    {"name": "main", "inventory_location_id": "se-11", "reconcile": self.overrides}
+                ],
                 "reconcile": self.reconcile_settings,
             },
         )
@@ -439,3 +442,23 @@ class TestUndecidableChangesAreHeldForAPerson:
         )  # fmt: skip
         with pytest.raises(UsageError):
             actions.resolve(app, "adj-nope", applied=True, note=None)
+
+
+class TestPerWarehousePolicies:
+    def test_a_warehouses_own_keys_win_over_the_defaults(self):
+        h = Harness(max_changed_share=0.5)
+        h.overrides = {"max_changed_share": 1.0, "tolerance": 1}
+        h.feed(all_at(11, **{"SKU-01": 15}))
+        report = h.run()
+        assert report.status is RunStatus.SUCCEEDED  # not held: the warehouse allows it
+        assert [e.adjustment.sku for e in report.entries] == ["SKU-01"]  # 10 -> 11 is tolerated
+
+    def test_a_warehouse_can_run_delta_while_the_default_is_mirror(self):
+        h = Harness()
+        h.overrides = {"mode": "delta"}
+        h.feed(all_at(10))
+        h.run()
+        h.inventory.state.apply_update(_sale("SKU-01", 4))
+        h.feed(all_at(10, **{"SKU-01": 12}))
+        h.run()
+        assert h.on_hand()["SKU-01"] == 8  # the sale is kept, as delta does
