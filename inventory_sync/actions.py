@@ -12,16 +12,20 @@ from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import (
     Adjustment,
+    AdjustmentId,
     AdjustmentStatus,
     JournalEntry,
     Outcome,
     RunRecord,
     RunStatus,
+    Sku,
+    TransactionType,
 )
 from inventory_sync.errors import LockHeld, UsageError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
+from inventory_sync.steps.blocked import consecutive_failures
 from inventory_sync.steps.locks import hold_warehouses, holder_id
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
 from inventory_sync.steps.mapping import ensure_targets
@@ -141,3 +145,31 @@ def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) ->
         status=outcome.status.value,
     )
     return replace(entry, status=outcome.status, settled_at=now)
+
+
+def release(app: App, warehouse: str, sku: Sku) -> JournalEntry:
+    """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures."""
+    ensure_targets(app)
+    target = next((t for t in app.warehouses if t.name == warehouse), None)
+    if target is None:
+        raise UsageError(f"unknown warehouse {warehouse!r}")
+    history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
+    if not consecutive_failures(history):
+        raise UsageError(f"{sku} in {warehouse} is not quarantined (its last change did not fail)")
+    run_id = new_run_id(app)
+    now = app.clock.now()
+    app.ledger.begin_run(RunRecord(run_id, now, "release"))
+    marker = Adjustment(
+        adjustment_id=AdjustmentId(f"rel-{run_id}"),
+        warehouse=target.name, location_id=target.location_id, sku=sku,
+        transaction_type=TransactionType.ADJUST, quantity=0, before=None, after=0,
+        rule="release", basis={"operator": operator()},
+    )  # fmt: skip
+    app.ledger.record_planned(run_id, [marker], at=now)
+    said = f"quarantine released by {operator()}; nothing sent"
+    app.ledger.mark_outcome(
+        marker.adjustment_id, Outcome(AdjustmentStatus.SKIPPED, now, error=said)
+    )
+    app.ledger.finish_run(run_id, status=RunStatus.SUCCEEDED, summary={}, at=now)
+    log.info("sku.released", warehouse=warehouse, sku=sku)
+    return JournalEntry(run_id, marker, AdjustmentStatus.SKIPPED, now, error=said)

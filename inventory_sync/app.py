@@ -48,6 +48,7 @@ class App:
     policies: Mapping[Warehouse, Policy] = field(default_factory=dict)
     limits: GuardLimits | Mapping[Warehouse, GuardLimits] = field(default_factory=GuardLimits)
     concurrency: int = 8
+    max_attempts: int = 3  # failed attempts in a row before a SKU is quarantined
     mappings: tuple[WarehouseMapping, ...] = ()  # as configured; resolved into `warehouses`
     check_mapping: bool = True
     mapping_checked: bool = False

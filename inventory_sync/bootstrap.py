@@ -49,6 +49,7 @@ def build(
         policies=policies_from(settings),
         limits=all_limits_from(settings),
         concurrency=settings.shipstation.concurrency,
+        max_attempts=settings.reconcile.max_attempts,
         mappings=mappings_from(settings),
         check_mapping=settings.reconcile.check_mapping,
     )

@@ -185,6 +185,7 @@ class ReconcileSettings(_Section):
     max_changed_share: float | None = Field(default=0.5, gt=0, le=1)
     max_units_share: float | None = Field(default=0.5, gt=0)
     max_zeroed: int | None = Field(default=50, ge=0)
+    max_attempts: int = Field(default=3, ge=1)
     check_mapping: bool = True
 
 

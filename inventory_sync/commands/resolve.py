@@ -1,4 +1,4 @@
-"""`inventory-sync resolve`: a person's verdict on a change no read-back could decide."""
+"""`resolve` and `release`: a person's word on a change, or on a SKU, the run cannot decide."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from inventory_sync import actions, bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.domain.model import Sku
 from inventory_sync.report import entry_json
 
 
@@ -39,3 +40,23 @@ def resolve(
             f"{adjustment_id} ({entry.adjustment.warehouse}/{entry.adjustment.sku}): "
             f"{entry.status.value}"
         )
+
+
+@click.command()
+@click.argument("sku")
+@click.option("--warehouse", "-w", required=True, metavar="NAME", help="The configured warehouse.")
+@pass_context
+@handle_errors
+def release(ctx: Context, sku: str, *, warehouse: str) -> None:
+    """End SKU's quarantine after its cause is fixed.
+
+    A SKU whose last `reconcile.max_attempts` changes all failed is held out of every plan
+    (`sku.held`). Once the cause is fixed (say, the product now exists in ShipStation), release
+    it and the next run plans it again. The release is recorded in the ledger.
+    """
+    app = bootstrap.build(ctx.settings(), sources=())
+    try:
+        entry = actions.release(app, warehouse, Sku(sku))
+    finally:
+        app.close()
+    click.echo(f"{sku} in {warehouse}: released ({entry.run_id})")

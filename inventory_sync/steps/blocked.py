@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import structlog
 
@@ -30,7 +30,39 @@ def blocked_skus(app: App, warehouses: Collection[str]) -> Blocked:
             "needs review; after checking ShipStation run `inventory-sync resolve "
             f"{entry.adjustment.adjustment_id} --applied` (or --not-applied)",
         )
+    _quarantine(app, warehouses, blocked)
     return blocked
+
+
+def _quarantine(app: App, warehouses: Collection[str], blocked: Blocked) -> None:
+    """A SKU whose last ``max_attempts`` changes all failed is quarantined until released."""
+    failing: dict[tuple[Warehouse, Sku], int] = {}
+    for entry in app.ledger.journal(status=AdjustmentStatus.FAILED):
+        key = (entry.adjustment.warehouse, entry.adjustment.sku)
+        failing[key] = failing.get(key, 0) + 1
+    for (warehouse, sku), count in failing.items():
+        if count < app.max_attempts or warehouse not in warehouses:
+            continue
+        history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
+        streak = consecutive_failures(history)
+        if len(streak) >= app.max_attempts:
+            last = streak[-1]
+            why = (
+                f"is the last of {len(streak)} failed attempts ({last.error}); quarantined: fix "
+                f"the cause, then `inventory-sync release {sku} -w {warehouse}` "
+                f"(`inventory-sync support-bundle {last.adjustment.adjustment_id}` for support)"
+            )
+            _hold(blocked, warehouses, last, why)
+
+
+def consecutive_failures(history: Sequence[JournalEntry]) -> list[JournalEntry]:
+    """The failed entries at the end of a SKU's history, oldest first."""
+    streak: list[JournalEntry] = []
+    for entry in reversed(history):
+        if entry.status is not AdjustmentStatus.FAILED:
+            break
+        streak.append(entry)
+    return streak[::-1]
 
 
 def _hold(blocked: Blocked, warehouses: Collection[str], entry: JournalEntry, why: str) -> None:

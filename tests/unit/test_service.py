@@ -33,6 +33,7 @@ from inventory_sync.domain.model import (
 from inventory_sync.errors import (
     AuthError,
     OutcomeUncertain,
+    RequestRejected,
     ServerError,
     SourceUnavailable,
     UsageError,
@@ -78,6 +79,11 @@ class Harness:
         )
 
     def run(self, **options: object) -> RunReport:
+        app = self.app()
+        self.clock.advance(timedelta(minutes=1))
+        return service.reconcile(app, service.RunOptions(**options))
+
+    def app(self):
         settings = load_settings(
             None,
             require_file=False,
@@ -90,15 +96,13 @@ class Harness:
             },
         )
         configured = ConfiguredSource(self.source, (MAIN,), Completeness.COMPLETE, GateRules())
-        app = bootstrap.build(
+        return bootstrap.build(
             settings,
             inventory=self.inventory,
             ledger=self.ledger,
             sources=(configured,),
             clock=self.clock,
         )
-        self.clock.advance(timedelta(minutes=1))
-        return service.reconcile(app, service.RunOptions(**options))
 
     def on_hand(self) -> dict[str, int]:
         return {
@@ -462,3 +466,19 @@ class TestPerWarehousePolicies:
         h.feed(all_at(10, **{"SKU-01": 12}))
         h.run()
         assert h.on_hand()["SKU-01"] == 8  # the sale is kept, as delta does
+
+
+class TestQuarantine:
+    def test_a_sku_failing_max_attempts_times_in_a_row_is_quarantined_until_released(self):
+        h = Harness(max_attempts=2)
+        h.feed(all_at(10, NEW=5))  # NEW: ShipStation answers 400 until the product exists
+        for _ in range(2):
+            h.inventory.fail_next(RequestRejected("no product record", status_code=400))
+        statuses = [[e.status.value for e in h.run().entries] for _ in range(3)]
+        assert statuses == [["failed"], ["failed"], []]  # the third run leaves it alone
+        report = h.run()
+        assert any(hold.subject == "sku:main/NEW" for hold in report.holds)
+        actions.release(h.app(), "main", Sku("NEW"))
+        (entry,) = h.run().entries
+        assert entry.status is AdjustmentStatus.APPLIED
+        assert h.on_hand()["NEW"] == 5
