@@ -19,7 +19,8 @@
         ├── RateLimited             429 after the client's own waiting gave up
         ├── NotFound                404
         ├── RequestRejected         400/409/422: ShipStation refused this request
-        └── ServerError             5xx after retries
+        ├── ServerError             5xx after retries
+        └── StopRequested           the service is stopping: no further request is sent
 
 Errors carry facts as attributes (``sku=``, ``status_code=``, ``request_id=``) so the
 CLI and the logs can show them without parsing messages.
@@ -181,3 +182,11 @@ class RequestRejected(ShipStationError):
 
 class ServerError(ShipStationError):
     """5xx persisted beyond the client's retries."""
+
+
+class StopRequested(ShipStationError):
+    """The service is stopping, so no further request is sent.
+
+    A ShipStationError so that a run it interrupts is recorded as failed, with this reason,
+    and releases its warehouse locks, as for any error that stops a run.
+    """

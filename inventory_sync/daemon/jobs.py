@@ -11,9 +11,9 @@ import structlog
 from inventory_sync import logs, service
 from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.daemon.drift import report_drift
-from inventory_sync.daemon.runtime import Generation, Runtime, StopRequested
+from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
-from inventory_sync.errors import ShipStationError, SourceError
+from inventory_sync.errors import ShipStationError, SourceError, StopRequested
 from inventory_sync.report import RunReport
 from inventory_sync.shipstation.client import ShipStationClient
 from inventory_sync.steps.gather import Gathered, gather_one

@@ -17,18 +17,10 @@ from inventory_sync.daemon.activity import JobActivity
 from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.health import SourceHealth
 from inventory_sync.domain.model import SourceName
-from inventory_sync.errors import ShipStationError
+from inventory_sync.errors import StopRequested
 from inventory_sync.notify import Notifier
 
 log = structlog.get_logger(__name__)
-
-
-class StopRequested(ShipStationError):
-    """The service is stopping, so no further request is sent.
-
-    A ShipStationError so that ``service.reconcile`` records the interrupted run as failed,
-    with this reason, and releases its warehouse locks, as for any error that stops a run.
-    """
 
 
 @dataclass(slots=True)
