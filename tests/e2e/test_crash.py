@@ -121,23 +121,43 @@ class TestDyingBetweenTheOutcomeAndTheAgreedLevel:
             assert len(increments) == 1, why
 
 
+def kill_then_restart(world: World, scenario: Scenario, target: dict[str, int], tmp) -> str:
+    """Kill a run half-way through pushing ``target``, restart once; returns what happened."""
+    rng = random.Random(f"{scenario.seed}:kills")
+    pending = len(differences(world, target))
+    kill = run_and_kill(world, rng, pending=pending // 2, log=tmp / "run.log")
+    assert kill.killed, (scenario.describe(), kill.describe())
+    wait_until_idle(world.emulator)
+    restart = world.run("reconcile", "--json")
+    why = f"{scenario.describe()} {kill.describe()}\n{history([restart])}"
+    assert restart.code == 0, why
+    return why
+
+
 class TestTheAuditTrailAfterAKill:
-    def test_the_restart_records_no_movement_when_only_inventory_sync_changed_shipstation(
-        self, tmp_path
-    ):
-        scenario = Scenario("mirror", seed=22, skus=30)
-        rng = random.Random(f"{scenario.seed}:kills")
+    """Only inventory-sync changes ShipStation here, so no observed movement may be recorded."""
+
+    def test_a_restart_takes_none_of_the_killed_runs_changes_for_someone_elses(self, tmp_path):
+        scenario = Scenario("mirror", seed=22, skus=12, latency_ms=20)
         with crash_world(tmp_path, scenario) as (world, first):
             assert world.run("reconcile", "--json").code == 0  # levels seen: the baseline
-            target = changed_feed(first, rng, share=1.0)
+            target = changed_feed(first, random.Random(scenario.seed), share=1.0)
             world.write_feed(feed_text(target))
-            pending = len(differences(world, target))
-            kill = run_and_kill(world, rng, pending=pending // 2, log=tmp_path / "run.log")
-            assert kill.killed, kill.describe()
-            wait_until_idle(world.emulator)
-            restart = world.run("reconcile", "--json")
-            why = f"{scenario.describe()} {kill.describe()}\n{history([restart])}"
-            assert restart.code == 0, why
+            why = kill_then_restart(world, scenario, target, tmp_path)
+            assert observed_movements(world) == {}, why
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "steps/movements.py: a killed first run leaves seen levels only for the SKUs it "
+            "applied (agree_on records them one by one), and the restart reads every other "
+            "SKU as appeared from nothing (None -> on-hand): phantom movements; reported"
+        ),
+    )
+    def test_a_restart_after_a_killed_first_run_records_no_sku_as_appeared(self, tmp_path):
+        scenario = Scenario("mirror", seed=23, skus=12, latency_ms=20)
+        with crash_world(tmp_path, scenario) as (world, first):
+            why = kill_then_restart(world, scenario, first, tmp_path)
             assert observed_movements(world) == {}, why
 
 
