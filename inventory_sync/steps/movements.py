@@ -37,10 +37,12 @@ def observe_movements(
     if not seen:
         return []  # first sight of this warehouse: nothing to compare with
     now = app.clock.now()
+    # Only SKUs seen before are compared: a run killed half-way leaves a partial picture,
+    # and a SKU it never recorded has no "before" to move from.
     moved = [
-        Movement(warehouse, sku, seen.get(sku), _on_hand(levels, sku), now, run_id)
-        for sku in sorted(set(seen) | set(levels))
-        if sku not in skip and (seen.get(sku) or 0) != (_on_hand(levels, sku) or 0)
+        Movement(warehouse, sku, seen[sku], _on_hand(levels, sku), now, run_id)
+        for sku in sorted(seen)
+        if sku not in skip and seen[sku] != (_on_hand(levels, sku) or 0)
     ]
     if moved:
         app.ledger.record_movements(moved)

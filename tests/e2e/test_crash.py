@@ -146,14 +146,6 @@ class TestTheAuditTrailAfterAKill:
             why = kill_then_restart(world, scenario, target, tmp_path)
             assert observed_movements(world) == {}, why
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "steps/movements.py: a killed first run leaves seen levels only for the SKUs it "
-            "applied (agree_on records them one by one), and the restart reads every other "
-            "SKU as appeared from nothing (None -> on-hand): phantom movements; reported"
-        ),
-    )
     def test_a_restart_after_a_killed_first_run_records_no_sku_as_appeared(self, tmp_path):
         scenario = Scenario("mirror", seed=23, skus=12, latency_ms=20)
         with crash_world(tmp_path, scenario) as (world, first):
