@@ -92,7 +92,10 @@ def _describe(exc: InventorySyncError) -> None:
     fields: dict[str, Any] = {"error": str(exc), "error_type": type(exc).__name__}
     if isinstance(exc, ShipStationError):
         fields |= {"status_code": exc.status_code, "request_id": exc.request_id}
-    if isinstance(exc, LedgerError | ShipStationError | MappingError):
+    if isinstance(exc, ConfigError):
+        # A service that will not start says why in its log too, one problem per item.
+        fields |= {"problems": [str(p) for p in exc.problems]}
+    if isinstance(exc, ConfigError | LedgerError | ShipStationError | MappingError):
         log.error("cli.failed", **fields)
     prefix = {ConfigError: "", PlanError: "ShipStation refused the plan: "}.get(type(exc), "")
     click.echo(f"inventory-sync: {prefix}{logs.scrubber.scrub(str(exc))}", err=True)

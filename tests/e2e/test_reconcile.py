@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -134,6 +135,9 @@ class TestExitCodes:
         result = world.run("reconcile")
         assert result.code == 2
         assert "warehouses[0].colour" in result.stderr
+        events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+        (failed,) = [e for e in events if e["event"] == "cli.failed"]  # the service's log says why
+        assert any(p.startswith("warehouses[0].colour") for p in failed["problems"])
 
     def test_a_configuration_error_with_json_still_prints_one_object(self, world):
         world.config.write_text("[shipstation\n")
