@@ -283,6 +283,11 @@ def _record_agreed(
     }
     for inp in inputs:
         values = source_values(inp, app.policies.get(inp.warehouse, app.policy))
-        agreed = {sku: q for sku, q in values.items() if (inp.warehouse, sku) not in not_agreed}
+        # Only what changed: rewriting every SKU's agreed level each run is a million-row upsert.
+        agreed = {
+            sku: q
+            for sku, q in values.items()
+            if inp.agreed.get(sku) != q and (inp.warehouse, sku) not in not_agreed
+        }
         if agreed:
             app.ledger.record_agreed(inp.warehouse, agreed, at=app.clock.now())

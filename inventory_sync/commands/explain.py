@@ -14,6 +14,7 @@ from inventory_sync.domain.model import Sku, Warehouse
 from inventory_sync.errors import ConfigError, ShipStationError, UsageError
 from inventory_sync.ledger.repository import SqlLedger
 from inventory_sync.report import entry_json
+from inventory_sync.steps.levels import current_level
 
 
 @click.command()
@@ -97,15 +98,9 @@ def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: s
         for chain in chains:
             location = locations[chain["warehouse"]]
             try:
-                rows = [
-                    r
-                    for r in client.list_levels(inventory_location_id=location, sku=sku)
-                    if r.sku == sku
-                ]
+                chain["current"] = current_level(client, location or "", sku)
             except ShipStationError as exc:
                 chain["current_error"] = str(exc)
-                continue
-            chain["current"] = sum(r.on_hand for r in rows) if rows else None
 
 
 def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from inventory_sync.app import App
-from inventory_sync.domain.model import Sku
+from inventory_sync.ports import InventoryApi
 
 
-def current_level(app: App, location_id: str, sku: Sku) -> int | None:
+def current_level(inventory: InventoryApi, location_id: str, sku: str) -> int | None:
     """ShipStation's on-hand for one SKU at one location; None when it has no row."""
     rows = [
         row
-        for row in app.inventory.list_levels(inventory_location_id=location_id, sku=sku)
+        for row in inventory.list_levels(inventory_location_id=location_id, sku=sku)
         if row.sku == sku
     ]
     return sum(row.on_hand for row in rows) if rows else None

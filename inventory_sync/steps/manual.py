@@ -29,7 +29,7 @@ def manual_adjustment(
     app: App, run_id: RunId, target: WarehouseTarget, change: ManualChange
 ) -> Adjustment:
     """The journal entry for the change, with ShipStation's level now as its `before`."""
-    before = current_level(app, target.location_id, change.sku)
+    before = current_level(app.inventory, target.location_id, change.sku)
     after = _after(change, before)
     basis = {
         "reason": change.reason,

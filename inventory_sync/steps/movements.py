@@ -72,4 +72,8 @@ def remember_levels(
     for entry in entries:
         if entry.status is AdjustmentStatus.APPLIED and entry.adjustment.warehouse == warehouse:
             after[entry.adjustment.sku] = entry.adjustment.after
-    app.ledger.record_seen_levels(warehouse, after, at=app.clock.now(), run_id=run_id)
+    # Reading what is stored is far cheaper than upserting every SKU of the warehouse each run.
+    seen = app.ledger.seen_levels(warehouse)
+    changed = {sku: q for sku, q in after.items() if seen.get(sku) != q}
+    if changed:
+        app.ledger.record_seen_levels(warehouse, changed, at=app.clock.now(), run_id=run_id)

@@ -16,6 +16,7 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import ShipStationError
 from inventory_sync.steps.agree import agree_on
+from inventory_sync.steps.levels import current_level
 
 log = structlog.get_logger(__name__)
 
@@ -44,12 +45,12 @@ def _decide(app: App, entry: JournalEntry) -> Outcome | None:
     if entry.status is AdjustmentStatus.PLANNED:
         # Never sent: the new run plans again from fresh numbers.
         return Outcome(AdjustmentStatus.SKIPPED, now, error="never sent; superseded by a later run")
+    adjustment = entry.adjustment
     try:
-        level = current_on_hand(app, entry)
+        level = current_level(app.inventory, adjustment.location_id, adjustment.sku)
     except ShipStationError as exc:
         log.warning("adjustment.settle_deferred", **_fields(entry), error=str(exc))
         return None
-    adjustment = entry.adjustment
     if level == adjustment.after:
         return Outcome(AdjustmentStatus.APPLIED, now, response=f"read back on_hand={level}")
     if adjustment.transaction_type is TransactionType.ADJUST or level == adjustment.before:
@@ -65,16 +66,6 @@ def _decide(app: App, entry: JournalEntry) -> Outcome | None:
             f"{adjustment.before} if not; other changes make it undecidable"
         ),
     )
-
-
-def current_on_hand(app: App, entry: JournalEntry) -> int | None:
-    """ShipStation's on-hand for the entry's SKU at its location; None when it has no row."""
-    adjustment = entry.adjustment
-    rows = list(
-        app.inventory.list_levels(inventory_location_id=adjustment.location_id, sku=adjustment.sku)
-    )
-    rows = [row for row in rows if row.sku == adjustment.sku]
-    return sum(row.on_hand for row in rows) if rows else None
 
 
 def _with(entry: JournalEntry, outcome: Outcome) -> JournalEntry:
