@@ -6,7 +6,10 @@ Each phase runs in a fresh child process, so its peak RSS (ru_maxrss) is its own
 garbage collector starts from the same state; the best of --repeat runs is kept. Times are
 CPU seconds of the child (time.process_time), so other work on a shared machine disturbs the
 ratio less than wall-clock time would. ShipStation's levels are built before the clock starts:
-in the service they arrive from the ShipStation client as Level objects, not from this CSV.
+in the service they arrive from the ShipStation client, not from this CSV.
+
+The built inputs are what a CSV source hands the planner: per warehouse, a SKU -> quantity
+column in feed order and the feed line of each row.
 """
 
 from __future__ import annotations
@@ -22,16 +25,17 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from array import array
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from inventory_sync.domain.model import (
     Completeness,
-    Level,
+    Levels,
     LocationId,
-    Observation,
     QuantityBasis,
+    Rows,
     RunId,
     Sku,
     Snapshot,
@@ -125,10 +129,10 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def _plan_phase(source: Path, levels: dict[Warehouse, dict[Sku, Level]], policy: Policy) -> Phase:
+def _plan_phase(source: Path, levels: dict[Warehouse, Levels], policy: Policy) -> Phase:
     started = time.process_time()
     with source.open(newline="") as f:
-        inputs = _inputs(_observations(csv.reader(f), levels), levels)
+        inputs = _inputs(_rows(csv.reader(f), levels), levels)
     built = time.process_time()
     result = plan(RunId("bench"), inputs, {}, policy)
     done = time.process_time()
@@ -151,27 +155,26 @@ def _plan_phase(source: Path, levels: dict[Warehouse, dict[Sku, Level]], policy:
     }
 
 
-def _observations(
-    rows: Iterator[list[str]], levels: dict[Warehouse, dict[Sku, Level]]
-) -> tuple[Observation, ...]:
-    """Parse and build in one pass, as a CSV source does; the warehouse column is mapped to the
-    configured name (one shared string each), as the source's warehouse mapping does."""
-    names = {str(w): w for w in levels}
-    return tuple(Observation(names[w], Sku(s), int(q)) for w, s, q in rows)
+def _rows(reader: Iterator[list[str]], levels: dict[Warehouse, Levels]) -> dict[Warehouse, Rows]:
+    """Parse and build in one pass, as a CSV source does: the warehouse column mapped to the
+    configured name, each SKU's quantity and feed line into its warehouse's columns."""
+    quantities: dict[str, dict[Sku, int]] = {w: {} for w in levels}
+    lines: dict[str, array[int]] = {w: array("Q") for w in levels}
+    for line, (w, s, q) in enumerate(reader, start=1):
+        quantities[w][s] = int(q)  # type: ignore[index]  # Sku is str at run time
+        lines[w].append(line)
+    return {w: Rows(quantities[w], lines[w]) for w in levels}
 
 
-def _levels(path: Path) -> dict[Warehouse, dict[Sku, Level]]:
-    levels: dict[Warehouse, dict[Sku, Level]] = {}
+def _levels(path: Path) -> dict[Warehouse, Levels]:
+    on_hand: dict[Warehouse, dict[Sku, int]] = {}
     with path.open(newline="") as f:
         for w, s, q in csv.reader(f):
-            warehouse = Warehouse(sys.intern(w))
-            levels.setdefault(warehouse, {})[Sku(s)] = Level(warehouse, Sku(s), int(q))
-    return levels
+            on_hand.setdefault(Warehouse(sys.intern(w)), {})[Sku(s)] = int(q)
+    return {w: Levels(column) for w, column in on_hand.items()}
 
 
-def _inputs(
-    observations: tuple[Observation, ...], levels: dict[Warehouse, dict[Sku, Level]]
-) -> list[WarehouseInput]:
+def _inputs(rows: dict[Warehouse, Rows], levels: dict[Warehouse, Levels]) -> list[WarehouseInput]:
     """One complete snapshot speaking for every warehouse, as one CSV source produces it."""
     snapshot = Snapshot(
         source=SourceName("bench"),
@@ -180,7 +183,7 @@ def _inputs(
         completeness=Completeness.COMPLETE,
         basis=QuantityBasis.ON_HAND,
         warehouses=frozenset(levels),
-        observations=observations,
+        rows=rows,
     )
     return [
         WarehouseInput(w, LocationId(f"loc-{w}"), (snapshot,), per_warehouse)

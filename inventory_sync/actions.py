@@ -15,6 +15,7 @@ from inventory_sync.domain.model import (
     AdjustmentId,
     AdjustmentStatus,
     JournalEntry,
+    Levels,
     Outcome,
     RunRecord,
     RunStatus,
@@ -63,7 +64,7 @@ def apply_plan(
         )
     entries = confirm(app, run_id)
     for target in targets:
-        remember_levels(app, run_id, target.name, {}, entries)
+        remember_levels(app, run_id, target.name, Levels(), entries)
     failed = any(e.status in NOT_DONE for e in entries)
     report = RunReport(
         run_id=run_id,
@@ -109,7 +110,7 @@ def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
         )
         push(app, run_id, [adjustment])
     entries = confirm(app, run_id)
-    remember_levels(app, run_id, targets[0].name, {}, entries)  # our change is no movement
+    remember_levels(app, run_id, targets[0].name, Levels(), entries)  # our change is no movement
     failed = any(e.status in NOT_DONE for e in entries)
     report = RunReport(
         run_id=run_id, status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED, dry_run=False,

@@ -18,7 +18,7 @@ from inventory_sync.domain.model import (
     Completeness,
     Hold,
     JournalEntry,
-    Level,
+    Levels,
     Outcome,
     Plan,
     RunId,
@@ -170,23 +170,24 @@ def _targets(app: App, options: RunOptions) -> list[WarehouseTarget]:
     return [t for t in app.warehouses if t.name in options.warehouses]
 
 
-def _narrowed(levels: dict[Sku, Level], options: RunOptions) -> dict[Sku, Level]:
+def _narrowed(levels: Levels, options: RunOptions) -> Levels:
     if not options.skus:
         return levels
-    return {sku: level for sku, level in levels.items() if sku in options.skus}
+    return levels.where(options.skus.__contains__)
 
 
 def _input(  # noqa: PLR0917 - private; what one warehouse's plan is made of
     app: App,
     target: WarehouseTarget,
-    levels: dict[Sku, Level],
+    levels: Levels,
     gathered: Gathered,
     options: RunOptions,
     blocked: Mapping[Sku, Hold],
 ) -> WarehouseInput:
     # A SKU whose row was rejected is unknown this run, not absent: leave it out entirely.
     unknown = {r.sku for r in gathered.rejected if r.warehouse == target.name and r.sku}
-    levels = {sku: lv for sku, lv in levels.items() if sku not in unknown and sku not in blocked}
+    if unknown or blocked:  # copying a million-SKU column is worth skipping in the usual run
+        levels = levels.where(lambda sku: sku not in unknown and sku not in blocked)
     snapshots = tuple(gathered.snapshots.get(target.name, ()))
     if options.skus:
         snapshots = tuple(_only_skus(s, options.skus) for s in snapshots)
@@ -235,12 +236,12 @@ def _record_absent_counts(app: App, inputs: Sequence[WarehouseInput]) -> None:
 
 
 def _without_skus(snapshot: Snapshot, skus: Collection[Sku]) -> Snapshot:
-    rows = tuple(o for o in snapshot.observations if o.sku not in skus)
-    return replace(snapshot, observations=rows)
+    rows = {w: r.where(lambda sku: sku not in skus) for w, r in snapshot.rows.items()}
+    return replace(snapshot, rows=rows)
 
 
 def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:
-    return replace(snapshot, observations=tuple(o for o in snapshot.observations if o.sku in skus))
+    return replace(snapshot, rows={w: r.where(skus.__contains__) for w, r in snapshot.rows.items()})
 
 
 def _held(  # noqa: PLR0917 - private, called once

@@ -52,7 +52,7 @@ def _admit(generation: Generation, configured: ConfiguredSource, snapshot: Snaps
     gathered = Gathered()
     gather_one(app, run_id, configured, gathered, snapshot=snapshot)
     status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
-    summary = {"rows": len(snapshot.observations), "rejected_rows": len(snapshot.rejected)}
+    summary = {"rows": snapshot.row_count, "rejected_rows": len(snapshot.rejected)}
     app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
     generation.cache.admit(configured, snapshot, gathered)
 

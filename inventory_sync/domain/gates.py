@@ -59,8 +59,8 @@ def _too_few_rows(
 def _sentinels_missing(snapshot: Snapshot, rules: GateRules) -> Hold | None:
     if not rules.sentinel_skus:
         return None
-    present = {o.sku for o in snapshot.observations}
-    missing = sorted(rules.sentinel_skus - present)
+    columns = [rows.quantities for rows in snapshot.rows.values()]
+    missing = sorted(s for s in rules.sentinel_skus if not any(s in c for c in columns))
     if not missing:
         return None
     return _hold(

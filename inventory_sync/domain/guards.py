@@ -9,7 +9,7 @@ from itertools import filterfalse
 from inventory_sync.domain.model import Adjustment, BasisValue, Hold, Plan, Warehouse
 from inventory_sync.domain.planner import WarehouseInput
 from inventory_sync.domain.policy import GuardLimits, Precedence
-from inventory_sync.domain.resolve import SnapshotCache, resolve
+from inventory_sync.domain.resolve import resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,29 +43,26 @@ def check_guards(
     With a mapping, a warehouse missing from it gets the default GuardLimits().
     """
     changes = _changes_by_warehouse(plan.adjustments)
-    cache: SnapshotCache = {}  # inputs share snapshots: split each by warehouse once
     holds: list[Hold] = []
     for inp in inputs:
         own = limits if isinstance(limits, GuardLimits) else limits.get(inp.warehouse)
-        impact = measure(inp, changes.get(inp.warehouse, []), cache)
+        impact = measure(inp, changes.get(inp.warehouse, []))
         hold = _hold_if_tripped(inp.warehouse, impact, own or GuardLimits())
         if hold is not None:
             holds.append(hold)
     return tuple(holds)
 
 
-def measure(
-    inp: WarehouseInput, changes: Sequence[Adjustment], cache: SnapshotCache | None = None
-) -> Impact:
+def measure(inp: WarehouseInput, changes: Sequence[Adjustment]) -> Impact:
     """The impact of a warehouse's adjustments against its ShipStation levels and sources."""
     # Which SKUs are listed does not depend on precedence; FIRST just names one.
-    listed = resolve(inp.snapshots, inp.warehouse, Precedence.FIRST, {} if cache is None else cache)
-    unlisted = sum(1 for _ in filterfalse(listed.values.__contains__, inp.levels))
+    listed = resolve(inp.snapshots, inp.warehouse, Precedence.FIRST)
+    unlisted = sum(1 for _ in filterfalse(listed.values.__contains__, inp.levels.on_hand))
     return Impact(
         changed=len(changes),
         skus=len(listed.values) + unlisted,
         units_moved=sum(abs(a.after - (a.before or 0)) for a in changes),
-        units_total=sum(level.on_hand for level in inp.levels.values()),
+        units_total=sum(inp.levels.on_hand.values()),
         zeroed=sum(1 for a in changes if a.after == 0 and (a.before or 0) > 0),
     )
 

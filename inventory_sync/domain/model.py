@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -79,12 +80,66 @@ class RunStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One number a source reported for one SKU in one warehouse."""
+    """One number a source reported for one SKU in one warehouse: a row of a snapshot, as a
+    value for tests and display (snapshots hold their rows as columns, see Rows)."""
 
     warehouse: Warehouse
     sku: Sku
     quantity: int
     line: int | None = None  # where in the feed it came from, when that means something
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """What one snapshot says about one warehouse, column by column.
+
+    ``quantities`` holds each SKU's number in feed order. ``lines`` is empty when the feed has
+    no line numbers, else the line of each SKU in that same order (0 for a row without one).
+    Columns rather than an object per row: a million-row feed is one dict and one array of
+    machine integers, and the planner reads the quantities as they are.
+    """
+
+    quantities: Mapping[Sku, int] = field(default_factory=dict)
+    lines: Sequence[int] = ()
+
+    def __post_init__(self) -> None:
+        if self.lines and len(self.lines) != len(self.quantities):
+            raise ValueError(
+                f"{len(self.lines)} lines for {len(self.quantities)} SKUs: the columns must align"
+            )
+
+    def __len__(self) -> int:
+        return len(self.quantities)
+
+    def items(self) -> Iterator[tuple[Sku, int, int | None]]:
+        """(sku, quantity, line or None) in feed order."""
+        if not self.lines:
+            return ((sku, q, None) for sku, q in self.quantities.items())
+        pairs = zip(self.quantities.items(), self.lines, strict=True)
+        return ((sku, q, line or None) for (sku, q), line in pairs)
+
+    def where(self, keep: Callable[[Sku], bool]) -> Rows:
+        """Only the rows whose SKU `keep` accepts, lines still aligned."""
+        kept = [row for row in self.items() if keep(row[0])]
+        return Rows(
+            quantities={sku: q for sku, q, _ in kept},
+            lines=array("Q", (line or 0 for _, _, line in kept)) if self.lines else (),
+        )
+
+
+def rows_by_warehouse(observations: Iterable[Observation]) -> dict[Warehouse, Rows]:
+    """Columns from row objects; should a SKU appear twice in a warehouse, its first row wins."""
+    quantities: dict[Warehouse, dict[Sku, int]] = {}
+    lines: dict[Warehouse, array[int]] = {}
+    numbered = False
+    for o in observations:
+        column = quantities.setdefault(o.warehouse, {})
+        if o.sku in column:
+            continue
+        column[o.sku] = o.quantity
+        lines.setdefault(o.warehouse, array("Q")).append(o.line or 0)
+        numbered = numbered or o.line is not None
+    return {w: Rows(q, lines[w] if numbered else ()) for w, q in quantities.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,23 +173,56 @@ class Snapshot:
     completeness: Completeness
     basis: QuantityBasis
     warehouses: frozenset[Warehouse]  # warehouses this snapshot speaks for
-    observations: tuple[Observation, ...]
+    rows: Mapping[Warehouse, Rows]  # what it says about each; a warehouse may have none
     rejected: tuple[Rejected, ...] = ()
     origin: str = ""
 
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    """ShipStation's current level for one SKU at the location we write to."""
-
-    warehouse: Warehouse
-    sku: Sku
-    on_hand: int
-    allocated: int = 0
+    def rows_for(self, warehouse: Warehouse) -> Rows:
+        return self.rows.get(warehouse, _NO_ROWS)
 
     @property
-    def available(self) -> int:
-        return self.on_hand - self.allocated
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+    @property
+    def observations(self) -> tuple[Observation, ...]:
+        """Every row as an object, warehouse by warehouse: for tests and display, not bulk work."""
+        return tuple(
+            Observation(warehouse, sku, quantity, line)
+            for warehouse, rows in self.rows.items()
+            for sku, quantity, line in rows.items()
+        )
+
+
+_NO_ROWS = Rows()
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """ShipStation's current levels at the location we write to, column by column.
+
+    A SKU with no key in ``on_hand`` has no row in ShipStation (which is not the same as 0).
+    ``allocated`` lists only SKUs with allocated units; no key means none.
+    """
+
+    on_hand: Mapping[Sku, int] = field(default_factory=dict)
+    allocated: Mapping[Sku, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.on_hand)
+
+    def __contains__(self, sku: object) -> bool:
+        return sku in self.on_hand
+
+    def allocated_of(self, sku: Sku) -> int:
+        return self.allocated.get(sku, 0)
+
+    def where(self, keep: Callable[[Sku], bool]) -> Levels:
+        """Only the SKUs `keep` accepts."""
+        return Levels(
+            on_hand={sku: q for sku, q in self.on_hand.items() if keep(sku)},
+            allocated={sku: q for sku, q in self.allocated.items() if keep(sku)},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,14 +313,14 @@ class SnapshotStats:
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> SnapshotStats:
-        quantities = [o.quantity for o in snapshot.observations]
+        columns = [rows.quantities.values() for rows in snapshot.rows.values()]
         return cls(
             source=snapshot.source,
             snapshot_id=snapshot.snapshot_id,
             taken_at=snapshot.taken_at,
-            rows=len(quantities),
-            units=sum(quantities),
-            nonzero_rows=sum(1 for q in quantities if q),
+            rows=sum(map(len, columns)),
+            units=sum(map(sum, columns)),
+            nonzero_rows=sum(sum(map(bool, c)) for c in columns),
         )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from inventory_sync.domain.model import (
     Completeness,
     Hold,
-    Level,
+    Levels,
     LocationId,
     Plan,
     RunId,
@@ -17,7 +17,7 @@ from inventory_sync.domain.model import (
     Warehouse,
 )
 from inventory_sync.domain.policy import Mode, Policy, Precedence
-from inventory_sync.domain.resolve import SnapshotCache, SourceValues, resolve
+from inventory_sync.domain.resolve import SourceValues, resolve
 from inventory_sync.domain.rules import Context, absent_changes, delta_changes, mirror_changes
 
 
@@ -30,7 +30,7 @@ class WarehouseInput:
     # Healthy snapshots of the sources authoritative for this warehouse, in precedence order;
     # held sources are already removed by the caller.
     snapshots: tuple[Snapshot, ...]
-    levels: Mapping[Sku, Level]  # ShipStation's levels at location_id; no key = no row
+    levels: Levels  # ShipStation's levels at location_id
     agreed: Mapping[Sku, int] = field(default_factory=dict)  # ledger: last agreed source value
     # Ledger: how many consecutive complete healthy snapshots each SKU was ALREADY missing
     # from before this run's; no key = 0.
@@ -40,7 +40,7 @@ class WarehouseInput:
 
 def plan_warehouse(run_id: RunId, inp: WarehouseInput, policy: Policy) -> Plan:
     """Plan one warehouse: an Adjustment per SKU that needs a request, the rest counted."""
-    return _plan_warehouse(run_id, inp, policy, {})
+    return _plan_warehouse(run_id, inp, policy)
 
 
 def plan(
@@ -51,10 +51,7 @@ def plan(
 ) -> Plan:
     """Plan every warehouse (each with its own policy or the default) and concatenate."""
     _refuse_duplicates(inputs)
-    cache: SnapshotCache = {}
-    plans = [
-        _plan_warehouse(run_id, inp, policies.get(inp.warehouse, default), cache) for inp in inputs
-    ]
+    plans = [_plan_warehouse(run_id, inp, policies.get(inp.warehouse, default)) for inp in inputs]
     return Plan(
         adjustments=tuple(adj for p in plans for adj in p.adjustments),
         unchanged=sum(p.unchanged for p in plans),
@@ -75,7 +72,7 @@ def next_absent_counts(inp: WarehouseInput) -> dict[Sku, int]:
     if inp.holds or not complete:
         return {sku: n for sku, n in inp.absent_counts.items() if sku not in listed}
     counts = inp.absent_counts
-    return {sku: counts.get(sku, 0) + 1 for sku in inp.levels if sku not in listed}
+    return {sku: counts.get(sku, 0) + 1 for sku in inp.levels.on_hand if sku not in listed}
 
 
 def agreed_levels(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
@@ -95,24 +92,22 @@ def source_values(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
     """
     if _sum_is_incomplete(inp, policy):
         return {}
-    return dict(resolve(inp.snapshots, inp.warehouse, policy.precedence, {}).values)
+    return dict(resolve(inp.snapshots, inp.warehouse, policy.precedence).values)
 
 
 def listed_skus(inp: WarehouseInput) -> set[Sku]:
     """Every SKU that at least one of the warehouse's snapshots lists."""
     listed: set[Sku] = set()
     for snap in inp.snapshots:
-        listed.update(obs.sku for obs in snap.observations if obs.warehouse == inp.warehouse)
+        listed.update(snap.rows_for(inp.warehouse).quantities)
     return listed
 
 
-def _plan_warehouse(
-    run_id: RunId, inp: WarehouseInput, policy: Policy, cache: SnapshotCache
-) -> Plan:
+def _plan_warehouse(run_id: RunId, inp: WarehouseInput, policy: Policy) -> Plan:
     if not inp.snapshots or _sum_is_incomplete(inp, policy):
         # Every source held: no basis for any change, not even a count.
         return Plan(adjustments=(), unchanged=0, holds=inp.holds)
-    sources = resolve(inp.snapshots, inp.warehouse, policy.precedence, cache)
+    sources = resolve(inp.snapshots, inp.warehouse, policy.precedence)
     ctx = _context(run_id, inp, policy, sources)
     changes, no_row = (mirror_changes if policy.mode is Mode.MIRROR else delta_changes)(ctx)
     # ShipStation SKUs the sources do not list; when there are none (the usual run) the

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
-from inventory_sync.domain.model import (
-    Completeness,
-    Observation,
-    QuantityBasis,
-    Sku,
-    Snapshot,
-    Warehouse,
-)
+from inventory_sync.domain.model import Completeness, QuantityBasis, Sku, Snapshot, Warehouse
 from inventory_sync.domain.policy import Precedence
-
-# One snapshot often speaks for many warehouses; grouping its rows once per plan() call keeps
-# planning linear in rows instead of rows x warehouses. Keyed by id(), so the snapshot itself is
-# kept alongside to pin that id for the cache's life.
-SnapshotCache = dict[int, tuple[Snapshot, dict[Warehouse, dict[Sku, int]]]]
-
-_WAREHOUSE: Callable[[Observation], Warehouse] = attrgetter("warehouse")
-_SKU: Callable[[Observation], Sku] = attrgetter("sku")
-_QUANTITY: Callable[[Observation], int] = attrgetter("quantity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +14,8 @@ class SourceValues:
     """What the sources say about one warehouse, resolved by precedence."""
 
     precedence: Precedence
-    values: dict[Sku, int]  # read-only: may be a snapshot's cached dict
-    parts: tuple[tuple[Snapshot, dict[Sku, int]], ...]  # each snapshot's own values, in order
+    values: Mapping[Sku, int]  # with one snapshot, its own column (not a copy)
+    parts: tuple[tuple[Snapshot, Mapping[Sku, int]], ...]  # each snapshot's values, in order
     complete: bool  # some snapshot lists every SKU, so a missing SKU means something
     all_available: bool  # every value counts available units (target adds allocated)
     some_available: frozenset[Sku]  # with mixed bases: the SKUs whose value counts available
@@ -49,13 +32,10 @@ class SourceValues:
 
 
 def resolve(
-    snapshots: Sequence[Snapshot],
-    warehouse: Warehouse,
-    precedence: Precedence,
-    cache: SnapshotCache,
+    snapshots: Sequence[Snapshot], warehouse: Warehouse, precedence: Precedence
 ) -> SourceValues:
     """Combine the warehouse's snapshots (in precedence order) into one value per SKU."""
-    parts = tuple((snap, _values_for(snap, warehouse, cache)) for snap in snapshots)
+    parts = tuple((snap, snap.rows_for(warehouse).quantities) for snap in snapshots)
     combine = _first if precedence is Precedence.FIRST else _sum
     bases = {snap.basis for snap in snapshots}
     mixed = len(bases) > 1
@@ -69,30 +49,7 @@ def resolve(
     )
 
 
-def _values_for(snapshot: Snapshot, warehouse: Warehouse, cache: SnapshotCache) -> dict[Sku, int]:
-    cached = cache.get(id(snapshot))
-    if cached is None:
-        cached = cache[id(snapshot)] = (snapshot, _group(snapshot))
-    return cached[1].get(warehouse, {})
-
-
-def _group(snapshot: Snapshot) -> dict[Warehouse, dict[Sku, int]]:
-    # Reversed so that, should a source list a SKU twice, its first row wins. The column
-    # iterators keep attribute access in C: this runs once per row of every snapshot.
-    rows = snapshot.observations
-    warehouses = set(map(_WAREHOUSE, rows))
-    skus, quantities = map(_SKU, reversed(rows)), map(_QUANTITY, reversed(rows))
-    if len(warehouses) == 1:
-        return {warehouses.pop(): dict(zip(skus, quantities, strict=True))}
-    grouped: dict[Warehouse, dict[Sku, int]] = {warehouse: {} for warehouse in warehouses}
-    for warehouse, sku, quantity in zip(
-        map(_WAREHOUSE, reversed(rows)), skus, quantities, strict=True
-    ):
-        grouped[warehouse][sku] = quantity
-    return grouped
-
-
-def _first(parts: tuple[tuple[Snapshot, dict[Sku, int]], ...]) -> dict[Sku, int]:
+def _first(parts: tuple[tuple[Snapshot, Mapping[Sku, int]], ...]) -> Mapping[Sku, int]:
     if len(parts) == 1:
         return parts[0][1]
     values: dict[Sku, int] = {}
@@ -101,7 +58,7 @@ def _first(parts: tuple[tuple[Snapshot, dict[Sku, int]], ...]) -> dict[Sku, int]
     return values
 
 
-def _sum(parts: tuple[tuple[Snapshot, dict[Sku, int]], ...]) -> dict[Sku, int]:
+def _sum(parts: tuple[tuple[Snapshot, Mapping[Sku, int]], ...]) -> Mapping[Sku, int]:
     if len(parts) == 1:
         return parts[0][1]
     values = dict(parts[0][1])
@@ -112,7 +69,7 @@ def _sum(parts: tuple[tuple[Snapshot, dict[Sku, int]], ...]) -> dict[Sku, int]:
 
 
 def _available_skus(
-    parts: tuple[tuple[Snapshot, dict[Sku, int]], ...], precedence: Precedence
+    parts: tuple[tuple[Snapshot, Mapping[Sku, int]], ...], precedence: Precedence
 ) -> frozenset[Sku]:
     """With mixed bases: FIRST takes the winning snapshot's basis, SUM any contributor's."""
     available: set[Sku] = set()

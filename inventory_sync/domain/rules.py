@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import filterfalse
 
@@ -11,7 +11,7 @@ from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentId,
     BasisValue,
-    Level,
+    Levels,
     LocationId,
     RunId,
     Sku,
@@ -29,7 +29,7 @@ class Context:
     run_id: RunId
     warehouse: Warehouse
     location_id: LocationId
-    levels: Mapping[Sku, Level]
+    levels: Levels
     agreed: Mapping[Sku, int]
     absent_counts: Mapping[Sku, int]
     policy: Policy
@@ -57,37 +57,48 @@ def mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
     Also returns how many listed SKUs ShipStation has no row for, which tells the planner
     whether any ShipStation SKU can be missing from the sources at all.
     """
-    levels_get = ctx.levels.get
+    if _plain(ctx):
+        return _plain_mirror_changes(ctx)
+    on_hand_get = ctx.levels.on_hand.get
     tolerance = ctx.policy.tolerance
     changes: list[Adjustment] = []
     no_row = 0
-    for sku, value in _mirror_candidates(ctx):
-        level = levels_get(sku)
-        if level is None:
+    for sku, value in ctx.sources.values.items():
+        before = on_hand_get(sku)
+        if before is None:
             no_row += 1
-        target = target_on_hand(ctx, sku, value, level)
-        if abs(target - (level.on_hand if level is not None else 0)) > tolerance:
-            changes.append(_set_to_target(ctx, sku, value, level, target=target, rule="mirror"))
+        target = target_on_hand(ctx, sku, value, before)
+        if abs(target - (before or 0)) > tolerance:
+            changes.append(_set_to_target(ctx, sku, value, before, target=target, rule="mirror"))
     return changes, no_row
 
 
-def _mirror_candidates(ctx: Context) -> Iterable[tuple[Sku, int]]:
-    """The (SKU, value) pairs that may need a change; a cheap first pass over every row.
-
-    Under the plain policy (no buffer, cap or allocated units) the target of a non-negative
-    value is the value itself, so a SKU ShipStation already holds at that value is settled
-    without computing anything: most rows of a run stop here.
-    """
+def _plain(ctx: Context) -> bool:
+    """No buffer, cap or allocated units, no negative value: every target is the value itself."""
     policy, sources = ctx.policy, ctx.sources
-    plain = policy.buffer == 0 and policy.cap is None
-    if not plain or sources.all_available or sources.some_available:
-        return sources.values.items()
-    levels_get = ctx.levels.get
-    return [
-        (sku, value)
-        for sku, value in sources.values.items()
-        if (level := levels_get(sku)) is None or level.on_hand != value or value < 0
-    ]
+    if policy.buffer or policy.cap is not None or sources.all_available or sources.some_available:
+        return False
+    return not sources.values or min(sources.values.values()) >= 0
+
+
+def _plain_mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
+    """mirror_changes when the target is the value: one lookup settles most rows of a run."""
+    on_hand_get = ctx.levels.on_hand.get
+    tolerance = ctx.policy.tolerance
+    changes: list[Adjustment] = []
+    no_row = 0
+    for sku, value in ctx.sources.values.items():
+        before = on_hand_get(sku)
+        if before == value:
+            continue
+        if before is None:
+            no_row += 1
+            before_units = 0
+        else:
+            before_units = before
+        if abs(value - before_units) > tolerance:
+            changes.append(_set_to_target(ctx, sku, value, before, target=value, rule="mirror"))
+    return changes, no_row
 
 
 def delta_changes(ctx: Context) -> tuple[list[Adjustment], int]:
@@ -95,16 +106,16 @@ def delta_changes(ctx: Context) -> tuple[list[Adjustment], int]:
 
     Also returns how many listed SKUs ShipStation has no row for, as mirror_changes does.
     """
-    levels_get, agreed_get = ctx.levels.get, ctx.agreed.get
+    on_hand_get, agreed_get = ctx.levels.on_hand.get, ctx.agreed.get
     changes: list[Adjustment] = []
     no_row = 0
     for sku, value in ctx.sources.values.items():
-        level, agreed = levels_get(sku), agreed_get(sku)
-        if level is None or agreed is None:
-            no_row += level is None
-            change = _first_sight(ctx, sku, value, level, agreed)
+        before, agreed = on_hand_get(sku), agreed_get(sku)
+        if before is None or agreed is None:
+            no_row += before is None
+            change = _first_sight(ctx, sku, value, before, agreed)
         elif value != agreed:
-            change = _move(ctx, sku, value, level, agreed)
+            change = _move(ctx, sku, value, before, agreed)
         else:
             continue
         if change is not None:
@@ -119,15 +130,16 @@ def absent_changes(ctx: Context) -> list[Adjustment]:
     if not ctx.sources.complete or after_n is None:
         return []
     changes: list[Adjustment] = []
-    for sku in filterfalse(ctx.sources.values.__contains__, ctx.levels):
-        level = ctx.levels[sku]
+    on_hand = ctx.levels.on_hand
+    for sku in filterfalse(ctx.sources.values.__contains__, on_hand):
+        before = on_hand[sku]
         already = ctx.absent_counts.get(sku, 0)
-        if level.on_hand > ctx.policy.tolerance and already + 1 >= after_n:
-            changes.append(_zero_absent(ctx, sku, level, already))
+        if before > ctx.policy.tolerance and already + 1 >= after_n:
+            changes.append(_zero_absent(ctx, sku, before, already))
     return changes
 
 
-def target_on_hand(ctx: Context, sku: Sku, value: int, level: Level | None) -> int:
+def target_on_hand(ctx: Context, sku: Sku, value: int, before: int | None) -> int:
     """The on-hand to publish: value less buffer, capped, at least zero, plus allocated units
     when the value counts available units (so ShipStation's available equals it)."""
     policy = ctx.policy
@@ -135,26 +147,25 @@ def target_on_hand(ctx: Context, sku: Sku, value: int, level: Level | None) -> i
     if policy.cap is not None and sellable > policy.cap:
         sellable = policy.cap
     sellable = max(sellable, 0)
-    if level is not None and ctx.sources.counts_available(sku):
-        return sellable + level.allocated
+    if before is not None and ctx.sources.counts_available(sku):
+        return sellable + ctx.levels.allocated_of(sku)
     return sellable
 
 
 def _first_sight(
-    ctx: Context, sku: Sku, value: int, level: Level | None, agreed: int | None
+    ctx: Context, sku: Sku, value: int, before: int | None, agreed: int | None
 ) -> Adjustment | None:
     """Without an agreed level (or a row to move) there is nothing to add a change to: mirror."""
-    target = target_on_hand(ctx, sku, value, level)
-    if abs(target - (level.on_hand if level is not None else 0)) <= ctx.policy.tolerance:
+    target = target_on_hand(ctx, sku, value, before)
+    if abs(target - (before or 0)) <= ctx.policy.tolerance:
         return None
     rule = "delta:first_sight" if agreed is None else "delta:no_row"
-    return _set_to_target(ctx, sku, value, level, target=target, rule=rule)
+    return _set_to_target(ctx, sku, value, before, target=target, rule=rule)
 
 
-def _move(ctx: Context, sku: Sku, value: int, level: Level, agreed: int) -> Adjustment | None:
+def _move(ctx: Context, sku: Sku, value: int, before: int, agreed: int) -> Adjustment | None:
     # No tolerance here: the caller advances the agreed level, so a skipped change is lost.
     change = value - agreed
-    before = level.on_hand
     after = before + change
     clamped = after < min(before, 0)
     if clamped:  # never decrement below zero (nor further below, if ShipStation already is)
@@ -176,9 +187,8 @@ def _move(ctx: Context, sku: Sku, value: int, level: Level, agreed: int) -> Adju
 
 
 def _set_to_target(
-    ctx: Context, sku: Sku, value: int, level: Level | None, *, target: int, rule: str
+    ctx: Context, sku: Sku, value: int, before: int | None, *, target: int, rule: str
 ) -> Adjustment:
-    before = level.on_hand if level is not None else None
     basis: dict[str, BasisValue] = {
         "source": ctx.sources.provenance(sku),
         "source_value": value,
@@ -187,23 +197,23 @@ def _set_to_target(
         "before": before,
     }
     if ctx.sources.counts_available(sku):
-        basis["allocated"] = level.allocated if level is not None else 0
+        basis["allocated"] = ctx.levels.allocated_of(sku) if before is not None else 0
     if rule != "mirror":
         basis["agreed"] = ctx.agreed.get(sku)
     kind = TransactionType.ADJUST
     return _adjustment(ctx, sku, kind, target, before, after=target, rule=rule, basis=basis)
 
 
-def _zero_absent(ctx: Context, sku: Sku, level: Level, already: int) -> Adjustment:
+def _zero_absent(ctx: Context, sku: Sku, before: int, already: int) -> Adjustment:
     basis: dict[str, BasisValue] = {
-        "before": level.on_hand,
+        "before": before,
         "absent_count": already + 1,  # consecutive complete snapshots missing it, this one too
         "zero_absent_after": ctx.policy.zero_absent_after,
         "sources": ",".join(str(snap.source) for snap, _ in ctx.sources.parts),
     }
     rule = f"{ctx.policy.mode}:zero_absent"
     kind = TransactionType.ADJUST
-    return _adjustment(ctx, sku, kind, 0, level.on_hand, after=0, rule=rule, basis=basis)
+    return _adjustment(ctx, sku, kind, 0, before, after=0, rule=rule, basis=basis)
 
 
 def _adjustment(

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Connection, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
-from inventory_sync.domain.model import Observation, RunId, Snapshot
+from inventory_sync.domain.model import RunId, Snapshot
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.tables import OBSERVATIONS
 from inventory_sync.ledger.values import as_utc
@@ -44,25 +44,22 @@ def insert_observations(
     """Insert a snapshot's observations in chunks; return how many were written."""
     constants = (run_id, snapshot.source, snapshot.snapshot_id, snapshot.completeness.value)
     if conn.dialect.name == "sqlite":
-        return _insert_observations_sqlite(conn, snapshot.observations, constants, observed_at)
+        return _insert_observations_sqlite(conn, snapshot, constants, observed_at)
     if conn.dialect.name == "postgresql":
-        return _copy_observations_postgresql(conn, snapshot.observations, constants, observed_at)
+        return _copy_observations_postgresql(conn, snapshot, constants, observed_at)
     written = 0
     names = _OBSERVATION_COLUMNS
-    for chunk in chunked(snapshot.observations):
+    for chunk in chunked(_fields(snapshot)):
         conn.execute(
             insert(OBSERVATIONS),
-            [dict(zip(names, (*constants, observed_at, *_fields(o)), strict=True)) for o in chunk],
+            [dict(zip(names, (*constants, observed_at, *row), strict=True)) for row in chunk],
         )
         written += len(chunk)
     return written
 
 
 def _insert_observations_sqlite(
-    conn: Connection,
-    observations: Sequence[Observation],
-    constants: tuple[str, ...],
-    observed_at: datetime,
+    conn: Connection, snapshot: Snapshot, constants: tuple[str, ...], observed_at: datetime
 ) -> int:
     # The hot path: plain tuples straight to sqlite3's executemany. The columns shared by every
     # row go through the column type once, so they are stored exactly as Core would store them.
@@ -70,31 +67,33 @@ def _insert_observations_sqlite(
     marks = ", ".join("?" * len(_OBSERVATION_COLUMNS))
     sql = f"INSERT INTO observations ({', '.join(_OBSERVATION_COLUMNS)}) VALUES ({marks})"  # noqa: S608  (fixed names)
     written = 0
-    for chunk in chunked(observations):
-        conn.exec_driver_sql(sql, [(*head, o.warehouse, o.sku, o.quantity, o.line) for o in chunk])
+    for chunk in chunked(_fields(snapshot)):
+        conn.exec_driver_sql(sql, [(*head, *row) for row in chunk])
         written += len(chunk)
     return written
 
 
 def _copy_observations_postgresql(
-    conn: Connection,
-    observations: Sequence[Observation],
-    constants: tuple[str, ...],
-    observed_at: datetime,
+    conn: Connection, snapshot: Snapshot, constants: tuple[str, ...], observed_at: datetime
 ) -> int:
     # COPY is several times faster than even batched INSERTs on PostgreSQL. It runs on the
     # driver connection inside the caller's transaction, so it commits or rolls back with it.
     head = (*constants, as_utc(observed_at))
     sql = f"COPY observations ({', '.join(_OBSERVATION_COLUMNS)}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    written = 0
     with cursor, cursor.copy(sql) as copy:
-        for o in observations:
-            copy.write_row((*head, o.warehouse, o.sku, o.quantity, o.line))
-    return len(observations)
+        for row in _fields(snapshot):
+            copy.write_row((*head, *row))
+            written += 1
+    return written
 
 
-def _fields(o: Observation) -> tuple[Any, ...]:
-    return (o.warehouse, o.sku, o.quantity, o.line)
+def _fields(snapshot: Snapshot) -> Iterator[tuple[str, str, int, int | None]]:
+    """(warehouse, sku, quantity, line) for every row, straight from the columns."""
+    for warehouse, rows in snapshot.rows.items():
+        for sku, quantity, line in rows.items():
+            yield warehouse, sku, quantity, line
 
 
 def bind(conn: Connection, column: Column[Any], value: object) -> object:

@@ -126,12 +126,13 @@ class MemoryLedger:
             return 0
         stats = replace(SnapshotStats.of(snapshot), taken_at=as_utc(snapshot.taken_at))
         self._snapshots[key] = _SnapshotEntry(stats, run_id, as_utc(at), healthy)
-        for o in snapshot.observations:
-            seen = RecordedObservation(
-                snapshot.source, snapshot.snapshot_id, o.quantity, stats.taken_at, run_id
-            )
-            self._observations.append(_Seen(o.warehouse, o.sku, seen))
-        return len(snapshot.observations) + self.record_rejected(run_id, snapshot.rejected, at=at)
+        for warehouse, rows in snapshot.rows.items():
+            for sku, quantity in rows.quantities.items():
+                seen = RecordedObservation(
+                    snapshot.source, snapshot.snapshot_id, quantity, stats.taken_at, run_id
+                )
+                self._observations.append(_Seen(warehouse, sku, seen))
+        return snapshot.row_count + self.record_rejected(run_id, snapshot.rejected, at=at)
 
     def last_good_snapshot(self, source: SourceName) -> SnapshotStats | None:
         good = [e for (s, _), e in self._snapshots.items() if s == source and e.healthy]

@@ -148,7 +148,7 @@ class CsvFileSource:
     def _snapshot(self, candidate: FileCandidate, data: bytes) -> Snapshot:
         origin = str(candidate.path)
         feed = self._parse(origin, data)
-        observations, rejected = validate_rows(feed.rows, self._rules)
+        good, rejected = validate_rows(feed.rows, self._rules)
         return Snapshot(
             source=self._spec.name,
             snapshot_id=hashlib.sha256(data).hexdigest(),
@@ -156,7 +156,7 @@ class CsvFileSource:
             completeness=self._spec.completeness,
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
-            observations=observations,
+            rows=good,
             rejected=tuple(sorted([*feed.rejected, *rejected], key=lambda r: r.line or 0)),
             origin=origin,
         )

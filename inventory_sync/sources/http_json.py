@@ -122,7 +122,7 @@ class HttpJsonSource:
                         raw.append(self._raw_row(page.url, line, item))
                     else:
                         shape_rejects.append(self._not_an_object(page.url, line, item))
-        observations, rejected = validate_rows(raw, self._rules)
+        good, rejected = validate_rows(raw, self._rules)
         return Snapshot(
             source=self._spec.name,
             snapshot_id=checksum_records((r.sku, r.quantity, str(r.warehouse)) for r in raw),
@@ -130,7 +130,7 @@ class HttpJsonSource:
             completeness=self._spec.completeness,
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
-            observations=observations,
+            rows=good,
             rejected=(*shape_rejects, *rejected),
             origin=self._options.url,
         )

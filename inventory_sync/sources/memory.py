@@ -8,9 +8,9 @@ from datetime import datetime
 
 from inventory_sync.domain.model import (
     Completeness,
-    Observation,
     QuantityBasis,
     Rejected,
+    Rows,
     Sku,
     Snapshot,
     SourceName,
@@ -64,12 +64,11 @@ def snapshot_of(
     snapshot_id: str | None = None,
 ) -> Snapshot:
     """Build a Snapshot from {warehouse: {sku: quantity}}; the id is a checksum unless given."""
-    observations = tuple(
-        Observation(warehouse, sku, quantity)
+    checksum = checksum_records(
+        (warehouse, sku, quantity)
         for warehouse, by_sku in levels.items()
         for sku, quantity in by_sku.items()
     )
-    checksum = checksum_records((o.warehouse, o.sku, o.quantity) for o in observations)
     return Snapshot(
         source=source,
         snapshot_id=snapshot_id or checksum,
@@ -77,7 +76,7 @@ def snapshot_of(
         completeness=completeness,
         basis=basis,
         warehouses=frozenset(levels),
-        observations=observations,
+        rows={warehouse: Rows(dict(by_sku)) for warehouse, by_sku in levels.items()},
         rejected=rejected,
         origin="memory",
     )

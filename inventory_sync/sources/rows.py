@@ -1,15 +1,15 @@
-"""Row validation shared by every kind: raw records in, Observations and Rejected rows out."""
+"""Row validation shared by every kind: raw records in, columns of good rows and Rejected out."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from inventory_sync.domain.model import Observation, Rejected, Sku, SourceName, Warehouse
+from inventory_sync.domain.model import Rejected, Rows, Sku, SourceName, Warehouse
 from inventory_sync.sources.base import DuplicatePolicy, SkuCase, SourceSpec
 
 # Text quantities are plain ASCII digits: no sign, no decimals, no exponent, no separators.
@@ -93,37 +93,82 @@ class _Keyed:
 
 def validate_rows(
     rows: Iterable[RawRow], rules: RowRules
-) -> tuple[tuple[Observation, ...], tuple[Rejected, ...]]:
-    """Judge every row; good rows become Observations, the rest Rejected with the reason."""
-    rejected: list[Rejected] = []
-    groups: dict[tuple[Warehouse, Sku], list[_Keyed]] = defaultdict(list)
+) -> tuple[dict[Warehouse, Rows], tuple[Rejected, ...]]:
+    """Judge every row; good rows become columns per warehouse, the rest Rejected with the reason.
+
+    Good rows keep the order of their SKU's first row. Until a SKU turns out to be duplicated
+    it costs a quantity in a dict and a reference to its first row (dropped on return); only
+    the copies of duplicated SKUs are kept as objects.
+    """
+    tally = _Tally(rules)
     for row in rows:
+        tally.add(row)
+    return tally.finish()
+
+
+class _Tally:
+    """The rows judged so far: each key's first row and good quantity, copies of duplicates."""
+
+    def __init__(self, rules: RowRules) -> None:
+        self.rules = rules
+        self.quantities: dict[Warehouse, dict[Sku, int]] = {}  # good first rows, feed order
+        self.firsts: dict[Warehouse, dict[Sku, RawRow]] = {}  # first row of every key
+        self.copies: dict[tuple[Warehouse, Sku], list[_Keyed]] = {}  # duplicated keys only
+        self.rejected: list[Rejected] = []
+
+    def add(self, row: RawRow) -> None:
         try:
-            keyed = _key_row(row, rules)
+            sku = parse_sku(row.sku, self.rules)
+            warehouse = resolve_warehouse(row.warehouse, self.rules)
         except _Bad as bad:
-            rejected.append(_reject(row, rules, bad))
-            continue
-        groups[(keyed.warehouse, keyed.sku)].append(keyed)
-    observations: list[Observation] = []
-    for group in groups.values():
-        if len(group) == 1:
-            _settle_single(group[0], rules, observations, rejected)
-        elif rules.duplicates == "sum":
-            _settle_sum(group, rules, observations, rejected)
+            self.rejected.append(_reject(row, self.rules, bad))
+            return
+        quantity = _quantity(row.quantity, self.rules)
+        firsts = self.firsts.setdefault(warehouse, {})
+        if sku in firsts:
+            self._copy(firsts[sku], _Keyed(row, warehouse, sku, quantity))
+            return
+        firsts[sku] = row
+        if isinstance(quantity, _Bad):
+            # Its own reason stands whatever copies follow, so it is rejected on sight.
+            keyed = _Keyed(row, warehouse, sku, quantity)
+            self.rejected.append(_reject(row, self.rules, quantity, keyed))
         else:
-            rejected.extend(_reject_duplicates(group, rules))
-    rejected.sort(key=lambda r: (r.origin, r.line or 0))
-    return tuple(observations), tuple(rejected)
+            self.quantities.setdefault(warehouse, {})[sku] = quantity
+
+    def _copy(self, first: RawRow, keyed: _Keyed) -> None:
+        key = (keyed.warehouse, keyed.sku)
+        if key not in self.copies:
+            quantity = _quantity(first.quantity, self.rules)
+            self.copies[key] = [_Keyed(first, keyed.warehouse, keyed.sku, quantity)]
+        self.copies[key].append(keyed)
+        if isinstance(keyed.quantity, _Bad):
+            self.rejected.append(_reject(keyed.row, self.rules, keyed.quantity, keyed))
+
+    def finish(self) -> tuple[dict[Warehouse, Rows], tuple[Rejected, ...]]:
+        for (warehouse, sku), copies in self.copies.items():
+            total = _settle_copies(copies, self.rules, self.rejected)
+            column = self.quantities.get(warehouse, {})
+            if total is None:
+                column.pop(sku, None)
+            else:
+                column[sku] = total  # in place: the SKU keeps its first row's position
+        self.rejected.sort(key=lambda r: (r.origin, r.line or 0))
+        columns = {w: column for w, column in self.quantities.items() if column}
+        lines = {
+            w: array("Q", (self.firsts[w][sku].line or 0 for sku in column))
+            for w, column in columns.items()
+        }
+        numbered = any(map(any, lines.values()))
+        rows = {w: Rows(column, lines[w] if numbered else ()) for w, column in columns.items()}
+        return rows, tuple(self.rejected)
 
 
-def _key_row(row: RawRow, rules: RowRules) -> _Keyed:
-    sku = parse_sku(row.sku, rules)
-    warehouse = resolve_warehouse(row.warehouse, rules)
+def _quantity(value: object, rules: RowRules) -> int | _Bad:
     try:
-        quantity: int | _Bad = parse_quantity(row.quantity, rules)
+        return parse_quantity(value, rules)
     except _Bad as bad:
-        quantity = bad
-    return _Keyed(row, warehouse, sku, quantity)
+        return bad
 
 
 def parse_sku(value: object, rules: RowRules) -> Sku:
@@ -205,51 +250,33 @@ def _quantity_from_number(value: float | Decimal, name: str) -> int:
     return int(value)
 
 
-def _settle_single(
-    keyed: _Keyed, rules: RowRules, observations: list[Observation], rejected: list[Rejected]
-) -> None:
-    if isinstance(keyed.quantity, _Bad):
-        rejected.append(_reject(keyed.row, rules, keyed.quantity, keyed))
-    else:
-        observations.append(
-            Observation(keyed.warehouse, keyed.sku, keyed.quantity, line=keyed.row.line)
-        )
+def _settle_copies(copies: list[_Keyed], rules: RowRules, rejected: list[Rejected]) -> int | None:
+    """What a duplicated key keeps: the total, if duplicates = 'sum' and every copy is good and
+    the total fits; else None, with its good copies rejected (bad ones were rejected on sight)."""
+    bad = next((k for k in copies if isinstance(k.quantity, _Bad)), None)
+    total = sum(k.quantity for k in copies if isinstance(k.quantity, int))
+    if rules.duplicates == "sum" and bad is None and total <= rules.max_quantity:
+        return total
+    for keyed in copies:
+        if isinstance(keyed.quantity, int):
+            reason = _duplicate_reason(keyed, copies, bad, total, rules)
+            why = _Bad(rules.sku_field, keyed.row.sku, reason)
+            rejected.append(_reject(keyed.row, rules, why, keyed))
+    return None
 
 
-def _settle_sum(
-    group: list[_Keyed], rules: RowRules, observations: list[Observation], rejected: list[Rejected]
-) -> None:
-    bad = [k for k in group if isinstance(k.quantity, _Bad)]
-    total = sum(k.quantity for k in group if isinstance(k.quantity, int))
-    if not bad and total <= rules.max_quantity:
-        first = group[0]
-        observations.append(Observation(first.warehouse, first.sku, total, line=first.row.line))
-        return
-    for keyed in group:
-        if isinstance(keyed.quantity, _Bad):
-            rejected.append(_reject(keyed.row, rules, keyed.quantity, keyed))
-            continue
-        why = (
-            f"cannot sum duplicate SKU {keyed.sku!r}: {_where(bad[0].row, keyed.row)} is rejected"
-            if bad
-            else f"duplicate SKU {keyed.sku!r} sums to {total}, above max_quantity"
-        )
-        rejected.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, why), keyed))
-
-
-def _reject_duplicates(group: list[_Keyed], rules: RowRules) -> list[Rejected]:
-    out: list[Rejected] = []
-    for keyed in group:
-        if isinstance(keyed.quantity, _Bad):
-            out.append(_reject(keyed.row, rules, keyed.quantity, keyed))
-            continue
-        others = ", ".join(_where(o.row, keyed.row) for o in group if o is not keyed)
-        reason = (
-            f"duplicate SKU {keyed.sku!r} in warehouse {keyed.warehouse!r}"
-            f" (also at {others}); duplicates = 'reject' rejects every copy"
-        )
-        out.append(_reject(keyed.row, rules, _Bad(rules.sku_field, keyed.row.sku, reason), keyed))
-    return out
+def _duplicate_reason(
+    keyed: _Keyed, copies: list[_Keyed], bad: _Keyed | None, total: int, rules: RowRules
+) -> str:
+    if rules.duplicates == "sum" and bad is not None:
+        return f"cannot sum duplicate SKU {keyed.sku!r}: {_where(bad.row, keyed.row)} is rejected"
+    if rules.duplicates == "sum":
+        return f"duplicate SKU {keyed.sku!r} sums to {total}, above max_quantity"
+    others = ", ".join(_where(o.row, keyed.row) for o in copies if o is not keyed)
+    return (
+        f"duplicate SKU {keyed.sku!r} in warehouse {keyed.warehouse!r}"
+        f" (also at {others}); duplicates = 'reject' rejects every copy"
+    )
 
 
 def _where(other: RawRow, this: RawRow) -> str:

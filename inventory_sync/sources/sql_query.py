@@ -107,7 +107,7 @@ class SqlQuerySource:
         columns, rows = self._fetch()
         index = self._column_index(columns)
         raw = [self._raw_row(number, row, index) for number, row in enumerate(rows, start=1)]
-        observations, rejected = validate_rows(raw, self._rules)
+        good, rejected = validate_rows(raw, self._rules)
         picked = [[row[i] for i in index.values()] for row in rows]
         return Snapshot(
             source=self._spec.name,
@@ -116,7 +116,7 @@ class SqlQuerySource:
             completeness=self._spec.completeness,
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
-            observations=observations,
+            rows=good,
             rejected=rejected,
             origin=self._origin,
         )

@@ -86,7 +86,7 @@ def _admit(
         "source.pulled",
         source=configured.name,
         snapshot_id=snapshot.snapshot_id,
-        rows=len(snapshot.observations),
+        rows=snapshot.row_count,
         rejected=len(snapshot.rejected),
         completeness=snapshot.completeness.value,
     )
@@ -110,8 +110,8 @@ def _admit(
 def _for_warehouse(snapshot: Snapshot, warehouse: Warehouse) -> Snapshot:
     if snapshot.warehouses == frozenset({warehouse}):
         return snapshot
-    rows = tuple(o for o in snapshot.observations if o.warehouse == warehouse)
-    return replace(snapshot, observations=rows, warehouses=frozenset({warehouse}))
+    rows = {warehouse: snapshot.rows[warehouse]} if warehouse in snapshot.rows else {}
+    return replace(snapshot, rows=rows, warehouses=frozenset({warehouse}))
 
 
 def _report_rejects(snapshot: Snapshot) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 
 import structlog
 
@@ -10,7 +10,7 @@ from inventory_sync.app import App
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
-    Level,
+    Levels,
     Movement,
     RunId,
     Sku,
@@ -25,7 +25,7 @@ def observe_movements(
     app: App,
     run_id: RunId,
     warehouse: Warehouse,
-    levels: Mapping[Sku, Level],
+    levels: Levels,
     *,
     skip: Collection[Sku] = (),
 ) -> list[Movement]:
@@ -39,10 +39,11 @@ def observe_movements(
     now = app.clock.now()
     # Only SKUs seen before are compared: a run killed half-way leaves a partial picture,
     # and a SKU it never recorded has no "before" to move from.
+    on_hand = levels.on_hand.get
     moved = [
-        Movement(warehouse, sku, seen[sku], _on_hand(levels, sku), now, run_id)
+        Movement(warehouse, sku, seen[sku], on_hand(sku), now, run_id)
         for sku in sorted(seen)
-        if sku not in skip and seen[sku] != (_on_hand(levels, sku) or 0)
+        if sku not in skip and seen[sku] != (on_hand(sku) or 0)
     ]
     if moved:
         app.ledger.record_movements(moved)
@@ -55,20 +56,15 @@ def observe_movements(
     return moved
 
 
-def _on_hand(levels: Mapping[Sku, Level], sku: Sku) -> int | None:
-    level = levels.get(sku)
-    return None if level is None else level.on_hand
-
-
 def remember_levels(
     app: App,
     run_id: RunId,
     warehouse: Warehouse,
-    levels: Mapping[Sku, Level],
+    levels: Levels,
     entries: Sequence[JournalEntry],
 ) -> None:
     """Store what ShipStation holds after this run: what was read, moved by what was applied."""
-    after = {sku: level.on_hand for sku, level in levels.items()}
+    after = dict(levels.on_hand)
     for entry in entries:
         if entry.status is AdjustmentStatus.APPLIED and entry.adjustment.warehouse == warehouse:
             after[entry.adjustment.sku] = entry.adjustment.after

@@ -10,7 +10,14 @@ import structlog
 
 from inventory_sync import logs
 from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, Level, RunId, RunStatus, Sku
+from inventory_sync.domain.model import (
+    AdjustmentStatus,
+    JournalEntry,
+    Levels,
+    RunId,
+    RunStatus,
+    Sku,
+)
 from inventory_sync.steps.locks import WarehouseLocks
 from inventory_sync.steps.settle import settle
 
@@ -26,7 +33,7 @@ def new_run_id(app: App) -> RunId:
     return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
 
 
-def read_levels(app: App, target: WarehouseTarget) -> dict[Sku, Level]:
+def read_levels(app: App, target: WarehouseTarget) -> Levels:
     """ShipStation's on-hand per SKU at the target location (conditions and lots summed)."""
     on_hand: dict[Sku, int] = {}
     allocated: dict[Sku, int] = {}
@@ -35,8 +42,9 @@ def read_levels(app: App, target: WarehouseTarget) -> dict[Sku, Level]:
             continue  # a server that ignores the filter must not mix locations
         sku = Sku(row.sku)
         on_hand[sku] = on_hand.get(sku, 0) + row.on_hand
-        allocated[sku] = allocated.get(sku, 0) + row.allocated
-    return {sku: Level(target.name, sku, on_hand[sku], allocated[sku]) for sku in on_hand}
+        if row.allocated:
+            allocated[sku] = allocated.get(sku, 0) + row.allocated
+    return Levels(on_hand, allocated)
 
 
 def refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:

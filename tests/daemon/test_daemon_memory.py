@@ -20,6 +20,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     SourceName,
     Warehouse,
+    rows_by_warehouse,
 )
 from inventory_sync.errors import SourceUnavailable
 from inventory_sync.sources.memory import MemorySource
@@ -40,7 +41,7 @@ def snapshot(
         completeness=completeness,
         basis=QuantityBasis.ON_HAND,
         warehouses=frozenset({MAIN}),
-        observations=(Observation(MAIN, Sku("RED"), 3),),
+        rows=rows_by_warehouse([Observation(MAIN, Sku("RED"), 3)]),
     )
 
 

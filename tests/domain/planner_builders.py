@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from inventory_sync.domain.model import (
     Completeness,
-    Level,
+    Levels,
     LocationId,
-    Observation,
     Plan,
     QuantityBasis,
+    Rows,
     RunId,
     Sku,
     Snapshot,
@@ -42,23 +42,19 @@ def snapshot(
         completeness=Completeness.COMPLETE if complete else Completeness.PARTIAL,
         basis=basis,
         warehouses=frozenset({warehouse}),
-        observations=tuple(
-            Observation(warehouse=warehouse, sku=Sku(sku), quantity=q) for sku, q in rows.items()
-        ),
+        rows={warehouse: Rows({Sku(sku): q for sku, q in rows.items()})},
     )
 
 
-def levels(
-    rows: Mapping[str, int | tuple[int, int]], *, warehouse: Warehouse = EAST
-) -> dict[Sku, Level]:
+def levels(rows: Mapping[str, int | tuple[int, int]]) -> Levels:
     """ShipStation's levels from {sku: on_hand} or {sku: (on_hand, allocated)}."""
-    out: dict[Sku, Level] = {}
+    on_hand: dict[Sku, int] = {}
+    allocated: dict[Sku, int] = {}
     for sku, value in rows.items():
-        on_hand, allocated = value if isinstance(value, tuple) else (value, 0)
-        out[Sku(sku)] = Level(
-            warehouse=warehouse, sku=Sku(sku), on_hand=on_hand, allocated=allocated
-        )
-    return out
+        on_hand[Sku(sku)], units = value if isinstance(value, tuple) else (value, 0)
+        if units:
+            allocated[Sku(sku)] = units
+    return Levels(on_hand, allocated)
 
 
 def warehouse_input(
@@ -80,7 +76,7 @@ def warehouse_input(
         warehouse=warehouse,
         location_id=LocationId(f"se-loc-{warehouse}"),
         snapshots=tuple(snapshots),
-        levels=levels(shipstation or {}, warehouse=warehouse),
+        levels=levels(shipstation or {}),
         agreed={Sku(k): v for k, v in (agreed or {}).items()},
         absent_counts={Sku(k): v for k, v in (absent or {}).items()},
     )

@@ -16,6 +16,7 @@ from inventory_sync.domain.model import (
     SnapshotStats,
     SourceName,
     Warehouse,
+    rows_by_warehouse,
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,7 +31,7 @@ def snapshot(*quantities: int, complete: bool = True, age: timedelta = timedelta
         completeness=Completeness.COMPLETE if complete else Completeness.PARTIAL,
         basis=QuantityBasis.ON_HAND,
         warehouses=frozenset({Warehouse("main")}),
-        observations=tuple(
+        rows=rows_by_warehouse(
             Observation(Warehouse("main"), Sku(s), q) for s, q in zip(skus, quantities, strict=True)
         ),
     )
@@ -112,6 +113,27 @@ class TestSentinels:
             [hold] = holds
             assert hold.reason == f"sentinel SKU(s) missing: {missing}"
             assert hold.details["missing"] == missing
+
+    def test_a_sentinel_listed_in_any_of_the_warehouses_is_present(self):
+        two = Snapshot(
+            source=SourceName("wms"),
+            snapshot_id="new",
+            taken_at=NOW,
+            completeness=Completeness.COMPLETE,
+            basis=QuantityBasis.ON_HAND,
+            warehouses=frozenset({Warehouse("east"), Warehouse("west")}),
+            rows=rows_by_warehouse(
+                [
+                    Observation(Warehouse("east"), Sku("A"), 1),
+                    Observation(Warehouse("west"), Sku("B"), 0),
+                ]
+            ),
+        )
+        rules = GateRules(min_row_fraction=None, sentinel_skus=frozenset({Sku("A"), Sku("B")}))
+        assert check_snapshot(two, None, rules, now=NOW) == ()
+        rules = GateRules(min_row_fraction=None, sentinel_skus=frozenset({Sku("C")}))
+        [hold] = check_snapshot(two, None, rules, now=NOW)
+        assert hold.reason == "sentinel SKU(s) missing: C"
 
 
 class TestAge:

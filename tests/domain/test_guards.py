@@ -150,7 +150,7 @@ class TestGuards:
         shared = replace(
             east_rows,
             warehouses=frozenset({EAST, west}),
-            observations=east_rows.observations + west_rows.observations,
+            rows={**east_rows.rows, **west_rows.rows},
         )
         inputs = [
             warehouse_input(snapshots=[shared], shipstation=stock(10)),

@@ -244,5 +244,5 @@ def _two_warehouse_snapshot(east, west):
     return replace(
         east,
         warehouses=east.warehouses | west.warehouses,
-        observations=east.observations + west.observations,
+        rows={**east.rows, **west.rows},
     )

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from planner_builders import RUN, rows, snapshot, warehouse_input
 
-from inventory_sync.domain.model import Hold, QuantityBasis
+from inventory_sync.domain.model import Hold, QuantityBasis, rows_by_warehouse
 from inventory_sync.domain.planner import agreed_levels, plan_warehouse, source_values
 from inventory_sync.domain.policy import Policy, Precedence
 
@@ -42,9 +42,10 @@ class TestPrecedence:
         assert source_values(warehouse_input(snapshots=snaps), policy) == expected
 
     def test_a_sku_listed_twice_in_one_snapshot_takes_its_first_row(self):
-        """A source should not repeat a SKU; if it does, its first row counts."""
+        """A source should not repeat a SKU; rows built with it twice keep the first."""
         snap = snapshot({"A": 4})
-        doubled = replace(snap, observations=snap.observations + snapshot({"A": 7}).observations)
+        rows = rows_by_warehouse(snap.observations + snapshot({"A": 7}).observations)
+        doubled = replace(snap, rows=rows)
         assert source_values(warehouse_input(snapshots=[doubled]), SUM) == {"A": 4}
 
     def test_first_precedence_names_the_winning_source(self):

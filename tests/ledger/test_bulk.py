@@ -16,6 +16,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     SourceName,
     Warehouse,
+    rows_by_warehouse,
 )
 from inventory_sync.ledger.bulk import CHUNK, chunked
 from inventory_sync.ledger.engine import create_ledger_engine
@@ -31,7 +32,7 @@ def big_snapshot(rows: int) -> Snapshot:
         completeness=Completeness.PARTIAL,
         basis=QuantityBasis.AVAILABLE,
         warehouses=frozenset({Warehouse("east")}),
-        observations=tuple(
+        rows=rows_by_warehouse(
             Observation(Warehouse("east"), Sku(f"S{i}"), i % 7, line=i) for i in range(rows)
         ),
     )

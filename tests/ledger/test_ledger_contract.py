@@ -26,6 +26,7 @@ from inventory_sync.domain.model import (
     SourceName,
     TransactionType,
     Warehouse,
+    rows_by_warehouse,
 )
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.values import EXCERPT_LIMIT
@@ -51,7 +52,7 @@ def snapshot(snapshot_id: str = "sha-1", *quantities: int, at: datetime = T0, re
         completeness=Completeness.COMPLETE,
         basis=QuantityBasis.ON_HAND,
         warehouses=frozenset({WH}),
-        observations=observations,
+        rows=rows_by_warehouse(observations),
         rejected=tuple(rejected),
         origin="stock.csv",
     )

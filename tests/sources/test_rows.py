@@ -1,15 +1,24 @@
-"""Row validation: what becomes an Observation, what is Rejected, and why."""
+"""Row validation: what becomes a good row (in columns per warehouse), what is Rejected, and why."""
 
 from __future__ import annotations
 
 import math
+from array import array
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inventory_sync.domain.model import Observation, Sku, SourceName, Warehouse
+from inventory_sync.domain.model import (
+    Observation,
+    Rejected,
+    Rows,
+    Sku,
+    SourceName,
+    Warehouse,
+    rows_by_warehouse,
+)
 from inventory_sync.sources.rows import RawRow, RowRules, validate_rows
 
 RULES = RowRules(source=SourceName("feed"), warehouses=(Warehouse("main"),), max_quantity=1000)
@@ -20,7 +29,16 @@ def row(sku: object, quantity: object, line: int = 2, **kw) -> RawRow:
 
 
 def only(rows, rules=RULES):
-    return validate_rows(rows, rules)
+    """validate_rows, with the good rows as Observations (warehouse by warehouse) to compare."""
+    good, rejected = validate_rows(rows, rules)
+    for columns in good.values():
+        assert len(columns) > 0, "a warehouse without good rows has no entry"
+    observations = tuple(
+        Observation(warehouse, sku, quantity, line)
+        for warehouse, columns in good.items()
+        for sku, quantity, line in columns.items()
+    )
+    return observations, rejected
 
 
 class TestQuantities:
@@ -239,3 +257,112 @@ class TestEveryRowIsAccountedFor:
         if policy == "reject":
             assert len(observations) + len(rejected) == len(rows)
             assert len({o.sku for o in observations}) == len(observations)
+
+
+SUM = RowRules(source=SourceName("f"), warehouses=(Warehouse("main"),), duplicates="sum")
+MAIN = Warehouse("main")
+
+
+class TestColumns:
+    """Good rows come back as one Rows per warehouse: quantities in feed order, lines aligned."""
+
+    def test_lines_stay_aligned_with_the_quantities_around_a_quarantined_row(self):
+        rows = [row("A", "1", line=2), row("B", "x", line=3), row("C", "3", line=4)]
+        good, rejected = validate_rows(rows, RULES)
+        columns = good[MAIN]
+        assert list(columns.quantities.items()) == [("A", 1), ("C", 3)]
+        assert isinstance(columns.lines, array)
+        assert (columns.lines.typecode, list(columns.lines)) == ("Q", [2, 4])
+        assert [r.line for r in rejected] == [3]
+
+    def test_rejected_duplicates_leave_the_other_rows_with_their_lines(self):
+        rows = [
+            row("A", "1", line=2),
+            row("B", "5", line=3),
+            row("A", "2", line=4),
+            row("C", "x", line=5),
+            row("D", "7", line=6),
+        ]
+        good, rejected = validate_rows(rows, RULES)
+        assert good == {MAIN: Rows({Sku("B"): 5, Sku("D"): 7}, array("Q", [3, 6]))}
+        duplicate = "duplicate SKU 'A' in warehouse 'main' (also at line {}); duplicates = 'reject'"
+        assert rejected == (
+            Rejected(
+                SourceName("feed"), "feed.csv", 2, "sku", "A",
+                duplicate.format(4) + " rejects every copy", sku=Sku("A"), warehouse=MAIN,
+            ),
+            Rejected(
+                SourceName("feed"), "feed.csv", 4, "sku", "A",
+                duplicate.format(2) + " rejects every copy", sku=Sku("A"), warehouse=MAIN,
+            ),
+            Rejected(
+                SourceName("feed"), "feed.csv", 5, "quantity", "x",
+                "quantity must be a whole number (digits only)", sku=Sku("C"), warehouse=MAIN,
+            ),
+        )  # fmt: skip
+
+    def test_summed_duplicates_keep_the_first_rows_place_and_line(self):
+        rows = [
+            row("A", "1", line=2),
+            row("B", "5", line=3),
+            row("A", "2", line=4),
+            row("C", "x", line=5),
+            row("A", "4", line=6),
+            row("D", "7", line=7),
+        ]
+        good, rejected = validate_rows(rows, SUM)
+        assert list(good[MAIN].items()) == [("A", 7, 2), ("B", 5, 3), ("D", 7, 7)]
+        assert [(r.line, r.field, r.sku) for r in rejected] == [(5, "quantity", "C")]
+
+    def test_a_sum_that_fails_takes_its_sku_out_of_the_columns(self):
+        rows = [
+            row("A", "1", line=2),
+            row("B", "5", line=3),
+            row("A", "x", line=4),
+            row("C", "6", line=5),
+        ]
+        good, rejected = validate_rows(rows, SUM)
+        assert list(good[MAIN].items()) == [("B", 5, 3), ("C", 6, 5)]
+        assert [(r.line, r.reason) for r in rejected] == [
+            (2, "cannot sum duplicate SKU 'A': line 4 is rejected"),
+            (4, "quantity must be a whole number (digits only)"),
+        ]
+
+    def test_a_source_without_line_numbers_has_no_lines_column(self):
+        rows = [RawRow("q", None, "A", 1), RawRow("q", None, "B", "x"), RawRow("q", None, "C", 3)]
+        good, rejected = validate_rows(rows, RULES)
+        assert good == {MAIN: Rows({Sku("A"): 1, Sku("C"): 3}, ())}
+        assert good[MAIN].lines == ()
+        assert [(r.line, r.sku) for r in rejected] == [(None, "B")]
+
+    def test_each_warehouse_has_its_own_columns_and_those_without_good_rows_none(self):
+        rules = RowRules(
+            source=SourceName("f"), warehouses=(Warehouse("a"), Warehouse("b"), Warehouse("c"))
+        )
+        rows = [
+            row("A", "1", line=2, warehouse="a"),
+            row("A", "2", line=3, warehouse="b"),
+            row("B", "3", line=4, warehouse="a"),
+            row("C", "x", line=5, warehouse="c"),
+        ]
+        good, _ = validate_rows(rows, rules)
+        assert good == {
+            Warehouse("a"): Rows({Sku("A"): 1, Sku("B"): 3}, array("Q", [2, 4])),
+            Warehouse("b"): Rows({Sku("A"): 2}, array("Q", [3])),
+        }
+
+    @given(
+        st.lists(
+            st.tuples(st.sampled_from(["A", "B", "C", ""]), st.sampled_from(["1", "2", "x"])),
+            max_size=20,
+        ),
+        st.sampled_from(["reject", "sum"]),
+    )
+    def test_columns_round_trip_through_rows_by_warehouse(self, pairs, policy):
+        rules = RowRules(source=SourceName("f"), warehouses=(MAIN,), duplicates=policy)
+        rows = [row(sku, qty, line=n) for n, (sku, qty) in enumerate(pairs, start=2)]
+        good, _ = validate_rows(rows, rules)
+        observations, _ = only(rows, rules)
+        assert good == rows_by_warehouse(observations)
+        for columns in good.values():
+            assert len(columns.lines) == len(columns.quantities)
