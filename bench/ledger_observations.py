@@ -29,14 +29,13 @@ from inventory_sync.ledger.repository import open_ledger
 from inventory_sync.ledger.tables import OBSERVATIONS
 
 TAKEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-COLUMNS = "run_id, source, snapshot_id, completeness, observed_at, warehouse, sku, quantity, line"
+COLUMNS = "run_id, source, snapshot_id, completeness, observed_at, warehouse, sku, quantity"
 
 
 def make_snapshot(rows: int) -> Snapshot:
     warehouses = [Warehouse(f"wh-{i}") for i in range(10)]
     observations = tuple(
-        Observation(warehouses[i % 10], Sku(f"SKU-{i // 10:07d}"), i % 97, line=i + 2)
-        for i in range(rows)
+        Observation(warehouses[i % 10], Sku(f"SKU-{i // 10:07d}"), i % 97) for i in range(rows)
     )
     return Snapshot(
         source=SourceName("erp"),
@@ -71,10 +70,10 @@ def time_raw(path: Path, snapshot: Snapshot, rows: list[Observation]) -> float:
         conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
     at = TAKEN.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     head = ("bench", snapshot.source, snapshot.snapshot_id, snapshot.completeness.value, at)
-    sql = f"INSERT INTO observations ({COLUMNS}) VALUES ({', '.join('?' * 9)})"  # noqa: S608  (fixed names)
+    sql = f"INSERT INTO observations ({COLUMNS}) VALUES ({', '.join('?' * 8)})"  # noqa: S608  (fixed names)
     start = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(sql, ((*head, o.warehouse, o.sku, o.quantity, o.line) for o in rows))
+    conn.executemany(sql, ((*head, o.warehouse, o.sku, o.quantity) for o in rows))
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()

@@ -236,12 +236,13 @@ def _record_absent_counts(app: App, inputs: Sequence[WarehouseInput]) -> None:
 
 
 def _without_skus(snapshot: Snapshot, skus: Collection[Sku]) -> Snapshot:
-    rows = {w: r.where(lambda sku: sku not in skus) for w, r in snapshot.rows.items()}
+    rows = {w: {s: q for s, q in r.items() if s not in skus} for w, r in snapshot.rows.items()}
     return replace(snapshot, rows=rows)
 
 
 def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:
-    return replace(snapshot, rows={w: r.where(skus.__contains__) for w, r in snapshot.rows.items()})
+    rows = {w: {s: q for s, q in r.items() if s in skus} for w, r in snapshot.rows.items()}
+    return replace(snapshot, rows=rows)
 
 
 def _held(  # noqa: PLR0917 - private, called once

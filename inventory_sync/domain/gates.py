@@ -59,7 +59,7 @@ def _too_few_rows(
 def _sentinels_missing(snapshot: Snapshot, rules: GateRules) -> Hold | None:
     if not rules.sentinel_skus:
         return None
-    columns = [rows.quantities for rows in snapshot.rows.values()]
+    columns = list(snapshot.rows.values())
     missing = sorted(s for s in rules.sentinel_skus if not any(s in c for c in columns))
     if not missing:
         return None

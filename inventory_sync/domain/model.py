@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import NewType
 
 Sku = NewType("Sku", str)
@@ -80,66 +80,21 @@ class RunStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One number a source reported for one SKU in one warehouse: a row of a snapshot, as a
-    value for tests and display (snapshots hold their rows as columns, see Rows)."""
+    """One number a source reported for one SKU in one warehouse: a row of a snapshot as a
+    value, for tests and display (a snapshot holds its rows as one dict per warehouse)."""
 
     warehouse: Warehouse
     sku: Sku
     quantity: int
-    line: int | None = None  # where in the feed it came from, when that means something
 
 
-@dataclass(frozen=True, slots=True)
-class Rows:
-    """What one snapshot says about one warehouse, column by column.
-
-    ``quantities`` holds each SKU's number in feed order. ``lines`` is empty when the feed has
-    no line numbers, else the line of each SKU in that same order (0 for a row without one).
-    Columns rather than an object per row: a million-row feed is one dict and one array of
-    machine integers, and the planner reads the quantities as they are.
-    """
-
-    quantities: Mapping[Sku, int] = field(default_factory=dict)
-    lines: Sequence[int] = ()
-
-    def __post_init__(self) -> None:
-        if self.lines and len(self.lines) != len(self.quantities):
-            raise ValueError(
-                f"{len(self.lines)} lines for {len(self.quantities)} SKUs: the columns must align"
-            )
-
-    def __len__(self) -> int:
-        return len(self.quantities)
-
-    def items(self) -> Iterator[tuple[Sku, int, int | None]]:
-        """(sku, quantity, line or None) in feed order."""
-        if not self.lines:
-            return ((sku, q, None) for sku, q in self.quantities.items())
-        pairs = zip(self.quantities.items(), self.lines, strict=True)
-        return ((sku, q, line or None) for (sku, q), line in pairs)
-
-    def where(self, keep: Callable[[Sku], bool]) -> Rows:
-        """Only the rows whose SKU `keep` accepts, lines still aligned."""
-        kept = [row for row in self.items() if keep(row[0])]
-        return Rows(
-            quantities={sku: q for sku, q, _ in kept},
-            lines=array("Q", (line or 0 for _, _, line in kept)) if self.lines else (),
-        )
-
-
-def rows_by_warehouse(observations: Iterable[Observation]) -> dict[Warehouse, Rows]:
-    """Columns from row objects; should a SKU appear twice in a warehouse, its first row wins."""
-    quantities: dict[Warehouse, dict[Sku, int]] = {}
-    lines: dict[Warehouse, array[int]] = {}
-    numbered = False
+def rows_by_warehouse(observations: Iterable[Observation]) -> dict[Warehouse, dict[Sku, int]]:
+    """A snapshot's rows from row values; should a SKU appear twice in a warehouse, its first
+    row wins."""
+    rows: dict[Warehouse, dict[Sku, int]] = {}
     for o in observations:
-        column = quantities.setdefault(o.warehouse, {})
-        if o.sku in column:
-            continue
-        column[o.sku] = o.quantity
-        lines.setdefault(o.warehouse, array("Q")).append(o.line or 0)
-        numbered = numbered or o.line is not None
-    return {w: Rows(q, lines[w] if numbered else ()) for w, q in quantities.items()}
+        rows.setdefault(o.warehouse, {}).setdefault(o.sku, o.quantity)
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +128,15 @@ class Snapshot:
     completeness: Completeness
     basis: QuantityBasis
     warehouses: frozenset[Warehouse]  # warehouses this snapshot speaks for
-    rows: Mapping[Warehouse, Rows]  # what it says about each; a warehouse may have none
+    # What it says about each: SKU -> quantity in feed order. One dict per warehouse rather than
+    # an object per row: a million-row feed is a million dict entries, read by the planner as is.
+    # A good row is found in its feed by origin and SKU (a SKU appears once); rejected rows keep
+    # their line.
+    rows: Mapping[Warehouse, Mapping[Sku, int]]
     rejected: tuple[Rejected, ...] = ()
     origin: str = ""
 
-    def rows_for(self, warehouse: Warehouse) -> Rows:
+    def rows_for(self, warehouse: Warehouse) -> Mapping[Sku, int]:
         return self.rows.get(warehouse, _NO_ROWS)
 
     @property
@@ -188,13 +147,13 @@ class Snapshot:
     def observations(self) -> tuple[Observation, ...]:
         """Every row as an object, warehouse by warehouse: for tests and display, not bulk work."""
         return tuple(
-            Observation(warehouse, sku, quantity, line)
+            Observation(warehouse, sku, quantity)
             for warehouse, rows in self.rows.items()
-            for sku, quantity, line in rows.items()
+            for sku, quantity in rows.items()
         )
 
 
-_NO_ROWS = Rows()
+_NO_ROWS: Mapping[Sku, int] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +184,7 @@ class Levels:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Adjustment:
     """One planned change to ShipStation, with the rule and values that produced it."""
 
@@ -239,6 +198,33 @@ class Adjustment:
     after: int  # the on-hand this adjustment should leave
     rule: str
     basis: Mapping[str, BasisValue] = field(default_factory=dict, hash=False)
+
+    # Written out because a plan can hold a hundred thousand of these: the generated __init__
+    # of a frozen dataclass looks object.__setattr__ up per field, twice as slow as this one.
+    def __init__(  # noqa: PLR0917 - one parameter per field, as the generated one
+        self,
+        adjustment_id: AdjustmentId,
+        warehouse: Warehouse,
+        location_id: LocationId,
+        sku: Sku,
+        transaction_type: TransactionType,
+        quantity: int,
+        before: int | None,
+        after: int,
+        rule: str,
+        basis: Mapping[str, BasisValue] | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "adjustment_id", adjustment_id)
+        put(self, "warehouse", warehouse)
+        put(self, "location_id", location_id)
+        put(self, "sku", sku)
+        put(self, "transaction_type", transaction_type)
+        put(self, "quantity", quantity)
+        put(self, "before", before)
+        put(self, "after", after)
+        put(self, "rule", rule)
+        put(self, "basis", {} if basis is None else basis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +299,7 @@ class SnapshotStats:
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> SnapshotStats:
-        columns = [rows.quantities.values() for rows in snapshot.rows.values()]
+        columns = [rows.values() for rows in snapshot.rows.values()]
         return cls(
             source=snapshot.source,
             snapshot_id=snapshot.snapshot_id,

@@ -99,7 +99,7 @@ def listed_skus(inp: WarehouseInput) -> set[Sku]:
     """Every SKU that at least one of the warehouse's snapshots lists."""
     listed: set[Sku] = set()
     for snap in inp.snapshots:
-        listed.update(snap.rows_for(inp.warehouse).quantities)
+        listed.update(snap.rows_for(inp.warehouse))
     return listed
 
 

@@ -35,7 +35,7 @@ def resolve(
     snapshots: Sequence[Snapshot], warehouse: Warehouse, precedence: Precedence
 ) -> SourceValues:
     """Combine the warehouse's snapshots (in precedence order) into one value per SKU."""
-    parts = tuple((snap, snap.rows_for(warehouse).quantities) for snap in snapshots)
+    parts = tuple((snap, snap.rows_for(warehouse)) for snap in snapshots)
     combine = _first if precedence is Precedence.FIRST else _sum
     bases = {snap.basis for snap in snapshots}
     mixed = len(bases) > 1

@@ -27,7 +27,6 @@ _OBSERVATION_COLUMNS = (
     "warehouse",
     "sku",
     "quantity",
-    "line",
 )
 
 
@@ -67,9 +66,11 @@ def _insert_observations_sqlite(
     marks = ", ".join("?" * len(_OBSERVATION_COLUMNS))
     sql = f"INSERT INTO observations ({', '.join(_OBSERVATION_COLUMNS)}) VALUES ({marks})"  # noqa: S608  (fixed names)
     written = 0
-    for chunk in chunked(_fields(snapshot)):
-        conn.exec_driver_sql(sql, [(*head, *row) for row in chunk])
-        written += len(chunk)
+    for warehouse, rows in snapshot.rows.items():
+        shared = (*head, warehouse)
+        for chunk in chunked(rows.items()):
+            conn.exec_driver_sql(sql, [(*shared, sku, quantity) for sku, quantity in chunk])
+            written += len(chunk)
     return written
 
 
@@ -83,17 +84,19 @@ def _copy_observations_postgresql(
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     written = 0
     with cursor, cursor.copy(sql) as copy:
-        for row in _fields(snapshot):
-            copy.write_row((*head, *row))
-            written += 1
+        for warehouse, rows in snapshot.rows.items():
+            shared = (*head, warehouse)
+            for sku, quantity in rows.items():
+                copy.write_row((*shared, sku, quantity))
+            written += len(rows)
     return written
 
 
-def _fields(snapshot: Snapshot) -> Iterator[tuple[str, str, int, int | None]]:
-    """(warehouse, sku, quantity, line) for every row, straight from the columns."""
+def _fields(snapshot: Snapshot) -> Iterator[tuple[str, str, int]]:
+    """(warehouse, sku, quantity) for every row, straight from the snapshot's dicts."""
     for warehouse, rows in snapshot.rows.items():
-        for sku, quantity, line in rows.items():
-            yield warehouse, sku, quantity, line
+        for sku, quantity in rows.items():
+            yield warehouse, sku, quantity
 
 
 def bind(conn: Connection, column: Column[Any], value: object) -> object:

@@ -127,7 +127,7 @@ class MemoryLedger:
         stats = replace(SnapshotStats.of(snapshot), taken_at=as_utc(snapshot.taken_at))
         self._snapshots[key] = _SnapshotEntry(stats, run_id, as_utc(at), healthy)
         for warehouse, rows in snapshot.rows.items():
-            for sku, quantity in rows.quantities.items():
+            for sku, quantity in rows.items():
                 seen = RecordedObservation(
                     snapshot.source, snapshot.snapshot_id, quantity, stats.taken_at, run_id
                 )

@@ -77,7 +77,6 @@ class ObservationRow(SQLModel, table=True):
     warehouse: str
     sku: str
     quantity: int
-    line: int | None = None
     observed_at: datetime = Field(sa_type=UtcDateTime, index=True)
     completeness: str
 

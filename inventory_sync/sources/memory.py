@@ -10,7 +10,6 @@ from inventory_sync.domain.model import (
     Completeness,
     QuantityBasis,
     Rejected,
-    Rows,
     Sku,
     Snapshot,
     SourceName,
@@ -76,7 +75,7 @@ def snapshot_of(
         completeness=completeness,
         basis=basis,
         warehouses=frozenset(levels),
-        rows={warehouse: Rows(dict(by_sku)) for warehouse, by_sku in levels.items()},
+        rows={warehouse: dict(by_sku) for warehouse, by_sku in levels.items()},
         rejected=rejected,
         origin="memory",
     )

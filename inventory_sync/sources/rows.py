@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from inventory_sync.domain.model import Rejected, Rows, Sku, SourceName, Warehouse
+from inventory_sync.domain.model import Rejected, Sku, SourceName, Warehouse
 from inventory_sync.sources.base import DuplicatePolicy, SkuCase, SourceSpec
 
 # Text quantities are plain ASCII digits: no sign, no decimals, no exponent, no separators.
@@ -93,7 +92,7 @@ class _Keyed:
 
 def validate_rows(
     rows: Iterable[RawRow], rules: RowRules
-) -> tuple[dict[Warehouse, Rows], tuple[Rejected, ...]]:
+) -> tuple[dict[Warehouse, dict[Sku, int]], tuple[Rejected, ...]]:
     """Judge every row; good rows become columns per warehouse, the rest Rejected with the reason.
 
     Good rows keep the order of their SKU's first row. Until a SKU turns out to be duplicated
@@ -145,7 +144,7 @@ class _Tally:
         if isinstance(keyed.quantity, _Bad):
             self.rejected.append(_reject(keyed.row, self.rules, keyed.quantity, keyed))
 
-    def finish(self) -> tuple[dict[Warehouse, Rows], tuple[Rejected, ...]]:
+    def finish(self) -> tuple[dict[Warehouse, dict[Sku, int]], tuple[Rejected, ...]]:
         for (warehouse, sku), copies in self.copies.items():
             total = _settle_copies(copies, self.rules, self.rejected)
             column = self.quantities.get(warehouse, {})
@@ -154,13 +153,7 @@ class _Tally:
             else:
                 column[sku] = total  # in place: the SKU keeps its first row's position
         self.rejected.sort(key=lambda r: (r.origin, r.line or 0))
-        columns = {w: column for w, column in self.quantities.items() if column}
-        lines = {
-            w: array("Q", (self.firsts[w][sku].line or 0 for sku in column))
-            for w, column in columns.items()
-        }
-        numbered = any(map(any, lines.values()))
-        rows = {w: Rows(column, lines[w] if numbered else ()) for w, column in columns.items()}
+        rows = {w: column for w, column in self.quantities.items() if column}
         return rows, tuple(self.rejected)
 
 

@@ -11,7 +11,6 @@ from inventory_sync.domain.model import (
     LocationId,
     Plan,
     QuantityBasis,
-    Rows,
     RunId,
     Sku,
     Snapshot,
@@ -42,7 +41,7 @@ def snapshot(
         completeness=Completeness.COMPLETE if complete else Completeness.PARTIAL,
         basis=basis,
         warehouses=frozenset({warehouse}),
-        rows={warehouse: Rows({Sku(sku): q for sku, q in rows.items()})},
+        rows={warehouse: {Sku(sku): q for sku, q in rows.items()}},
     )
 
 

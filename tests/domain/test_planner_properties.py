@@ -81,6 +81,28 @@ class TestMirrorProperties:
         assert len(result.adjustments) + result.unchanged == len(source.keys() | ship.keys())
         assert len({a.sku for a in result.adjustments}) == len(result.adjustments)
 
+    @given(source_rows, shipstation_rows, st.integers(0, 3), st.booleans())
+    def test_the_plain_policy_shortcut_plans_what_the_general_rules_plan(
+        self, source, ship, tolerance, complete
+    ):
+        """Without buffer or cap the planner skips computing targets; a cap no value reaches
+        takes the general path. Both must give the same plan, ids included."""
+        inp = warehouse_input(source, ship, complete=complete)
+        shortcut = plan_warehouse(RUN, inp, Policy(tolerance=tolerance))
+        general = plan_warehouse(RUN, inp, Policy(tolerance=tolerance, cap=1_000))
+
+        def shape(plan: Plan) -> list[tuple[object, ...]]:
+            return sorted(
+                (
+                    *(a.adjustment_id, a.sku, a.transaction_type, a.quantity, a.before, a.after),
+                    *sorted((k, str(v)) for k, v in a.basis.items() if k != "cap"),
+                )
+                for a in plan.adjustments
+            )
+
+        assert shape(shortcut) == shape(general)
+        assert shortcut.unchanged == general.unchanged
+
     @given(source_rows, shipstation_rows, policies)
     def test_no_adjustment_leaves_stock_below_zero(self, source, ship, policy):
         """Every adjustment's after is zero or more."""

@@ -33,7 +33,7 @@ def big_snapshot(rows: int) -> Snapshot:
         basis=QuantityBasis.AVAILABLE,
         warehouses=frozenset({Warehouse("east")}),
         rows=rows_by_warehouse(
-            Observation(Warehouse("east"), Sku(f"S{i}"), i % 7, line=i) for i in range(rows)
+            Observation(Warehouse("east"), Sku(f"S{i}"), i % 7) for i in range(rows)
         ),
     )
 

@@ -42,9 +42,7 @@ def run(run_id: str = "r1", at: datetime = T0, **kw) -> RunRecord:
 
 
 def snapshot(snapshot_id: str = "sha-1", *quantities: int, at: datetime = T0, rejected=()):
-    observations = tuple(
-        Observation(WH, Sku(f"SKU-{i}"), q, line=i + 2) for i, q in enumerate(quantities)
-    )
+    observations = tuple(Observation(WH, Sku(f"SKU-{i}"), q) for i, q in enumerate(quantities))
     return Snapshot(
         source=SRC,
         snapshot_id=snapshot_id,

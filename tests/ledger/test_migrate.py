@@ -6,13 +6,19 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.engine import create_ledger_engine
-from inventory_sync.ledger.migrate import current_revision, head_revision, upgrade
+from inventory_sync.ledger.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 
 TABLES = {
     "runs",
@@ -100,3 +106,28 @@ def test_a_database_from_a_newer_version_is_a_ledger_error(empty_url):
     engine.dispose()
     with pytest.raises(LedgerError, match="9999"):
         upgrade(empty_url)
+
+
+def test_observations_recorded_with_lines_survive_the_upgrade_that_drops_them(empty_url):
+    """0003 drops observations.line; the rows, and the indexes that find them, stay."""
+    engine = create_ledger_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        conn.exec_driver_sql(
+            "INSERT INTO observations (run_id, source, snapshot_id, warehouse, sku, quantity,"
+            " line, observed_at, completeness)"
+            " VALUES ('r1', 'erp', 's1', 'east', 'A', 7, 12, '2026-11-01 00:00:00', 'complete')"
+        )
+    engine.dispose()
+    assert upgrade(empty_url) == head_revision()
+
+    def rows_and_shape(conn):
+        names = {c["name"] for c in sa.inspect(conn).get_columns("observations")}
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("observations")}
+        row = conn.exec_driver_sql("SELECT sku, quantity FROM observations").one()
+        return names, indexes, tuple(row)
+
+    names, indexes, row = inspect(empty_url, rows_and_shape)
+    assert "line" not in names
+    assert indexes >= {"ix_observations_wh_sku_at", "ix_observations_observed_at"}
+    assert row == ("A", 7)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from array import array
 from decimal import Decimal
 
 import pytest
@@ -13,11 +12,9 @@ from hypothesis import strategies as st
 from inventory_sync.domain.model import (
     Observation,
     Rejected,
-    Rows,
     Sku,
     SourceName,
     Warehouse,
-    rows_by_warehouse,
 )
 from inventory_sync.sources.rows import RawRow, RowRules, validate_rows
 
@@ -34,9 +31,9 @@ def only(rows, rules=RULES):
     for columns in good.values():
         assert len(columns) > 0, "a warehouse without good rows has no entry"
     observations = tuple(
-        Observation(warehouse, sku, quantity, line)
+        Observation(warehouse, sku, quantity)
         for warehouse, columns in good.items()
-        for sku, quantity, line in columns.items()
+        for sku, quantity in columns.items()
     )
     return observations, rejected
 
@@ -58,7 +55,7 @@ class TestQuantities:
     def test_whole_numbers_from_zero_to_max_are_accepted(self, value, expected):
         observations, rejected = only([row("A", value)])
         assert rejected == ()
-        assert observations == (Observation(Warehouse("main"), Sku("A"), expected, line=2),)
+        assert observations == (Observation(Warehouse("main"), Sku("A"), expected),)
 
     @pytest.mark.parametrize(
         ("value", "reason"),
@@ -150,7 +147,7 @@ class TestDuplicates:
         rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("main"),), duplicates="sum")
         observations, rejected = only([row("A", "1", line=2), row("A", "2", line=5)], rules)
         assert rejected == ()
-        assert observations == (Observation(Warehouse("main"), Sku("A"), 3, line=2),)
+        assert observations == (Observation(Warehouse("main"), Sku("A"), 3),)
 
     def test_sum_refuses_when_a_copy_is_bad(self):
         rules = RowRules(source=SourceName("f"), warehouses=(Warehouse("main"),), duplicates="sum")
@@ -253,7 +250,8 @@ class TestEveryRowIsAccountedFor:
         observations, rejected = only(rows, rules)
         rejected_lines = {r.line for r in rejected}
         assert len(rejected_lines) == len(rejected)
-        assert not rejected_lines & {o.line for o in observations}
+        # A SKU that is observed has no rejected row: its copies go together or not at all.
+        assert not {r.sku for r in rejected if r.sku} & {o.sku for o in observations}
         if policy == "reject":
             assert len(observations) + len(rejected) == len(rows)
             assert len({o.sku for o in observations}) == len(observations)
@@ -264,18 +262,15 @@ MAIN = Warehouse("main")
 
 
 class TestColumns:
-    """Good rows come back as one Rows per warehouse: quantities in feed order, lines aligned."""
+    """Good rows come back as one SKU -> quantity dict per warehouse, in feed order."""
 
-    def test_lines_stay_aligned_with_the_quantities_around_a_quarantined_row(self):
+    def test_a_quarantined_row_leaves_the_others_in_feed_order(self):
         rows = [row("A", "1", line=2), row("B", "x", line=3), row("C", "3", line=4)]
         good, rejected = validate_rows(rows, RULES)
-        columns = good[MAIN]
-        assert list(columns.quantities.items()) == [("A", 1), ("C", 3)]
-        assert isinstance(columns.lines, array)
-        assert (columns.lines.typecode, list(columns.lines)) == ("Q", [2, 4])
+        assert list(good[MAIN].items()) == [("A", 1), ("C", 3)]
         assert [r.line for r in rejected] == [3]
 
-    def test_rejected_duplicates_leave_the_other_rows_with_their_lines(self):
+    def test_rejected_duplicates_leave_the_other_rows(self):
         rows = [
             row("A", "1", line=2),
             row("B", "5", line=3),
@@ -284,7 +279,7 @@ class TestColumns:
             row("D", "7", line=6),
         ]
         good, rejected = validate_rows(rows, RULES)
-        assert good == {MAIN: Rows({Sku("B"): 5, Sku("D"): 7}, array("Q", [3, 6]))}
+        assert good == {MAIN: {Sku("B"): 5, Sku("D"): 7}}
         duplicate = "duplicate SKU 'A' in warehouse 'main' (also at line {}); duplicates = 'reject'"
         assert rejected == (
             Rejected(
@@ -301,7 +296,7 @@ class TestColumns:
             ),
         )  # fmt: skip
 
-    def test_summed_duplicates_keep_the_first_rows_place_and_line(self):
+    def test_summed_duplicates_keep_the_first_rows_place(self):
         rows = [
             row("A", "1", line=2),
             row("B", "5", line=3),
@@ -311,10 +306,10 @@ class TestColumns:
             row("D", "7", line=7),
         ]
         good, rejected = validate_rows(rows, SUM)
-        assert list(good[MAIN].items()) == [("A", 7, 2), ("B", 5, 3), ("D", 7, 7)]
+        assert list(good[MAIN].items()) == [("A", 7), ("B", 5), ("D", 7)]
         assert [(r.line, r.field, r.sku) for r in rejected] == [(5, "quantity", "C")]
 
-    def test_a_sum_that_fails_takes_its_sku_out_of_the_columns(self):
+    def test_a_sum_that_fails_takes_its_sku_out(self):
         rows = [
             row("A", "1", line=2),
             row("B", "5", line=3),
@@ -322,20 +317,13 @@ class TestColumns:
             row("C", "6", line=5),
         ]
         good, rejected = validate_rows(rows, SUM)
-        assert list(good[MAIN].items()) == [("B", 5, 3), ("C", 6, 5)]
+        assert list(good[MAIN].items()) == [("B", 5), ("C", 6)]
         assert [(r.line, r.reason) for r in rejected] == [
             (2, "cannot sum duplicate SKU 'A': line 4 is rejected"),
             (4, "quantity must be a whole number (digits only)"),
         ]
 
-    def test_a_source_without_line_numbers_has_no_lines_column(self):
-        rows = [RawRow("q", None, "A", 1), RawRow("q", None, "B", "x"), RawRow("q", None, "C", 3)]
-        good, rejected = validate_rows(rows, RULES)
-        assert good == {MAIN: Rows({Sku("A"): 1, Sku("C"): 3}, ())}
-        assert good[MAIN].lines == ()
-        assert [(r.line, r.sku) for r in rejected] == [(None, "B")]
-
-    def test_each_warehouse_has_its_own_columns_and_those_without_good_rows_none(self):
+    def test_each_warehouse_has_its_own_dict_and_those_without_good_rows_none(self):
         rules = RowRules(
             source=SourceName("f"), warehouses=(Warehouse("a"), Warehouse("b"), Warehouse("c"))
         )
@@ -347,22 +335,6 @@ class TestColumns:
         ]
         good, _ = validate_rows(rows, rules)
         assert good == {
-            Warehouse("a"): Rows({Sku("A"): 1, Sku("B"): 3}, array("Q", [2, 4])),
-            Warehouse("b"): Rows({Sku("A"): 2}, array("Q", [3])),
+            Warehouse("a"): {Sku("A"): 1, Sku("B"): 3},
+            Warehouse("b"): {Sku("A"): 2},
         }
-
-    @given(
-        st.lists(
-            st.tuples(st.sampled_from(["A", "B", "C", ""]), st.sampled_from(["1", "2", "x"])),
-            max_size=20,
-        ),
-        st.sampled_from(["reject", "sum"]),
-    )
-    def test_columns_round_trip_through_rows_by_warehouse(self, pairs, policy):
-        rules = RowRules(source=SourceName("f"), warehouses=(MAIN,), duplicates=policy)
-        rows = [row(sku, qty, line=n) for n, (sku, qty) in enumerate(pairs, start=2)]
-        good, _ = validate_rows(rows, rules)
-        observations, _ = only(rows, rules)
-        assert good == rows_by_warehouse(observations)
-        for columns in good.values():
-            assert len(columns.lines) == len(columns.quantities)
