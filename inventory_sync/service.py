@@ -34,6 +34,7 @@ from inventory_sync.domain.planner import (
     source_values,
 )
 from inventory_sync.errors import ShipStationError
+from inventory_sync.gcpause import gc_paused
 from inventory_sync.report import RunReport
 from inventory_sync.steps.blocked import blocked_skus
 from inventory_sync.steps.gather import Gathered, gather
@@ -127,7 +128,8 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     inputs = [
         _input(app, t, levels[t.name], gathered, options, blocked.get(t.name, {})) for t in targets
     ]
-    the_plan = plan(run_id, inputs, app.policies, default=app.policy)
+    with gc_paused():
+        the_plan = plan(run_id, inputs, app.policies, default=app.policy)
     guard_holds = check_guards(the_plan, inputs, app.limits)
     base = RunReport(
         run_id=run_id,

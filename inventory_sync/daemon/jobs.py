@@ -14,6 +14,7 @@ from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import ShipStationError, SourceError, StopRequested
+from inventory_sync.gcpause import gc_paused
 from inventory_sync.report import RunReport
 from inventory_sync.shipstation.client import ShipStationClient
 from inventory_sync.steps.gather import Gathered, gather_one
@@ -31,7 +32,8 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
         if generation is None or configured is None:
             return
         try:
-            snapshot = configured.source.pull()
+            with gc_paused():
+                snapshot = configured.source.pull()
         except SourceError as exc:
             generation.health.failed(name, exc)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import filterfalse
@@ -57,8 +58,8 @@ def mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
     Also returns how many listed SKUs ShipStation has no row for, which tells the planner
     whether any ShipStation SKU can be missing from the sources at all.
     """
-    if _plain(ctx):
-        return _plain_mirror_changes(ctx)
+    if not (ctx.sources.all_available or ctx.sources.some_available):
+        return _on_hand_mirror_changes(ctx)
     on_hand_get = ctx.levels.on_hand.get
     tolerance = ctx.policy.tolerance
     changes: list[Adjustment] = []
@@ -73,35 +74,34 @@ def mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
     return changes, no_row
 
 
-def _plain(ctx: Context) -> bool:
-    """No buffer, cap or allocated units, no negative value: every target is the value itself."""
-    policy, sources = ctx.policy, ctx.sources
-    if policy.buffer or policy.cap is not None or sources.all_available or sources.some_available:
-        return False
-    return not sources.values or min(sources.values.values()) >= 0
+def _on_hand_mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
+    """mirror_changes when every value counts on-hand units, the usual case.
 
-
-def _plain_mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
-    """mirror_changes when the target is the value: one lookup settles most rows of a run.
-
-    The rows that do change are built here with what every one of them shares computed once
-    (the basis is what _set_to_target writes): on a large catalogue a tenth of a million
-    adjustments is a usual first run after a count.
+    The target then depends on the value and the policy alone, so it is computed inline (as
+    target_on_hand would) and one lookup settles most rows of a run. The rows that do change
+    are built with what all of them share computed once; their basis is what _set_to_target
+    writes. Planning a million rows is a loop over a million rows: this is that loop.
     """
     on_hand_get = ctx.levels.on_hand.get
     policy, sources = ctx.policy, ctx.sources
     tolerance, buffer, cap = policy.tolerance, policy.buffer, policy.cap
+    ceiling = sys.maxsize if cap is None else cap  # one comparison per row either way
     one_source = sources.parts[0][0].source if len(sources.parts) == 1 else None
     run_id, warehouse, location = ctx.run_id, ctx.warehouse, ctx.location_id
     kind = TransactionType.ADJUST
     changes: list[Adjustment] = []
     no_row = 0
     for sku, value in sources.values.items():
+        target = value - buffer
+        if target > ceiling:  # noqa: PLR1730 - min() would be a call per row
+            target = ceiling
+        if target < 0:  # noqa: PLR1730 - max() would be a call per row
+            target = 0
         before = on_hand_get(sku)
-        if before == value:
+        if before == target:
             continue
         no_row += before is None
-        if abs(value - (before or 0)) <= tolerance:
+        if abs(target - (before or 0)) <= tolerance:
             continue
         basis: dict[str, BasisValue] = {
             "source": one_source or sources.provenance(sku),
@@ -110,9 +110,11 @@ def _plain_mirror_changes(ctx: Context) -> tuple[list[Adjustment], int]:
             "cap": cap,
             "before": before,
         }
-        ident = adjustment_id(run_id, warehouse, sku, kind, quantity=value, after=value)
+        ident = adjustment_id(run_id, warehouse, sku, kind, quantity=target, after=target)
         changes.append(
-            Adjustment(ident, warehouse, location, sku, kind, value, before, value, "mirror", basis)
+            Adjustment(
+                ident, warehouse, location, sku, kind, target, before, target, "mirror", basis
+            )
         )
     return changes, no_row
 

@@ -11,6 +11,7 @@ from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.domain.gates import check_snapshot
 from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Snapshot, Warehouse
 from inventory_sync.errors import SourceError
+from inventory_sync.gcpause import gc_paused
 from inventory_sync.sources import commit_snapshot
 
 log = structlog.get_logger(__name__)
@@ -56,7 +57,8 @@ def gather_one(
 
 def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
     try:
-        return configured.source.pull()
+        with gc_paused():
+            return configured.source.pull()
     except SourceError as exc:
         reason = f"unavailable: {exc}"
         log.error("source.unavailable", source=configured.name, error=str(exc), origin=exc.origin)

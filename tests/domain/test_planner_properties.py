@@ -81,21 +81,22 @@ class TestMirrorProperties:
         assert len(result.adjustments) + result.unchanged == len(source.keys() | ship.keys())
         assert len({a.sku for a in result.adjustments}) == len(result.adjustments)
 
-    @given(source_rows, shipstation_rows, st.integers(0, 3), st.booleans())
-    def test_the_plain_policy_shortcut_plans_what_the_general_rules_plan(
-        self, source, ship, tolerance, complete
+    @given(source_rows, st.dictionaries(skus, st.integers(-3, 60)), policies, st.booleans())
+    def test_the_on_hand_shortcut_plans_what_the_general_rules_plan(
+        self, source, ship, policy, complete
     ):
-        """Without buffer or cap the planner skips computing targets; a cap no value reaches
-        takes the general path. Both must give the same plan, ids included."""
-        inp = warehouse_input(source, ship, complete=complete)
-        shortcut = plan_warehouse(RUN, inp, Policy(tolerance=tolerance))
-        general = plan_warehouse(RUN, inp, Policy(tolerance=tolerance, cap=1_000))
+        """On-hand values take an inlined loop; available values with nothing allocated take
+        the general rules to the same targets. Both must give the same plan, ids included."""
+        on_hand = warehouse_input(source, ship, complete=complete)
+        available = warehouse_input(source, ship, complete=complete, basis=QuantityBasis.AVAILABLE)
+        shortcut = plan_warehouse(RUN, on_hand, policy)
+        general = plan_warehouse(RUN, available, policy)
 
         def shape(plan: Plan) -> list[tuple[object, ...]]:
             return sorted(
                 (
                     *(a.adjustment_id, a.sku, a.transaction_type, a.quantity, a.before, a.after),
-                    *sorted((k, str(v)) for k, v in a.basis.items() if k != "cap"),
+                    *sorted((k, str(v)) for k, v in a.basis.items() if k != "allocated"),
                 )
                 for a in plan.adjustments
             )
