@@ -148,7 +148,12 @@ class CsvFileSource:
     def _snapshot(self, candidate: FileCandidate, data: bytes) -> Snapshot:
         origin = str(candidate.path)
         feed = self._parse(origin, data)
-        good, rejected = validate_rows(feed.rows, self._rules)
+        good, rejected = validate_rows(feed.rows, self._rules)  # reads the file's rows
+        no_rows = not good and not rejected and not feed.rejected
+        if no_rows and self._spec.completeness == "complete":
+            # A complete feed with no rows would say "nothing in stock": far likelier a failed
+            # export than the truth. Partial feeds may legitimately have nothing to say.
+            raise self._format_error(origin, "file has a header but no data rows")
         return Snapshot(
             source=self._spec.name,
             snapshot_id=hashlib.sha256(data).hexdigest(),
@@ -178,10 +183,6 @@ class CsvFileSource:
             )
         except LayoutError as err:
             raise self._format_error(origin, str(err)) from err
-        if not feed.rows and not feed.rejected and self._spec.completeness == "complete":
-            # A complete feed with no rows would say "nothing in stock": far likelier a failed
-            # export than the truth. Partial feeds may legitimately have nothing to say.
-            raise self._format_error(origin, "file has a header but no data rows")
         return feed
 
     def _decode(self, origin: str, data: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from inventory_sync.domain.model import Rejected, SourceName
@@ -30,54 +30,79 @@ class Columns:
 
 @dataclass
 class ParsedFeed:
-    """Rows read from one file, plus rows rejected for their shape before validation."""
+    """Rows read from one file, plus rows rejected for their shape before validation.
 
-    rows: list[RawRow] = field(default_factory=list)
+    ``rows`` is read lazily, one record at a time, so a million-row file is never held as a
+    million records; ``rejected`` is complete once ``rows`` has been consumed.
+    """
+
+    rows: Iterator[RawRow]
     rejected: list[Rejected] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Record:
-    line: int  # where the record starts (a quoted field may span lines)
-    cells: list[str]
+_Record = tuple[int, list[str]]  # where the record starts (a quoted field may span lines), cells
 
 
 def parse_delimited(
     text: str, *, delimiter: str, columns: Columns, source: SourceName, origin: str
 ) -> ParsedFeed:
     """Turn decoded text into raw rows; raise LayoutError when the header is unusable."""
-    feed = ParsedFeed()
+    rejected: list[Rejected] = []
 
     def reject(line: int, value: str | None, reason: str) -> None:
-        feed.rejected.append(Rejected(source, origin, line, None, value, reason))
+        rejected.append(Rejected(source, origin, line, None, value, reason))
 
     records = _read_records(text.removeprefix("\ufeff"), delimiter, reject)
-    if not records:
+    header = next(records, None)
+    if header is None:
         raise LayoutError("file has no header row (it is empty or blank)")
-    header, data = records[0], records[1:]
-    index = _column_index(header.cells, columns, delimiter)
-    ends_cleanly = text.endswith(("\n", "\r"))
-    width = len(header.cells)
-    for position, record in enumerate(data):
-        is_tail = position == len(data) - 1 and not ends_cleanly
-        why = _shape_problem(record.cells, width, is_tail=is_tail)
+    index = _column_index(header[1], columns, delimiter)
+    shape = _Shape(len(header[1]), delimiter, ends_cleanly=text.endswith(("\n", "\r")))
+    return ParsedFeed(_raw_rows(records, index, origin, shape, reject), rejected)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a record's shape is judged by: the header's width, the delimiter, the file's end."""
+
+    width: int
+    delimiter: str
+    ends_cleanly: bool
+
+
+def _raw_rows(
+    records: Iterator[_Record],
+    index: dict[str, int],
+    origin: str,
+    shape: _Shape,
+    reject: _RejectFn,
+) -> Iterator[RawRow]:
+    """A RawRow per well-shaped record; one record is held back to know which is the last."""
+    sku, quantity = index["sku"], index["quantity"]
+    warehouse = index.get("warehouse")
+    pending = next(records, None)
+    while pending is not None:
+        following = next(records, None)
+        line, cells = pending
+        is_tail = following is None and not shape.ends_cleanly
+        why = _shape_problem(cells, shape.width, is_tail=is_tail)
         if why:
-            reject(record.line, delimiter.join(record.cells), why)
-            continue
-        feed.rows.append(_raw_row(origin, record, index))
-    return feed
+            reject(line, shape.delimiter.join(cells), why)
+        else:
+            where = FIXED_WAREHOUSE if warehouse is None else cells[warehouse]
+            yield RawRow(origin, line, cells[sku], cells[quantity], where)
+        pending = following
 
 
-def _read_records(text: str, delimiter: str, reject: _RejectFn) -> list[_Record]:
+def _read_records(text: str, delimiter: str, reject: _RejectFn) -> Iterator[_Record]:
     """Every non-blank record; records the csv module cannot parse are rejected, not fatal."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[_Record] = []
     previous_end = 0
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            return records
+            return
         except csv.Error as err:
             start = previous_end + 1
             reason = f"unreadable record ({err})"
@@ -87,8 +112,9 @@ def _read_records(text: str, delimiter: str, reject: _RejectFn) -> list[_Record]
             previous_end = reader.line_num
             continue
         start, previous_end = previous_end + 1, reader.line_num
-        if any(cell.strip() for cell in cells):
-            records.append(_Record(start, cells))
+        # A blank record is skipped; the first cell usually settles it without the full scan.
+        if any(cells) and (cells[0].strip() or any(cell.strip() for cell in cells)):
+            yield start, cells
 
 
 def _column_index(header: list[str], columns: Columns, delimiter: str) -> dict[str, int]:
@@ -128,15 +154,3 @@ def _shape_problem(cells: list[str], width: int, *, is_tail: bool) -> str | None
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         return f"row has {len(cells)} fields, the header has {width} (a stray delimiter?)"
     return None
-
-
-def _raw_row(origin: str, record: _Record, index: dict[str, int]) -> RawRow:
-    cells = record.cells
-    warehouse = cells[index["warehouse"]] if "warehouse" in index else FIXED_WAREHOUSE
-    return RawRow(
-        origin=origin,
-        line=record.line,
-        sku=cells[index["sku"]],
-        quantity=cells[index["quantity"]],
-        warehouse=warehouse,
-    )

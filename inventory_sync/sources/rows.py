@@ -25,7 +25,7 @@ class _Fixed:
 FIXED_WAREHOUSE = _Fixed()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RawRow:
     """One record as a source read it, before anything about it is trusted."""
 
@@ -34,6 +34,22 @@ class RawRow:
     sku: object
     quantity: object
     warehouse: object = FIXED_WAREHOUSE
+
+    # One per row of a feed: written out, it costs half of a frozen dataclass's generated one.
+    def __init__(
+        self,
+        origin: str,
+        line: int | None,
+        sku: object,
+        quantity: object,
+        warehouse: object = FIXED_WAREHOUSE,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "origin", origin)
+        put(self, "line", line)
+        put(self, "sku", sku)
+        put(self, "quantity", quantity)
+        put(self, "warehouse", warehouse)
 
 
 @dataclass(frozen=True)
@@ -95,9 +111,9 @@ def validate_rows(
 ) -> tuple[dict[Warehouse, dict[Sku, int]], tuple[Rejected, ...]]:
     """Judge every row; good rows become columns per warehouse, the rest Rejected with the reason.
 
-    Good rows keep the order of their SKU's first row. Until a SKU turns out to be duplicated
-    it costs a quantity in a dict and a reference to its first row (dropped on return); only
-    the copies of duplicated SKUs are kept as objects.
+    Good rows keep the order of their SKU's first row. Rows are judged as they arrive (a
+    stream is never held whole): until a SKU turns out to be duplicated it costs its quantity
+    and its line in two dicts; only the copies of duplicated SKUs are kept as objects.
     """
     tally = _Tally(rules)
     for row in rows:
@@ -111,29 +127,57 @@ class _Tally:
     def __init__(self, rules: RowRules) -> None:
         self.rules = rules
         self.quantities: dict[Warehouse, dict[Sku, int]] = {}  # good first rows, feed order
-        self.firsts: dict[Warehouse, dict[Sku, RawRow]] = {}  # first row of every key
+        # Every key's first row, kept small: its line, for rows from the feed's first origin
+        # whose SKU was clean and quantity good (the rest is in `quantities`); other first rows
+        # whole, in `unusual`. Only a later copy of the key ever needs the first row back.
+        self.lines: dict[Warehouse, dict[Sku, int | None]] = {}
+        self.unusual: dict[tuple[Warehouse, Sku], RawRow] = {}
+        self.origin: str | None = None
         self.copies: dict[tuple[Warehouse, Sku], list[_Keyed]] = {}  # duplicated keys only
         self.rejected: list[Rejected] = []
+        self.known: dict[object, Warehouse] = {}  # feed values already resolved to a warehouse
 
     def add(self, row: RawRow) -> None:
         try:
             sku = parse_sku(row.sku, self.rules)
-            warehouse = resolve_warehouse(row.warehouse, self.rules)
+            warehouse = self._warehouse(row.warehouse)
         except _Bad as bad:
             self.rejected.append(_reject(row, self.rules, bad))
             return
         quantity = _quantity(row.quantity, self.rules)
-        firsts = self.firsts.setdefault(warehouse, {})
-        if sku in firsts:
-            self._copy(firsts[sku], _Keyed(row, warehouse, sku, quantity))
+        lines = self.lines.setdefault(warehouse, {})
+        if sku in lines:
+            self._copy(
+                self._first(warehouse, sku, lines[sku]), _Keyed(row, warehouse, sku, quantity)
+            )
             return
-        firsts[sku] = row
+        lines[sku] = row.line
+        if self.origin is None:
+            self.origin = row.origin
+        if row.origin != self.origin or row.sku != sku or isinstance(quantity, _Bad):
+            self.unusual[(warehouse, sku)] = row
         if isinstance(quantity, _Bad):
             # Its own reason stands whatever copies follow, so it is rejected on sight.
             keyed = _Keyed(row, warehouse, sku, quantity)
             self.rejected.append(_reject(row, self.rules, quantity, keyed))
         else:
             self.quantities.setdefault(warehouse, {})[sku] = quantity
+
+    def _warehouse(self, value: object) -> Warehouse:
+        # A feed names a handful of warehouses a million times: resolve each value once.
+        if isinstance(value, str | _Fixed):
+            known = self.known.get(value)
+            if known is None:
+                known = self.known[value] = resolve_warehouse(value, self.rules)
+            return known
+        return resolve_warehouse(value, self.rules)
+
+    def _first(self, warehouse: Warehouse, sku: Sku, line: int | None) -> RawRow:
+        """The key's first row again: kept whole, or rebuilt from its line and quantity."""
+        kept = self.unusual.get((warehouse, sku))
+        if kept is not None:
+            return kept
+        return RawRow(self.origin or "", line, sku, self.quantities[warehouse][sku])
 
     def _copy(self, first: RawRow, keyed: _Keyed) -> None:
         key = (keyed.warehouse, keyed.sku)
@@ -166,6 +210,9 @@ def _quantity(value: object, rules: RowRules) -> int | _Bad:
 
 def parse_sku(value: object, rules: RowRules) -> Sku:
     """Trim and case-fold a SKU; reject missing, empty and non-text values."""
+    if type(value) is str and (text := value.strip()) and text.isprintable():
+        # The usual row, settled in three C calls; anything else takes the checks below.
+        return _cased(text, rules)
     if value is None:
         raise _Bad(rules.sku_field, None, "SKU is missing")
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -176,10 +223,14 @@ def parse_sku(value: object, rules: RowRules) -> Sku:
     if not text.isprintable():
         # A tab or line break inside a SKU is almost always a broken quote, not a real SKU.
         raise _Bad(rules.sku_field, value, "SKU contains a control character")
+    return _cased(text, rules)
+
+
+def _cased(text: str, rules: RowRules) -> Sku:
     if rules.sku_case == "upper":
-        text = text.upper()
-    elif rules.sku_case == "lower":
-        text = text.lower()
+        return Sku(text.upper())
+    if rules.sku_case == "lower":
+        return Sku(text.lower())
     return Sku(text)
 
 
@@ -202,6 +253,11 @@ def resolve_warehouse(value: object, rules: RowRules) -> Warehouse:
 
 def parse_quantity(value: object, rules: RowRules) -> int:
     """A whole number from 0 to max_quantity; typed whole floats (JSON 12.0) count as whole."""
+    if type(value) is str and (text := value.strip()).isascii() and text.isdigit():
+        # The usual row: plain ASCII digits. Anything else takes the checks below.
+        number = int(text)
+        if number <= rules.max_quantity:
+            return number
     name = rules.quantity_field
     if value is None:
         raise _Bad(name, None, "quantity is missing")

@@ -185,6 +185,31 @@ class TestDuplicates:
         _, rejected = only([row("A", 1, origin="p1", line=1), row("A", 1, origin="p2", line=4)])
         assert "also at p2:4" in rejected[0].reason
 
+    def test_a_first_row_is_reported_as_the_feed_wrote_it_however_it_was_kept(self):
+        """The first copy of a key comes back whole when a duplicate arrives: its own origin,
+        line and SKU as written, whether it came from the first page or a later one."""
+        rules = RowRules(
+            source=SourceName("feed"), warehouses=(Warehouse("main"),), sku_case="upper"
+        )
+        _, rejected = only(
+            [
+                row("B", "1", origin="p1", line=1),
+                row(" a ", "2", origin="p1", line=2),
+                row("C", "3", origin="p2", line=1),
+                row("A", "4", origin="p2", line=2),
+                row("c", "5", origin="p3", line=7),
+            ],
+            rules,
+        )
+        assert [(r.origin, r.line, r.value) for r in rejected] == [
+            ("p1", 2, " a "),
+            ("p2", 1, "C"),
+            ("p2", 2, "A"),
+            ("p3", 7, "c"),
+        ]
+        assert "also at p2:2" in rejected[0].reason
+        assert "also at p3:7" in rejected[1].reason
+
 
 class TestWarehouses:
     RULES = RowRules(
