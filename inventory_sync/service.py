@@ -120,11 +120,12 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     blocked = blocked_skus(app, names)
     if gathered is None:
         gathered = gather(app, run_id, record=not options.dry_run)
-    levels = {t.name: _narrowed(read_levels(app, t), options) for t in targets}
+    levels = {t.name: read_levels(app, t, options.skus) for t in targets}
     if not options.dry_run:
         ours = {e.adjustment.sku for e in settled}
         for t in targets:
-            observe_movements(app, run_id, t.name, levels[t.name], skip=ours)
+            read = options.skus or None  # a narrowed run saw only these SKUs
+            observe_movements(app, run_id, t.name, levels[t.name], skip=ours, only=read)
     inputs = [
         _input(app, t, levels[t.name], gathered, options, blocked.get(t.name, {})) for t in targets
     ]
@@ -170,12 +171,6 @@ def _targets(app: App, options: RunOptions) -> list[WarehouseTarget]:
     if not options.warehouses:
         return list(app.warehouses)
     return [t for t in app.warehouses if t.name in options.warehouses]
-
-
-def _narrowed(levels: Levels, options: RunOptions) -> Levels:
-    if not options.skus:
-        return levels
-    return levels.where(options.skus.__contains__)
 
 
 def _input(  # noqa: PLR0917 - private; what one warehouse's plan is made of

@@ -34,6 +34,7 @@ class MemoryInventory:
     def __init__(self, state: EmulatorState | None = None) -> None:
         self.state = state or EmulatorState()
         self.sent: list[InventoryUpdate] = []  # every update that reached the account
+        self.reads: list[LevelFilter] = []  # every list_levels call, as its filter
         self._failures: list[_ScriptedFailure] = []
         self._lock = threading.Lock()
 
@@ -57,6 +58,7 @@ class MemoryInventory:
         group_by: GroupBy | None = None,
     ) -> Iterator[InventoryLevel]:
         where = LevelFilter(inventory_warehouse_id, inventory_location_id, sku)
+        self.reads.append(where)
         yield from self.state.levels(
             where, group_by=None if group_by is None else GroupBy(group_by)
         )

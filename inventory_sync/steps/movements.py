@@ -28,10 +28,12 @@ def observe_movements(
     levels: Levels,
     *,
     skip: Collection[Sku] = (),
+    only: Collection[str] | None = None,
 ) -> list[Movement]:
     """Compare ShipStation now with what the last run saw or left; record what else moved.
 
     ``skip``: SKUs whose earlier change was only now settled (their move was ours).
+    ``only``: the SKUs `levels` covers, when the run read only some; None: every SKU.
     """
     seen = app.ledger.seen_levels(warehouse)
     if not seen:
@@ -43,7 +45,7 @@ def observe_movements(
     moved = [
         Movement(warehouse, sku, seen[sku], on_hand(sku), now, run_id)
         for sku in sorted(seen)
-        if sku not in skip and seen[sku] != (on_hand(sku) or 0)
+        if sku not in skip and (only is None or sku in only) and seen[sku] != (on_hand(sku) or 0)
     ]
     if moved:
         app.ledger.record_movements(moved)

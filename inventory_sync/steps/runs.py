@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from itertools import chain
 
 import structlog
 
@@ -18,10 +19,12 @@ from inventory_sync.domain.model import (
     RunStatus,
     Sku,
 )
+from inventory_sync.shipstation.models import InventoryLevel
 from inventory_sync.steps.locks import WarehouseLocks
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
+PER_SKU_READS = 5  # up to this many SKUs, a narrowed run reads each SKU's level by itself
 Progress = Callable[[int, int], None]
 NOT_DONE = frozenset(
     {AdjustmentStatus.FAILED, AdjustmentStatus.UNCERTAIN, AdjustmentStatus.NEEDS_REVIEW}
@@ -33,18 +36,33 @@ def new_run_id(app: App) -> RunId:
     return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
 
 
-def read_levels(app: App, target: WarehouseTarget) -> Levels:
-    """ShipStation's on-hand per SKU at the target location (conditions and lots summed)."""
+def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -> Levels:
+    """ShipStation's on-hand per SKU at the target location (conditions and lots summed).
+
+    With `skus`, only those: a handful is asked for one by one (a request each, instead of
+    every page of the location); more are read with the location and picked out.
+    """
     on_hand: dict[Sku, int] = {}
     allocated: dict[Sku, int] = {}
-    for row in app.inventory.list_levels(inventory_location_id=target.location_id):
+    for row in _level_rows(app, target.location_id, skus):
         if row.inventory_location_id not in {None, target.location_id}:
             continue  # a server that ignores the filter must not mix locations
+        if skus and row.sku not in skus:
+            continue
         sku = Sku(row.sku)
         on_hand[sku] = on_hand.get(sku, 0) + row.on_hand
         if row.allocated:
             allocated[sku] = allocated.get(sku, 0) + row.allocated
     return Levels(on_hand, allocated)
+
+
+def _level_rows(app: App, location: str, skus: Collection[str]) -> Iterable[InventoryLevel]:
+    if skus and len(skus) <= PER_SKU_READS:
+        return chain.from_iterable(
+            app.inventory.list_levels(inventory_location_id=location, sku=sku)
+            for sku in sorted(skus)
+        )
+    return app.inventory.list_levels(inventory_location_id=location)
 
 
 def refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:

@@ -44,6 +44,7 @@ from inventory_sync.shipstation.emulator.state import LevelFilter
 from inventory_sync.shipstation.memory import MemoryInventory
 from inventory_sync.shipstation.models import InventoryUpdate
 from inventory_sync.sources import MemorySource, snapshot_of
+from inventory_sync.steps import runs
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MAIN = Warehouse("main")
@@ -482,3 +483,43 @@ class TestQuarantine:
         (entry,) = h.run().entries
         assert entry.status is AdjustmentStatus.APPLIED
         assert h.on_hand()["NEW"] == 5
+
+
+class TestNarrowedRuns:
+    def test_a_run_for_a_few_skus_reads_only_their_levels(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15, "SKU-02": 3}))
+        report = h.run(skus=frozenset({"SKU-01"}))
+        assert [e.adjustment.sku for e in report.entries] == ["SKU-01"]
+        assert [(r.inventory_location_id, r.sku) for r in h.inventory.reads] == [
+            ("se-11", "SKU-01")
+        ]
+        assert h.on_hand()["SKU-02"] == 10
+
+    def test_a_run_for_many_skus_reads_the_location_once(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        many = frozenset(SKUS[:6])
+        assert len(many) > runs.PER_SKU_READS
+        report = h.run(skus=many)
+        assert [e.adjustment.sku for e in report.entries] == ["SKU-01"]
+        assert [(r.inventory_location_id, r.sku) for r in h.inventory.reads] == [("se-11", None)]
+
+    def test_a_narrowed_run_sees_no_movement_in_the_skus_it_did_not_read(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        h.run()
+        h.feed(all_at(10, **{"SKU-01": 16}))
+        h.run(skus=frozenset({"SKU-01"}))
+        assert h.ledger.movements_for(MAIN, Sku("SKU-02")) == []
+        assert h.ledger.seen_levels(MAIN)[Sku("SKU-02")] == 10
+
+    def test_a_narrowed_run_still_sees_a_sale_in_the_skus_it_read(self):
+        h = Harness()
+        h.feed(all_at(10))
+        h.run()
+        h.inventory.state.apply_update(_sale("SKU-03", 2))
+        h.feed(all_at(10))
+        h.run(skus=frozenset({"SKU-03"}))
+        (moved,) = h.ledger.movements_for(MAIN, Sku("SKU-03"))
+        assert (moved.before, moved.after) == (10, 8)
