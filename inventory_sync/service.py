@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import structlog
@@ -123,8 +123,8 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
     levels = {t.name: read_levels(app, t, options.skus) for t in targets}
     if not options.dry_run:
         ours = {e.adjustment.sku for e in settled}
+        read = options.skus or None  # a narrowed run saw only these SKUs
         for t in targets:
-            read = options.skus or None  # a narrowed run saw only these SKUs
             observe_movements(app, run_id, t.name, levels[t.name], skip=ours, only=read)
     inputs = [
         _input(app, t, levels[t.name], gathered, options, blocked.get(t.name, {})) for t in targets
@@ -187,9 +187,9 @@ def _input(  # noqa: PLR0917 - private; what one warehouse's plan is made of
         levels = levels.where(lambda sku: sku not in unknown and sku not in blocked)
     snapshots = tuple(gathered.snapshots.get(target.name, ()))
     if options.skus:
-        snapshots = tuple(_only_skus(s, options.skus) for s in snapshots)
+        snapshots = tuple(s.where(options.skus.__contains__) for s in snapshots)
     if blocked:
-        snapshots = tuple(_without_skus(s, blocked) for s in snapshots)
+        snapshots = tuple(s.where(lambda sku: sku not in blocked) for s in snapshots)
     return WarehouseInput(
         warehouse=target.name,
         location_id=target.location_id,
@@ -230,16 +230,6 @@ def _record_absent_counts(app: App, inputs: Sequence[WarehouseInput]) -> None:
         basis = absent_basis(inp.snapshots)
         if basis is not None:
             app.ledger.replace_absent_counts(inp.warehouse, next_absent_counts(inp), basis=basis)
-
-
-def _without_skus(snapshot: Snapshot, skus: Collection[Sku]) -> Snapshot:
-    rows = {w: {s: q for s, q in r.items() if s not in skus} for w, r in snapshot.rows.items()}
-    return replace(snapshot, rows=rows)
-
-
-def _only_skus(snapshot: Snapshot, skus: frozenset[str]) -> Snapshot:
-    rows = {w: {s: q for s, q in r.items() if s in skus} for w, r in snapshot.rows.items()}
-    return replace(snapshot, rows=rows)
 
 
 def _held(  # noqa: PLR0917 - private, called once

@@ -14,10 +14,9 @@ from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import ShipStationError, SourceError, StopRequested
-from inventory_sync.gcpause import gc_paused
 from inventory_sync.report import RunReport
 from inventory_sync.shipstation.client import ShipStationClient
-from inventory_sync.steps.gather import Gathered, gather_one
+from inventory_sync.steps.gather import Gathered, gather_one, pull
 from inventory_sync.steps.runs import new_run_id
 from inventory_sync.steps.settle import settle
 
@@ -32,8 +31,7 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
         if generation is None or configured is None:
             return
         try:
-            with gc_paused():
-                snapshot = configured.source.pull()
+            snapshot = pull(configured)
         except SourceError as exc:
             generation.health.failed(name, exc)
             return

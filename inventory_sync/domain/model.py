@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -138,6 +138,11 @@ class Snapshot:
 
     def rows_for(self, warehouse: Warehouse) -> Mapping[Sku, int]:
         return self.rows.get(warehouse, _NO_ROWS)
+
+    def where(self, keep: Callable[[Sku], bool]) -> Snapshot:
+        """The same snapshot with only the rows whose SKU `keep` accepts."""
+        rows = {w: {s: q for s, q in r.items() if keep(s)} for w, r in self.rows.items()}
+        return replace(self, rows=rows)
 
     @property
     def row_count(self) -> int:

@@ -147,9 +147,7 @@ class _Tally:
         quantity = _quantity(row.quantity, self.rules)
         lines = self.lines.setdefault(warehouse, {})
         if sku in lines:
-            self._copy(
-                self._first(warehouse, sku, lines[sku]), _Keyed(row, warehouse, sku, quantity)
-            )
+            self._copy(_Keyed(row, warehouse, sku, quantity), lines[sku])
             return
         lines[sku] = row.line
         if self.origin is None:
@@ -179,9 +177,10 @@ class _Tally:
             return kept
         return RawRow(self.origin or "", line, sku, self.quantities[warehouse][sku])
 
-    def _copy(self, first: RawRow, keyed: _Keyed) -> None:
+    def _copy(self, keyed: _Keyed, first_line: int | None) -> None:
         key = (keyed.warehouse, keyed.sku)
         if key not in self.copies:
+            first = self._first(keyed.warehouse, keyed.sku, first_line)
             quantity = _quantity(first.quantity, self.rules)
             self.copies[key] = [_Keyed(first, keyed.warehouse, keyed.sku, quantity)]
         self.copies[key].append(keyed)

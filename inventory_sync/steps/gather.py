@@ -55,10 +55,15 @@ def gather_one(
     return snapshot
 
 
+def pull(configured: ConfiguredSource) -> Snapshot:
+    """One pull of a source, with the cycle collector paused (a pull is a bulk step)."""
+    with gc_paused():
+        return configured.source.pull()
+
+
 def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
     try:
-        with gc_paused():
-            return configured.source.pull()
+        return pull(configured)
     except SourceError as exc:
         reason = f"unavailable: {exc}"
         log.error("source.unavailable", source=configured.name, error=str(exc), origin=exc.origin)

@@ -105,6 +105,12 @@ class Harness:
             clock=self.clock,
         )
 
+    def left_sent(self, adjustment: Adjustment) -> None:
+        """What a run killed mid-request leaves: the change recorded and sent, no outcome."""
+        self.ledger.begin_run(RunRecord(RunId("run-old"), NOW, "cli"))
+        self.ledger.record_planned(RunId("run-old"), [adjustment], at=NOW)
+        self.ledger.mark_sent(adjustment.adjustment_id, request="{}", at=NOW)
+
     def on_hand(self) -> dict[str, int]:
         return {
             r.sku: r.on_hand
@@ -202,9 +208,7 @@ class TestRecovery:
             AdjustmentId("adj-crashed"), MAIN, LocationId("se-11"), Sku("SKU-05"),
             TransactionType.ADJUST, 20, 10, 20, "mirror", {"source_value": 20},
         )  # fmt: skip
-        h.ledger.begin_run(RunRecord(RunId("run-old"), NOW, "cli"))
-        h.ledger.record_planned(RunId("run-old"), [crashed], at=NOW)
-        h.ledger.mark_sent(crashed.adjustment_id, request="{}", at=NOW)
+        h.left_sent(crashed)
         h.inventory.state.apply_update(_adjust("SKU-05", 20))  # it landed; the answer was lost
         h.feed(all_at(10, **{"SKU-05": 20}))
         report = h.run()
@@ -400,9 +404,7 @@ class TestUndecidableChangesAreHeldForAPerson:
             AdjustmentId("adj-delta"), MAIN, LocationId("se-11"), Sku("SKU-03"),
             TransactionType.INCREMENT, 3, 10, 13, "delta", {"source_value": 13},
         )  # fmt: skip
-        h.ledger.begin_run(RunRecord(RunId("run-old"), NOW, "cli"))
-        h.ledger.record_planned(RunId("run-old"), [delta], at=NOW)
-        h.ledger.mark_sent(delta.adjustment_id, request="{}", at=NOW)
+        h.left_sent(delta)
         h.ledger.record_agreed(MAIN, dict.fromkeys(map(Sku, SKUS), 10), at=NOW)
         return delta
 
