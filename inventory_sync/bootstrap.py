@@ -36,12 +36,16 @@ def build(
     sources: tuple[ConfiguredSource, ...] | None = None,
     clock: Clock | None = None,
     credentials_dir: Path | None = None,
+    on_pause: Callable[[float], None] | None = None,
 ) -> App:
-    """Wire everything the settings describe; any part given as an override is used instead."""
+    """Wire everything the settings describe; any part given as an override is used instead.
+
+    ``on_pause`` hears each pause ShipStation asks for (seconds), for a terminal to show.
+    """
     clock = clock or SystemClock()
     app = App(
         ledger=ledger or _ledger(settings),
-        inventory=inventory or _client(settings, clock),
+        inventory=inventory or _client(settings, clock, on_pause),
         clock=clock,
         warehouses=_targets(settings),
         sources=sources if sources is not None else _sources(settings, clock, credentials_dir),
@@ -107,8 +111,10 @@ def client_settings(settings: Settings) -> ClientSettings:
     )
 
 
-def _client(settings: Settings, clock: Clock) -> InventoryApi:
-    return build_client(client_settings(settings), clock=clock)
+def _client(
+    settings: Settings, clock: Clock, on_pause: Callable[[float], None] | None
+) -> InventoryApi:
+    return build_client(client_settings(settings), clock=clock, on_pause=on_pause)
 
 
 def mappings_from(settings: Settings) -> tuple[WarehouseMapping, ...]:

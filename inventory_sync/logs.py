@@ -80,9 +80,23 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at each write, so a progress bar that takes stderr over
+    (rich redirects it while a bar is live) prints the log lines above itself."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
     """Configure structlog and the stdlib root logger; safe to call more than once."""
-    out = stream or sys.stderr
+    out: TextIO | _CurrentStderr = stream or _CurrentStderr()
     as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     renderer: Processor = (
         structlog.processors.JSONRenderer()

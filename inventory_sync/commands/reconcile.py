@@ -16,7 +16,7 @@ from inventory_sync.commands.common import (
     handle_errors,
     pass_context,
 )
-from inventory_sync.commands.render import print_report, push_progress
+from inventory_sync.commands.render import print_report, run_display
 from inventory_sync.errors import InventorySyncError, UsageError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.plan_file import read_plan, write_plan
@@ -78,7 +78,7 @@ def reconcile(
         skus=frozenset(skus),
     )
     try:
-        report = _run(ctx, options, as_json=as_json, apply_file=apply_file)
+        report = _run(ctx, options, apply_file=apply_file)
         if plan_out is not None:
             adjustments = [e.adjustment for e in report.entries]
             write_plan(plan_out, report.run_id, datetime.now(UTC), adjustments)
@@ -101,20 +101,18 @@ def reconcile(
         raise SystemExit(report.exit_code)
 
 
-def _run(
-    ctx: Context, options: service.RunOptions, *, as_json: bool, apply_file: Path | None
-) -> RunReport:
+def _run(ctx: Context, options: service.RunOptions, *, apply_file: Path | None) -> RunReport:
     settings = ctx.settings()
     known = {w.name for w in settings.warehouses}
     if unknown := options.warehouses - known:
         raise UsageError(f"unknown warehouse(s) {sorted(unknown)}; configured: {sorted(known)}")
-    app = bootstrap.build(settings)
-    try:
-        console = Console(stderr=True, quiet=as_json)
-        with push_progress(console, settings.shipstation.requests_per_minute) as progress:
+    # The display is on stderr, so it shows with --json too: stdout keeps the one object.
+    with run_display(Console(stderr=True), settings.shipstation.requests_per_minute) as display:
+        app = bootstrap.build(settings, on_pause=display.paused)
+        try:
             if apply_file is not None:
                 _plan_run, adjustments = read_plan(apply_file)
-                return actions.apply_plan(app, adjustments, progress=progress)
-            return service.reconcile(app, options, progress=progress)
-    finally:
-        app.close()
+                return actions.apply_plan(app, adjustments, progress=display.pushed)
+            return service.reconcile(app, options, progress=display.pushed)
+        finally:
+            app.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -87,13 +87,48 @@ def _print_rejected(report: RunReport, console: Console) -> None:
         console.print(f"  … {len(report.rejected) - 20:,} more in the ledger")
 
 
+class RunDisplay:
+    """What a terminal shows while a run works: the push's bar and ShipStation's pauses."""
+
+    def __init__(self, console: Console, progress: Progress, requests_per_minute: int) -> None:
+        self._console = console
+        self._progress = progress
+        self._per_minute = requests_per_minute
+        self._task: TaskID | None = None
+        self._description = ""
+
+    def pushed(self, done: int, total: int) -> None:
+        """The push's progress callback: the bar appears at the first call (done 0)."""
+        if self._task is None:
+            minutes = total / self._per_minute
+            about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
+            self._description = f"pushing {total:,} requests, {about}"
+            self._task = self._progress.add_task(self._description, total=total)
+        self._progress.update(self._task, completed=done, description=self._description)
+
+    def paused(self, seconds: float) -> None:
+        """ShipStation asked every request to wait: say so, on the bar and above it."""
+        wait = f"{seconds:.0f}" if seconds >= 1 else f"{seconds:.1f}"
+        self._console.print(f"[yellow]ShipStation asked us to wait {wait} s[/] (rate limit)")
+        if self._task is not None:
+            self._progress.update(self._task, description=f"waiting {wait} s for ShipStation")
+
+
+class _Silent:
+    """The display when stderr is not a terminal: the log's push.progress events say it all."""
+
+    def pushed(self, done: int, total: int) -> None:
+        pass
+
+    def paused(self, seconds: float) -> None:
+        pass
+
+
 @contextmanager
-def push_progress(
-    console: Console, requests_per_minute: int
-) -> Iterator[Callable[[int, int], None]]:
+def run_display(console: Console, requests_per_minute: int) -> Iterator[RunDisplay | _Silent]:
     """A progress bar with an estimate from the request budget; silent when not a terminal."""
     if not console.is_terminal:
-        yield lambda _done, _total: None
+        yield _Silent()
         return
     columns = (
         TextColumn("{task.description}"),
@@ -102,13 +137,4 @@ def push_progress(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task: list[TaskID] = []
-
-        def update(done: int, total: int) -> None:
-            if not task:
-                minutes = total / requests_per_minute
-                about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
-                task.append(progress.add_task(f"pushing {total:,} requests, {about}", total=total))
-            progress.update(task[0], completed=done)
-
-        yield update
+        yield RunDisplay(console, progress, requests_per_minute)

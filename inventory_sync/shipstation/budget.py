@@ -30,6 +30,7 @@ class RequestBudget:
         headroom: float = DEFAULT_HEADROOM,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        on_pause: Callable[[float], None] | None = None,
     ) -> None:
         if requests_per_minute <= 0:
             raise ValueError("requests_per_minute must be positive")
@@ -41,6 +42,7 @@ class RequestBudget:
         self._next_slot = monotonic()
         self._paused_until = 0.0
         self.requests_per_minute = requests_per_minute
+        self._on_pause = on_pause  # told of each pause that holds the workers longer
 
     def acquire(self) -> None:
         """Block until this caller may send one request."""
@@ -68,9 +70,13 @@ class RequestBudget:
         """Hold every worker for ``seconds`` from now (never shortens a longer pause)."""
         with self._lock:
             until = self._monotonic() + max(0.0, seconds)
-            if until > self._paused_until:
+            longer = until > self._paused_until
+            if longer:
                 self._paused_until = until
                 self._next_slot = max(self._next_slot, until)
+        # Outside the lock: the listener draws on a terminal and must not stall the workers.
+        if longer and self._on_pause is not None:
+            self._on_pause(seconds)
 
     def slow_to(self, requests_per_minute: int) -> None:
         """Lower the pace when the server says the account's limit is below ours."""

@@ -264,8 +264,13 @@ def build_client(
     clock: Clock | None = None,
     transport: httpx.BaseTransport | None = None,
     budget: RequestBudget | None = None,
+    on_pause: Callable[[float], None] | None = None,
 ) -> ShipStationClient:
-    """Build a client that owns its httpx.Client; pass ``budget`` to share one per account."""
+    """Build a client that owns its httpx.Client; pass ``budget`` to share one per account.
+
+    ``on_pause`` hears each pause the server asks for (Retry-After, or no requests left in the
+    window), in seconds: a terminal can then say why nothing moves.
+    """
     clock = clock or _UtcClock()
     http = httpx.Client(
         base_url=settings.base_url,
@@ -281,5 +286,5 @@ def build_client(
         http,
         settings,
         keys=keys,
-        budget=budget or RequestBudget(settings.requests_per_minute),
+        budget=budget or RequestBudget(settings.requests_per_minute, on_pause=on_pause),
     )

@@ -64,6 +64,7 @@ def push(
     pusher = _Pusher(app, run_id, len(adjustments), progress)
     with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
         try:
+            pusher.start()
             for adjustment in adjustments:
                 pusher.wait_for_room()
                 pusher.send(pool, adjustment)
@@ -83,6 +84,12 @@ class _Pusher:
         self.progress = progress
         self.pending: dict[Future[UpdateReceipt], Adjustment] = {}
         self.window = app.concurrency * 2
+
+    def start(self) -> None:
+        # Done 0 before the first request: a terminal shows the bar while the first answers
+        # (or a long pause) are still to come.
+        if self.progress is not None and self.total:
+            self.progress(0, self.total)
 
     def send(self, pool: ThreadPoolExecutor, adjustment: Adjustment) -> None:
         update = to_update(adjustment)

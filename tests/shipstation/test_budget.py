@@ -56,6 +56,17 @@ class TestPacing:
 
 
 class TestSharedPause:
+    def test_a_listener_hears_each_pause_that_holds_longer_and_not_one_inside_it(self):
+        time, heard = FakeTime(), []
+        budget = RequestBudget(
+            60, monotonic=time.monotonic, sleep=time.sleep, on_pause=heard.append
+        )
+        budget.pause(20)
+        budget.pause(5)  # a second worker's 429 inside the first pause: nothing new to say
+        time.sleep(30)
+        budget.pause(2)
+        assert heard == [20, 2]
+
     def test_a_pause_holds_the_next_request(self):
         time = FakeTime()
         budget = budget_for(6000, time)
