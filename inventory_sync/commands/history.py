@@ -8,6 +8,7 @@ from rich.table import Table
 
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.commands.render import add_whole_column, print_whole
 from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, RunId, RunRecord, Sku
 from inventory_sync.report import entry_json
 
@@ -71,18 +72,22 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
         emit_json({"runs": [run_json(r) for r in runs]})
         return
     table = Table(title="Runs, newest first", title_justify="left")
-    for column in ("run", "started (UTC)", "trigger", "status", "planned", "applied", "failed"):
-        table.add_column(column)
-    for run in runs:
-        summary = dict(run.summary)
-        table.add_row(
+    rows = [
+        (
             run.run_id,
             run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             run.trigger + (" (dry run)" if run.dry_run else ""),
             run.status.value,
-            *(str(summary.get(k, "")) for k in ("planned", "applied", "failed")),
+            *(str(dict(run.summary).get(k, "")) for k in ("planned", "applied", "failed")),
         )
-    Console().print(table)
+        for run in runs
+    ]
+    headers = ("run", "started (UTC)", "trigger", "status", "planned", "applied", "failed")
+    for n, header in enumerate(headers):
+        add_whole_column(table, header, [row[n] for row in rows])
+    for row in rows:
+        table.add_row(*row)
+    print_whole(table, Console())
 
 
 def _show_entries(entries: list[JournalEntry], *, as_json: bool) -> None:
@@ -90,13 +95,23 @@ def _show_entries(entries: list[JournalEntry], *, as_json: bool) -> None:
         emit_json({"adjustments": [entry_json(e) | {"run_id": e.run_id} for e in entries]})
         return
     table = Table(title="Adjustments", title_justify="left")
-    for column in ("run", "warehouse", "sku", "type", "qty", "before", "after", "status", "note"):
-        table.add_column(column)
+    rows = [_entry_row(e) for e in entries]
+    headers = ("run", "warehouse", "sku", "type", "qty", "before", "after", "status", "rule")
+    for n, header in enumerate(headers):
+        add_whole_column(table, header, [row[n] for row in rows])
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    print_whole(table, console)
+    # Errors are sentences: below the table they wrap as text instead of a sliver of a column.
     for e in entries:
-        a = e.adjustment
-        table.add_row(
-            e.run_id, a.warehouse, a.sku, a.transaction_type.value, str(a.quantity),
-            "—" if a.before is None else str(a.before), str(a.after), e.status.value,
-            e.error or a.rule,
-        )  # fmt: skip
-    Console().print(table)
+        if e.error:
+            console.print(f"{e.adjustment.sku} in {e.adjustment.warehouse} ({e.run_id}): {e.error}")
+
+
+def _entry_row(e: JournalEntry) -> tuple[str, ...]:
+    a = e.adjustment
+    before = "—" if a.before is None else str(a.before)
+    kind = a.transaction_type.value
+    return (e.run_id, a.warehouse, a.sku, kind, str(a.quantity), before, str(a.after),
+            e.status.value, a.rule)  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -28,6 +28,26 @@ _STYLE = {
     AdjustmentStatus.SKIPPED: "dim",
 }
 _ROWS_SHOWN = 200
+
+
+def add_whole_column(table: Table, header: str, values: Iterable[str]) -> None:
+    """A column kept whole at any width: a run id or SKU cut to "run-2026…" cannot be copied,
+    so the other columns wrap instead."""
+    widest = max((len(v) for v in (header, *values)), default=0)
+    table.add_column(header, no_wrap=True, min_width=widest)
+
+
+def print_whole(table: Table, console: Console) -> None:
+    """Print ``table`` no narrower than its whole columns need, past the console's width if
+    it must (a terminal wraps the line; a pipe does not care): cropping would cut the ids."""
+    # Each column: its minimum and a space either side; then one rule between and around.
+    needed = sum((c.min_width or 1) + 2 for c in table.columns) + len(table.columns) + 1
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def _fmt(value: int | None) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from inventory_sync import bootstrap
 from inventory_sync.clock import SystemClock
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
+from inventory_sync.commands.render import add_whole_column, print_whole
 from inventory_sync.daemon.overview import Overview, overview
 
 EXIT_UNHEALTHY = 1
@@ -44,7 +45,7 @@ def status(ctx: Context, *, as_json: bool) -> None:
 
 
 def _print(found: Overview, console: Console) -> None:
-    console.print(_warehouses(found.warehouses))
+    print_whole(_warehouses(found.warehouses), console)
     console.print(_sources(found.sources))
     adjustments = found.adjustments
     console.print(
@@ -62,17 +63,25 @@ def _print(found: Overview, console: Console) -> None:
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:
-    table = Table("warehouse", "last run", "status", "finished", "applied", "failed")
+    table = Table()
+    cells: list[tuple[str, ...]] = []
     for row in rows:
         run = row["last_run"] or {}
-        table.add_row(
-            row["warehouse"],
-            run.get("run_id", "never"),
-            run.get("status", ""),
-            run.get("finished_at") or "",
-            str(run.get("applied", "")),
-            str(run.get("failed", "")),
+        cells.append(
+            (
+                row["warehouse"],
+                run.get("run_id", "never"),
+                run.get("status", ""),
+                run.get("finished_at") or "",
+                str(run.get("applied", "")),
+                str(run.get("failed", "")),
+            )
         )
+    headers = ("warehouse", "last run", "status", "finished", "applied", "failed")
+    for n, header in enumerate(headers):
+        add_whole_column(table, header, [cell[n] for cell in cells])
+    for cell in cells:
+        table.add_row(*cell)
     return table
 
 
