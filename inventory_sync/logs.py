@@ -61,6 +61,7 @@ class SecretScrubber:
 
 
 scrubber = SecretScrubber()
+_rendering = {"json": False}  # what the last configure chose, for messages printed once
 
 
 def register_secret(secret: str) -> None:
@@ -98,6 +99,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     """Configure structlog and the stdlib root logger; safe to call more than once."""
     out: TextIO | _CurrentStderr = stream or _CurrentStderr()
     as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
+    _rendering["json"] = as_json
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if as_json
@@ -125,6 +127,11 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
+
+
+def renders_json() -> bool:
+    """True when log lines are JSON: a message logged as an event then needs no text copy."""
+    return _rendering["json"]
 
 
 def bind_run(run_id: str, **fields: Any) -> None:  # noqa: ANN401

@@ -89,19 +89,30 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def _describe(exc: InventorySyncError) -> None:
+    """Say why the command stopped, once: as a cli.failed event when the log is JSON lines
+    (what journald and a log shipper read), else as text for the person at the terminal."""
+    if isinstance(exc, ConfigError | LedgerError | ShipStationError | MappingError) and (
+        logs.renders_json()
+    ):
+        log.error("cli.failed", **_failure_fields(exc))
+        return
+    prefix = {ConfigError: "", PlanError: "ShipStation refused the plan: "}.get(type(exc), "")
+    click.echo(f"inventory-sync: {prefix}{logs.scrubber.scrub(str(exc))}", err=True)
+    if isinstance(exc, MappingError):
+        for finding in exc.findings:
+            click.echo(f"  - {finding}", err=True)
+
+
+def _failure_fields(exc: InventorySyncError) -> dict[str, Any]:
     fields: dict[str, Any] = {"error": str(exc), "error_type": type(exc).__name__}
     if isinstance(exc, ShipStationError):
         fields |= {"status_code": exc.status_code, "request_id": exc.request_id}
     if isinstance(exc, ConfigError):
         # A service that will not start says why in its log too, one problem per item.
         fields |= {"problems": [str(p) for p in exc.problems]}
-    if isinstance(exc, ConfigError | LedgerError | ShipStationError | MappingError):
-        log.error("cli.failed", **fields)
-    prefix = {ConfigError: "", PlanError: "ShipStation refused the plan: "}.get(type(exc), "")
-    click.echo(f"inventory-sync: {prefix}{logs.scrubber.scrub(str(exc))}", err=True)
     if isinstance(exc, MappingError):
-        for finding in exc.findings:
-            click.echo(f"  - {finding}", err=True)
+        fields |= {"findings": exc.findings}
+    return fields
 
 
 class Context:
