@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from inventory_sync.domain.model import Snapshot, SourceName
-from inventory_sync.errors import SourceError
+from inventory_sync.errors import FeedFormatError, SourceError
 from inventory_sync.ports import Clock
 
 log = structlog.get_logger(__name__)
@@ -45,7 +45,8 @@ class SourceHealth:
             if state.down_since is not None:
                 return
             state.down_since = self._clock.now()
-        log.error("source.unavailable", source=source, error=str(exc), origin=exc.origin)
+        event = "source.format_error" if isinstance(exc, FeedFormatError) else "source.unavailable"
+        log.error(event, source=source, error=str(exc), origin=exc.origin)
 
     def pulled(self, source: SourceName, snapshot: Snapshot) -> None:
         """Record a successful pull: a recovery if it was down, fresh data if it is new."""

@@ -10,7 +10,7 @@ import structlog
 from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.domain.gates import check_snapshot
 from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Snapshot, Warehouse
-from inventory_sync.errors import SourceError
+from inventory_sync.errors import FeedFormatError, SourceError
 from inventory_sync.gcpause import gc_paused
 from inventory_sync.sources import commit_snapshot
 
@@ -65,9 +65,13 @@ def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
     try:
         return pull(configured)
     except SourceError as exc:
-        reason = f"unavailable: {exc}"
-        log.error("source.unavailable", source=configured.name, error=str(exc), origin=exc.origin)
-        gathered.holds.append(Hold(f"source:{configured.name}", reason))
+        # A feed that is there but unusable (an encoding, a missing column) is not a source
+        # that is down: waiting will not fix it, so it is named apart.
+        unusable = isinstance(exc, FeedFormatError)
+        event = "source.format_error" if unusable else "source.unavailable"
+        log.error(event, source=configured.name, error=str(exc), origin=exc.origin)
+        kind = "format error" if unusable else "unavailable"
+        gathered.holds.append(Hold(f"source:{configured.name}", f"{kind}: {exc}"))
         return None
 
 
