@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from inventory_sync import actions, bootstrap, service
+from inventory_sync import bootstrap, service
 from inventory_sync.commands.common import (
     Context,
     emit_json,
@@ -114,7 +114,7 @@ def _run(
         with push_progress(console, settings.shipstation.requests_per_minute) as progress:
             if apply_file is not None:
                 _plan_run, adjustments = read_plan(apply_file)
-                return actions.apply_plan(app, adjustments, progress=progress)
+                return service.apply_plan(app, adjustments, progress=progress)
             return service.reconcile(app, options, progress=progress)
     finally:
         app.close()
