@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
 from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentId,
@@ -19,6 +19,7 @@ from inventory_sync.domain.model import (
     RunStatus,
     Sku,
     TransactionType,
+    WarehouseTarget,
     pushed_status,
 )
 from inventory_sync.errors import LockHeld, UsageError
@@ -28,7 +29,6 @@ from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.blocked import consecutive_failures
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
-from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.movements import remember_levels
 from inventory_sync.steps.push import push
 from inventory_sync.steps.runs import Progress, confirm, new_run_id
@@ -144,8 +144,7 @@ def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) ->
 
 def release(app: App, warehouse: str, sku: Sku) -> JournalEntry:
     """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures."""
-    ensure_targets(app)
-    target = next((t for t in app.warehouses if t.name == warehouse), None)
+    target = next((t for t in app.targets.resolve() if t.name == warehouse), None)
     if target is None:
         raise UsageError(f"unknown warehouse {warehouse!r}")
     history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
 from inventory_sync.domain.guards import check_guards
 from inventory_sync.domain.model import (
     Adjustment,
@@ -18,6 +18,7 @@ from inventory_sync.domain.model import (
     Plan,
     RunId,
     RunStatus,
+    WarehouseTarget,
     pushed_status,
 )
 from inventory_sync.domain.planner import plan

@@ -5,8 +5,8 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
-from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import Adjustment, RunId, Sku, TransactionType
+from inventory_sync.app import App
+from inventory_sync.domain.model import Adjustment, RunId, Sku, TransactionType, WarehouseTarget
 from inventory_sync.domain.rules import adjustment_id
 from inventory_sync.errors import UsageError
 from inventory_sync.steps.levels import current_level

@@ -8,15 +8,16 @@ from itertools import chain
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
+from inventory_sync.domain.inventory import InventoryLevel
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
     Levels,
     RunId,
     Sku,
+    WarehouseTarget,
 )
-from inventory_sync.shipstation.models import InventoryLevel
 from inventory_sync.steps.locks import WarehouseLocks
 from inventory_sync.steps.settle import settle
 
