@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import structlog
 
+from inventory_sync.backoff import backoff_seconds
 from inventory_sync.errors import (
     AuthError,
     ConnectFailed,
@@ -24,7 +25,7 @@ from inventory_sync.errors import (
 from inventory_sync.shipstation.budget import RequestBudget, retry_after_seconds
 from inventory_sync.shipstation.failures import error_for, read_facts, request_id_of
 from inventory_sync.shipstation.keys import ApiKey, KeyRing
-from inventory_sync.shipstation.retry import Replay, backoff_seconds, never_sent
+from inventory_sync.shipstation.retry import BACKOFF_CAP_SECONDS, Replay, never_sent
 from inventory_sync.shipstation.settings import ClientSettings
 from inventory_sync.shipstation.support import build_record
 
@@ -165,7 +166,12 @@ class Requester:
         self._back_off(call, attempts, reason=str(response.status_code))
 
     def _back_off(self, call: Call, attempts: _Attempts, *, reason: str) -> None:
-        wait = backoff_seconds(attempts.transient, self._rng, self._settings.retry_base_seconds)
+        wait = backoff_seconds(
+            attempts.transient,
+            base=self._settings.retry_base_seconds,
+            cap=BACKOFF_CAP_SECONDS,
+            rng=self._rng,
+        )
         attempts.transient += 1
         log.info(
             "shipstation.request_retried",
