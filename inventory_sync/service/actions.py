@@ -15,6 +15,7 @@ from inventory_sync.domain.model import (
     JournalEntry,
     Levels,
     Outcome,
+    RunId,
     RunRecord,
     RunStatus,
     Sku,
@@ -60,15 +61,7 @@ def _apply(run: Run, adjustments: Sequence[Adjustment], progress: Progress | Non
     entries = confirm(app, run_id)
     for target in run.targets:
         remember_levels(app, run_id, target.name, Levels(), entries)
-    return RunReport(
-        run_id=run_id,
-        status=pushed_status(entries),
-        dry_run=False,
-        entries=tuple(entries),
-        unchanged=0,
-        settled=tuple(settled),
-        requests=sum(1 for e in entries if e.sent_at is not None),
-    )
+    return _pushed(run_id, entries, settled, requests=sum(1 for e in entries if e.sent_at))
 
 
 def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
@@ -105,13 +98,24 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
     push(app, run_id, [adjustment], progress=run.progress(None))
     entries = confirm(app, run_id)
     remember_levels(app, run_id, target.name, Levels(), entries)  # our change is no movement
+    return _pushed(run_id, entries, (), requests=len(entries))
+
+
+def _pushed(
+    run_id: RunId,
+    entries: Sequence[JournalEntry],
+    settled: Sequence[JournalEntry],
+    *,
+    requests: int,
+) -> RunReport:
     return RunReport(
         run_id=run_id,
         status=pushed_status(entries),
         dry_run=False,
         entries=tuple(entries),
         unchanged=0,
-        requests=len(entries),
+        settled=tuple(settled),
+        requests=requests,
     )
 
 
