@@ -4,10 +4,10 @@ stdlib-only), and its own modules."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+from import_names import project_imports
 
 from inventory_sync.shipstation.settings import ClientSettings
 
@@ -18,16 +18,6 @@ ALLOWED = (
     "inventory_sync.backoff",
     "inventory_sync.shipstation",
 )
-
-
-def project_imports(path: Path) -> list[str]:
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.append(node.module)
-        elif isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-    return [name for name in names if name.split(".")[0] == "inventory_sync"]
 
 
 @pytest.mark.parametrize(

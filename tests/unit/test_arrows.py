@@ -6,10 +6,10 @@ commands/, daemon/, cli) depend on the core, never the other way; bootstrap wire
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+from import_names import project_imports
 
 PACKAGE = Path(__file__).resolve().parents[2] / "inventory_sync"
 CORE = sorted(
@@ -37,17 +37,6 @@ OUTSIDE_THE_CORE = tuple(
         "cli",
     )
 )
-
-
-def project_imports(path: Path) -> list[str]:
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.append(node.module)
-            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-    return names
 
 
 def reaches_outside(name: str) -> bool:
