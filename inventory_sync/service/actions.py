@@ -85,7 +85,7 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
         raise LockHeld(target.name, holder=str(run.busy[0].details.get("holder")))
     (target,) = run.held
     settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name])
-    adjustment = manual_adjustment(app, run_id, target, change)
+    adjustment = manual_adjustment(app.inventory, run_id, target, change)
     log.info(
         "adjustment.manual",
         sku=change.sku,
