@@ -1,7 +1,8 @@
 """The small interfaces the service needs, and the types they speak.
 
-Each has an in-memory implementation held to the same contract tests: ledger/memory.py,
-shipstation/memory.py, sources/memory.py, clock.FixedClock.
+Each has an in-memory implementation for tests: ledger/memory.py and shipstation/memory.py
+(held to the same contract tests as the real ones), sources/memory.py, clock.FixedClock;
+Targets is targets.MappedTargets over whichever InventoryApi it is given.
 """
 
 from __future__ import annotations
