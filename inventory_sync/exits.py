@@ -38,7 +38,7 @@ MEANINGS = (
         "some adjustments failed (the rest were applied), or the run stopped on a ledger error",
     ),
     (USAGE, "configuration or usage error"),
-    (HELD, "the run was held by a guard (nothing pushed)"),
+    (HELD, "held: a guard held the run, or a sanity gate held a source (see the holds)"),
     (
         SHIPSTATION,
         "ShipStation unreachable, key or plan refused, or the warehouse mapping is wrong",

@@ -17,7 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from inventory_sync.commands.common import emit_json
-from inventory_sync.domain.model import AdjustmentStatus
+from inventory_sync.domain.model import AdjustmentStatus, RunStatus
 from inventory_sync.report import RunReport
 
 _STYLE = {
@@ -84,12 +84,21 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
     verb = "Plan" if report.dry_run else "Changes"
     if report.entries:
         console.print(adjustments_table(report, title or f"{verb} ({report.run_id})"))
+    elif report.status is RunStatus.HELD:
+        console.print(f"[red]Nothing changed[/]: the run was held ({report.run_id}).")
     else:
         console.print(
             f"[green]Nothing to change[/] — ShipStation matches the sources ({report.run_id})."
         )
     for hold in report.holds:
-        console.print(f"[red]held[/] {hold.subject}: {hold.reason}")
+        kind, _, name = hold.subject.partition(":")
+        if kind == "source":
+            console.print(
+                f"[red]held[/] source {name}: {hold.reason} — nothing of it was used, so its "
+                "warehouses were not reconciled from it"
+            )
+        else:
+            console.print(f"[red]held[/] {hold.subject}: {hold.reason}")
     _print_rejected(report, console)
     counts = report.counts()
     summary = ", ".join(

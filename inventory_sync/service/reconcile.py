@@ -21,7 +21,7 @@ from inventory_sync.domain.model import (
     WarehouseTarget,
     pushed_status,
 )
-from inventory_sync.domain.planner import plan
+from inventory_sync.domain.planner import WarehouseInput, plan
 from inventory_sync.gcpause import gc_paused
 from inventory_sync.report import RunReport
 from inventory_sync.service.frame import Run, RunStart, run_in_frame
@@ -115,7 +115,8 @@ def _steps(
     if guard_holds and not options.force:
         return _held(app, run_id, the_plan, guard_holds, base, options)
     if options.dry_run:
-        return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
+        planned = replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
+        return _with_held_sources(planned, inputs)
     push(app, run_id, the_plan.adjustments, progress=progress)
     entries = confirm(app, run_id)
     for t in targets:
@@ -123,9 +124,20 @@ def _steps(
     record_agreed(app, inputs, entries)
     if not options.skus:  # a narrowed run sees only some SKUs: absences elsewhere mean nothing
         record_absent_counts(app, inputs)
-    return replace(
+    pushed = replace(
         base, entries=tuple(entries), status=pushed_status(entries), requests=len(entries)
     )
+    return _with_held_sources(pushed, inputs)
+
+
+def _with_held_sources(report: RunReport, inputs: Sequence[WarehouseInput]) -> RunReport:
+    """A run in which a warehouse's source was held (a sanity gate, unreadable, unusable) did
+    not reconcile that warehouse from it: it ends held, as a guard's hold does, so a timer
+    or cron job hears of it. Failed adjustments, already a reason to look, keep their status."""
+    held_sources = any(inp.holds for inp in inputs)
+    if held_sources and report.status is RunStatus.SUCCEEDED:
+        return replace(report, status=RunStatus.HELD)
+    return report
 
 
 def _held(  # noqa: PLR0917 - private, called once
