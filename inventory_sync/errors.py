@@ -16,10 +16,10 @@
         ├── OutcomeUncertain        a write may or may not have applied; never replay blindly
         ├── AuthError               401 with every key                                exit 4
         ├── PlanError               402: plan lacks API access or the Inventory add-on exit 4
-        ├── RateLimited             429 after the client's own waiting gave up
+        ├── RateLimited             429 after the client's own waiting gave up        exit 4
         ├── NotFound                404
         ├── RequestRejected         400/409/422: ShipStation refused this request
-        ├── ServerError             5xx after retries
+        ├── ServerError             5xx after retries                                 exit 4
         └── StopRequested           the service is stopping: no further request is sent
 
 Errors carry facts as attributes (``sku=``, ``status_code=``, ``request_id=``) so the
@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 
 class InventorySyncError(Exception):
     """Root of every error this project raises on purpose."""
+
+    run_id: str | None = None  # the run it stopped, once the run frame has recorded it failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +184,18 @@ class PlanError(ShipStationError):
 class RateLimited(ShipStationError):
     """429 persisted beyond what the client was willing to wait."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:  # noqa: ANN401
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        waited_seconds: float = 0.0,
+        pauses: int = 0,
+        **kw: Any,  # noqa: ANN401
+    ) -> None:
         self.retry_after = retry_after
+        self.waited_seconds = waited_seconds  # the Retry-After pauses honoured, summed
+        self.pauses = pauses
         super().__init__(message, **kw)
 
 

@@ -12,6 +12,7 @@ from inventory_sync.errors import (
     LockHeld,
     MappingError,
     PlanError,
+    RateLimited,
     RunHeld,
     ShipStationError,
     TransportError,
@@ -54,7 +55,8 @@ _BY_ERROR: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], in
     ((ConfigError, UsageError), USAGE),
     (RunHeld, HELD),
     (LockHeld, BUSY),
-    ((AuthError, PlanError, TransportError, MappingError), SHIPSTATION),
+    # A rate limit that outlasted every pause is ShipStation refusing us, as a 503 is.
+    ((AuthError, PlanError, TransportError, RateLimited, MappingError), SHIPSTATION),
     (InventorySyncError, FAILED),
     (KeyboardInterrupt, INTERRUPTED),
 )

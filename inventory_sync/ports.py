@@ -35,6 +35,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     SnapshotStats,
     SourceName,
+    SummaryValue,
     Warehouse,
     WarehouseTarget,
 )
@@ -119,7 +120,7 @@ class RunLog(Protocol):
     def begin_run(self, run: RunRecord) -> None: ...
 
     def finish_run(
-        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, int], at: datetime
+        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, SummaryValue], at: datetime
     ) -> None: ...
 
     def get_run(self, run_id: RunId) -> RunRecord | None: ...

@@ -60,7 +60,8 @@ def _describe(exc: InventorySyncError) -> None:
         log.error("cli.failed", **_failure_fields(exc))
         return
     prefix = {ConfigError: "", PlanError: "ShipStation refused the plan: "}.get(type(exc), "")
-    click.echo(f"inventory-sync: {prefix}{logs.scrubber.scrub(str(exc))}", err=True)
+    recorded = f" (run {exc.run_id}, recorded as failed)" if exc.run_id else ""
+    click.echo(f"inventory-sync: {prefix}{logs.scrubber.scrub(str(exc))}{recorded}", err=True)
     if isinstance(exc, MappingError):
         for finding in exc.findings:
             click.echo(f"  - {finding}", err=True)

@@ -9,7 +9,14 @@ from rich.table import Table
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.render import add_whole_column, print_whole
-from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, RunId, RunRecord, Sku
+from inventory_sync.domain.model import (
+    AdjustmentStatus,
+    JournalEntry,
+    RunId,
+    RunRecord,
+    Sku,
+    shown_summary,
+)
 from inventory_sync.report import entry_json
 
 STATUSES = [s.value for s in AdjustmentStatus]
@@ -63,7 +70,7 @@ def run_json(run: RunRecord) -> dict[str, object]:
         "trigger": run.trigger,
         "dry_run": run.dry_run,
         "status": run.status.value,
-        **dict(run.summary),
+        **shown_summary(run.summary),
     }
 
 
@@ -87,7 +94,11 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
         add_whole_column(table, header, [row[n] for row in rows])
     for row in rows:
         table.add_row(*row)
-    print_whole(table, Console())
+    console = Console()
+    print_whole(table, console)
+    for run in runs:  # why a run failed: a sentence, below the table
+        if error := run.summary.get("error"):
+            console.print(f"{run.run_id} {run.status.value}: {error}")
 
 
 def _show_entries(entries: list[JournalEntry], *, as_json: bool) -> None:

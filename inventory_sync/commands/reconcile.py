@@ -81,6 +81,7 @@ def reconcile(
             emit_json(
                 {
                     "status": "error",
+                    "run_id": exc.run_id,  # None when it stopped before a run began
                     "error": str(exc),
                     "error_type": type(exc).__name__,
                     "exit_code": exits.for_error(exc),

@@ -8,7 +8,13 @@ import click
 
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, handle_errors, pass_context
-from inventory_sync.domain.model import AdjustmentId, AdjustmentStatus, JournalEntry, RunId
+from inventory_sync.domain.model import (
+    SUPPORT_KEY,
+    AdjustmentId,
+    AdjustmentStatus,
+    JournalEntry,
+    RunId,
+)
 from inventory_sync.errors import SupportRecord, UsageError
 from inventory_sync.ports import Ledger
 from inventory_sync.shipstation.support import format_support_record
@@ -27,7 +33,7 @@ def support_bundle(ctx: Context, ident: str) -> None:
     ledger = bootstrap.ledger_only(ctx.settings())
     try:
         entries = _entries(ledger, ident)
-        blocks = [_block(ledger, e) for e in entries]
+        blocks = [_run_block(ledger, ident), *(_block(ledger, e) for e in entries)]
     finally:
         ledger.close()
     blocks = [b for b in blocks if b]
@@ -47,6 +53,17 @@ def _entries(ledger: Ledger, ident: str) -> list[JournalEntry]:
     if not found:
         raise UsageError(f"no adjustment {ident!r} in the ledger (see `inventory-sync history`)")
     return found
+
+
+def _run_block(ledger: Ledger, ident: str) -> str:
+    """The call that stopped a whole run (a refused key, ShipStation down), if one did."""
+    run = ledger.get_run(RunId(ident)) if ident.startswith("run-") else None
+    raw = run.summary.get(SUPPORT_KEY) if run is not None else None
+    if run is None or not isinstance(raw, str):
+        return ""
+    record = SupportRecord(**json.loads(raw))
+    header = f"=== run {run.run_id}: {run.status.value}: {run.summary.get('error')}"
+    return f"{header}\n{format_support_record(record)}\n"
 
 
 def _block(ledger: Ledger, entry: JournalEntry) -> str:

@@ -7,18 +7,18 @@ from datetime import date, datetime
 from typing import Any
 
 from inventory_sync.config import Settings
+from inventory_sync.daemon.unhealthy import RUN_CONDITIONS, Problem, Unhealthy
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
     RunRecord,
-    RunStatus,
     SourceName,
+    shown_summary,
 )
 from inventory_sync.ports import Ledger
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
-_BAD_RUNS = {RunStatus.FAILED, RunStatus.HELD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class Overview:
     sources: list[dict[str, Any]]
     adjustments: dict[str, Any]
     keys: list[dict[str, Any]]
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -38,7 +38,8 @@ class Overview:
     def to_json(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
-            "problems": self.problems,
+            "problems": [str(p) for p in self.problems],
+            "unhealthy": [p.to_json() for p in self.problems],  # the same, by Unhealthy
             "warehouses": self.warehouses,
             "sources": self.sources,
             "adjustments": self.adjustments,
@@ -48,7 +49,7 @@ class Overview:
 
 def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
     """Read the ledger (through its port only) and judge what it shows."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
     last = last_runs(settings, ledger, runs)
     warehouses = [_warehouse_json(name, last.get(name), problems) for name in _names(settings)]
@@ -91,11 +92,15 @@ def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str
     return (touched or wanted) & wanted
 
 
-def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> dict[str, Any]:
+def _warehouse_json(name: str, run: RunRecord | None, problems: list[Problem]) -> dict[str, Any]:
     if run is None:
         return {"warehouse": name, "last_run": None}
-    if run.status in _BAD_RUNS:
-        problems.append(f"warehouse {name}: last run {run.run_id} {run.status.value}")
+    condition = RUN_CONDITIONS.get(run.status)
+    if condition is not None:
+        error = run.summary.get("error")
+        why = f": {error}" if error else ""
+        message = f"warehouse {name}: last run {run.run_id} {run.status.value}{why}"
+        problems.append(Problem(condition, f"warehouse:{name}", message))
     return {
         "warehouse": name,
         "last_run": {
@@ -104,13 +109,13 @@ def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> di
             "trigger": run.trigger,
             "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            **dict(run.summary),
+            **shown_summary(run.summary),
         },
     }
 
 
 def _source_json(
-    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[str]
+    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[Problem]
 ) -> dict[str, Any]:
     source = settings.sources[index]
     limit = source.interval * settings.daemon.stale_after_intervals
@@ -119,7 +124,8 @@ def _source_json(
     stale = age is None or age > limit
     if stale:
         since = "never" if age is None else f"{age.total_seconds():.0f} s ago"
-        problems.append(f"source {source.name}: stale (last good data {since})")
+        message = f"source {source.name}: stale (last good data {since})"
+        problems.append(Problem(Unhealthy.SOURCE_STALE, f"source:{source.name}", message))
     return {
         "source": source.name,
         "interval_seconds": source.interval.total_seconds(),
@@ -141,14 +147,15 @@ def _adjustments_json(
     recent: list[JournalEntry],
     settings: Settings,
     now: datetime,
-    problems: list[str],
+    problems: list[Problem],
 ) -> dict[str, Any]:
     bound = settings.daemon.unsettled_after
     overdue = [e for e in unsettled if now - e.planned_at > bound]
     if overdue:
-        problems.append(
+        message = (
             f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
         )
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_OVERDUE, "adjustments", message))
     return {
         "pending": _count(unsettled, AdjustmentStatus.PLANNED, AdjustmentStatus.SENT),
         "uncertain": _count(unsettled, AdjustmentStatus.UNCERTAIN),
@@ -168,7 +175,7 @@ def _count(entries: list[JournalEntry], *statuses: AdjustmentStatus) -> int:
     return sum(1 for e in entries if e.status in statuses)
 
 
-def _keys_json(settings: Settings, today: date, problems: list[str]) -> list[dict[str, Any]]:
+def _keys_json(settings: Settings, today: date, problems: list[Problem]) -> list[dict[str, Any]]:
     ss = settings.shipstation
     found = []
     for label, expires in (
@@ -179,6 +186,7 @@ def _keys_json(settings: Settings, today: date, problems: list[str]) -> list[dic
             continue
         left = (expires - today).days
         if left <= KEY_WARNING_DAYS:
-            problems.append(f"API key {label}: expires {expires.isoformat()} ({left} day(s))")
+            message = f"API key {label}: expires {expires.isoformat()} ({left} day(s))"
+            problems.append(Problem(Unhealthy.KEY_EXPIRING, f"key:{label}", message))
         found.append({"key": label, "expires_on": expires.isoformat(), "days_left": left})
     return found

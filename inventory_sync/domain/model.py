@@ -81,7 +81,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"  # some adjustments failed
-    HELD = "held"  # a guard stopped the run before any push
+    HELD = "held"  # a guard stopped the run before any push, or a source was held
+    BUSY = "busy"  # another process was pushing to a warehouse: that one was skipped
     FAILED = "failed"  # the run could not complete (ShipStation unreachable, ...)
 
 
@@ -301,6 +302,16 @@ def pushed_status(entries: Iterable[JournalEntry]) -> RunStatus:
     return RunStatus.PARTIAL
 
 
+# A run's summary: its counts, or for a failed run the error and its facts.
+SummaryValue = int | float | str | None
+SUPPORT_KEY = "support"  # a failed run's support record (JSON), for support-bundle RUN_ID
+
+
+def shown_summary(summary: Mapping[str, SummaryValue]) -> dict[str, SummaryValue]:
+    """A run's summary without its support record (a page of JSON; support-bundle prints it)."""
+    return {key: value for key, value in summary.items() if key != SUPPORT_KEY}
+
+
 @dataclass(frozen=True, slots=True)
 class RunRecord:
     """One run as the ledger holds it."""
@@ -311,7 +322,7 @@ class RunRecord:
     dry_run: bool = False
     status: RunStatus = RunStatus.RUNNING
     finished_at: datetime | None = None
-    summary: Mapping[str, int] = field(default_factory=dict, hash=False)
+    summary: Mapping[str, SummaryValue] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

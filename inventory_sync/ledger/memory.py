@@ -24,6 +24,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     SnapshotStats,
     SourceName,
+    SummaryValue,
     Warehouse,
 )
 from inventory_sync.errors import LedgerError
@@ -96,7 +97,7 @@ class MemoryLedger:
         )
 
     def finish_run(
-        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, int], at: datetime
+        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, SummaryValue], at: datetime
     ) -> None:
         run = self._run(run_id)
         self._runs[run_id] = replace(

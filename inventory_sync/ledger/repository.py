@@ -25,6 +25,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     SnapshotStats,
     SourceName,
+    SummaryValue,
     Warehouse,
 )
 from inventory_sync.errors import LedgerError
@@ -90,7 +91,7 @@ class SqlLedger:
             conn.execute(RUNS.insert().values(rows.run_values(run)))
 
     def finish_run(
-        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, int], at: datetime
+        self, run_id: RunId, *, status: RunStatus, summary: Mapping[str, SummaryValue], at: datetime
     ) -> None:
         values = {"status": status.value, "summary": dict(summary), "finished_at": as_utc(at)}
         with self._tx.write() as conn:

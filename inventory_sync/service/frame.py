@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import structlog
 
 from inventory_sync import logs
 from inventory_sync.app import App
-from inventory_sync.domain.model import Hold, RunId, RunRecord, RunStatus, WarehouseTarget
+from inventory_sync.domain.model import (
+    SUPPORT_KEY,
+    Hold,
+    RunId,
+    RunRecord,
+    RunStatus,
+    SummaryValue,
+    WarehouseTarget,
+)
+from inventory_sync.errors import InventorySyncError, ShipStationError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.runs import Progress, new_run_id, refreshing
@@ -84,7 +94,11 @@ def _locked(
     with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
-    return replace(report, holds=(*busy, *report.holds), busy=bool(busy))
+    report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
+    # A skipped warehouse is not a success: the status says so, as the exit code (5) does.
+    if busy and report.status is RunStatus.SUCCEEDED:
+        report = replace(report, status=RunStatus.BUSY)
+    return report
 
 
 def _finish_failed(
@@ -94,13 +108,30 @@ def _finish_failed(
     targets: Sequence[WarehouseTarget],
     exc: BaseException,
 ) -> None:
-    error = str(exc) or type(exc).__name__
+    summary = failure_summary(exc)
+    if isinstance(exc, InventorySyncError) and exc.run_id is None:
+        exc.run_id = run_id  # so the command can name the run it recorded
     try:
-        app.ledger.finish_run(run_id, status=RunStatus.FAILED, summary={}, at=app.clock.now())
+        app.ledger.finish_run(run_id, status=RunStatus.FAILED, summary=summary, at=app.clock.now())
     except Exception as finishing:  # noqa: BLE001 - the error that stopped the run matters more
         # The ledger itself may be what failed; the events still say how the run ended.
         log.error("run.finish_failed", error=str(finishing))
-    _announce(RunStatus.FAILED, {}, started, targets, error=error)
+    _announce(RunStatus.FAILED, {}, started, targets, error=str(summary["error"]))
+
+
+def failure_summary(exc: BaseException) -> dict[str, SummaryValue]:
+    """What the ledger keeps of the error that stopped a run: the message, its kind, and from
+    ShipStation the status, the request id and the support record (keys already redacted)."""
+    summary: dict[str, SummaryValue] = {
+        "error": logs.scrubber.scrub(str(exc)) or type(exc).__name__,
+        "error_type": type(exc).__name__,
+    }
+    if isinstance(exc, ShipStationError):
+        summary |= {"status_code": exc.status_code, "request_id": exc.request_id}
+        if exc.support is not None:
+            record = json.dumps(asdict(exc.support), default=str)
+            summary[SUPPORT_KEY] = logs.scrubber.scrub(record)
+    return summary
 
 
 def _finish(  # noqa: PLR0917 - private; the closing facts of one run

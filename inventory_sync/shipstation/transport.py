@@ -49,6 +49,7 @@ class Call:
 class _Attempts:
     transient: int = 0
     rate_limited: int = 0
+    waited_seconds: float = 0.0  # the Retry-After pauses honoured, summed
     refused_keys: set[str] = field(default_factory=set)
 
 
@@ -147,8 +148,21 @@ class Requester:
         wait = retry_after_seconds(response.headers)
         if attempts.rate_limited >= self._settings.max_rate_limit_waits:
             error = self._error(call, request, response)
-            raise error.retyped(RateLimited, retry_after=wait, status_code=429)
+            waited = (
+                f"{call.action}: still 429 after waiting {attempts.waited_seconds:.0f} s over "
+                f"{attempts.rate_limited} Retry-After pause(s); ShipStation asked for "
+                f"{wait:.0f} s more"
+            )
+            raise error.retyped(
+                RateLimited,
+                waited,
+                retry_after=wait,
+                status_code=429,
+                waited_seconds=attempts.waited_seconds,
+                pauses=attempts.rate_limited,
+            )
         attempts.rate_limited += 1
+        attempts.waited_seconds += wait
         log.warning("shipstation.rate_limited", action=call.action, retry_after=wait)
         self._budget.pause(wait)
 
