@@ -23,8 +23,9 @@ def status(ctx: Context, *, as_json: bool) -> None:
     """Show the service's health from the ledger; exit 1 when unhealthy (a health check).
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
-    adjustments, and key expiry. Unhealthy: a last run failed or held, a source stale,
-    adjustments unsettled for longer than [daemon] unsettled_after, or an API key expiring
+    adjustments, and key expiry. Unhealthy: a last run failed (ShipStation refused it, or a
+    ledger error) or held (a guard, or a source's sanity gate), a source stale, adjustments
+    unsettled for longer than [daemon] unsettled_after, or an API key expiring
     within 7 days. Reads only the configuration and the ledger; needs no API key and sends
     no request.
     """
