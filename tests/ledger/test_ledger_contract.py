@@ -103,6 +103,16 @@ class TestRuns:
             T0 + timedelta(1),
         )
 
+    def test_a_failed_run_keeps_its_error_facts_and_a_busy_one_its_status(self, ledger):
+        ledger.begin_run(run())
+        facts = {"error": "503: unavailable", "error_type": "ServerError", "status_code": 503,
+                 "request_id": None, "support": '{"action": "x"}'}  # fmt: skip
+        ledger.finish_run(RunId("r1"), status=RunStatus.FAILED, summary=facts, at=T0)
+        ledger.begin_run(run("r2"))
+        ledger.finish_run(RunId("r2"), status=RunStatus.BUSY, summary={}, at=T0)
+        assert dict(ledger.get_run(RunId("r1")).summary) == facts
+        assert ledger.get_run(RunId("r2")).status is RunStatus.BUSY
+
     def test_an_unknown_run_is_none_and_cannot_be_finished(self, ledger):
         assert ledger.get_run(RunId("nope")) is None
         with pytest.raises(LedgerError):
