@@ -96,6 +96,8 @@ class TestExitCodesAgree:
         assert "after waiting 10 s over 10 Retry-After pause(s)" in error, error
         run = failed_run(world, result)
         assert (run["status"], run["error_type"]) == ("failed", "RateLimited")
+        set_faults(world, burst_429_rate=0.0)
+        assert_unhealthy_for(world, run["run_id"])
 
     def test_a_warehouse_another_process_pushes_to_is_skipped_exit_5_status_busy(self, world):
         ledger = open_ledger(world.ledger_url, migrate=True)
