@@ -9,6 +9,7 @@ from typing import Any
 from inventory_sync.config import Settings
 from inventory_sync.daemon.unhealthy import RUN_CONDITIONS, Problem, Unhealthy
 from inventory_sync.domain.model import (
+    WAREHOUSES_KEY,
     AdjustmentStatus,
     JournalEntry,
     RunRecord,
@@ -88,6 +89,9 @@ def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict
 def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str]:
     if run.trigger.startswith("daemon:"):
         return {run.trigger.partition(":")[2]} & wanted
+    named = run.summary.get(WAREHOUSES_KEY)
+    if isinstance(named, str) and named:  # the run says which (-w east, even if it failed)
+        return set(named.split(",")) & wanted
     touched = {str(e.adjustment.warehouse) for e in ledger.journal(run_id=run.run_id)}
     return (touched or wanted) & wanted
 

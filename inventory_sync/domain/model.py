@@ -305,6 +305,7 @@ def pushed_status(entries: Iterable[JournalEntry]) -> RunStatus:
 # A run's summary: its counts, or for a failed run the error and its facts.
 SummaryValue = int | float | str | None
 SUPPORT_KEY = "support"  # a failed run's support record (JSON), for support-bundle RUN_ID
+WAREHOUSES_KEY = "warehouses"  # the names a run was about, comma-separated; absent: all
 
 
 def shown_summary(summary: Mapping[str, SummaryValue]) -> dict[str, SummaryValue]:

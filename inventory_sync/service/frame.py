@@ -13,6 +13,7 @@ from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import (
     SUPPORT_KEY,
+    WAREHOUSES_KEY,
     Hold,
     RunId,
     RunRecord,
@@ -41,6 +42,13 @@ class RunStart:
     dry_run: bool = False  # a dry run sends nothing, so it locks nothing
     pick: Pick = every_warehouse
     fields: Mapping[str, object] = field(default_factory=dict)  # more for run.started
+    asked: frozenset[str] = frozenset()  # the names asked for, known before resolving; empty: all
+
+    def names(self, targets: Sequence[WarehouseTarget]) -> dict[str, SummaryValue]:
+        """The warehouses the run is about, for its summary: `status` counts its ending for
+        those, even when it failed before the mapping resolved (empty: every warehouse)."""
+        names = sorted({t.name for t in targets} or self.asked)
+        return {WAREHOUSES_KEY: ",".join(names)} if names else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +87,10 @@ def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
         log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
         report = _locked(app, run_id, targets, start, steps)
     except BaseException as exc:
-        _finish_failed(app, run_id, started, targets, exc)
+        _finish_failed(app, run_id, started, targets, exc, names=start.names(targets))
         raise
     report = replace(report, duration_seconds=time.monotonic() - started)
-    _finish(app, run_id, report.status, report.counts(), started, targets)
+    _finish(app, run_id, report, started, targets, names=start.names(targets))
     return report
 
 
@@ -107,8 +115,10 @@ def _finish_failed(
     started: float,
     targets: Sequence[WarehouseTarget],
     exc: BaseException,
+    *,
+    names: Mapping[str, SummaryValue],
 ) -> None:
-    summary = failure_summary(exc)
+    summary = {**failure_summary(exc), **names}
     if isinstance(exc, InventorySyncError) and exc.run_id is None:
         exc.run_id = run_id  # so the command can name the run it recorded
     try:
@@ -134,16 +144,19 @@ def failure_summary(exc: BaseException) -> dict[str, SummaryValue]:
     return summary
 
 
-def _finish(  # noqa: PLR0917 - private; the closing facts of one run
+def _finish(
     app: App,
     run_id: RunId,
-    status: RunStatus,
-    counts: dict[str, int],
+    report: RunReport,
     started: float,
     targets: Sequence[WarehouseTarget],
+    *,
+    names: Mapping[str, SummaryValue],
 ) -> None:
-    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
-    _announce(status, counts, started, targets)
+    counts = report.counts()
+    summary = {**counts, **names}
+    app.ledger.finish_run(run_id, status=report.status, summary=summary, at=app.clock.now())
+    _announce(report.status, counts, started, targets)
 
 
 def _announce(

@@ -64,7 +64,9 @@ def reconcile(
     ``gathered`` lets the daemon pass snapshots its pull jobs already recorded; without it the
     run pulls every source itself.
     """
-    start = RunStart(options.trigger, dry_run=options.dry_run, pick=options.pick)
+    start = RunStart(
+        options.trigger, dry_run=options.dry_run, pick=options.pick, asked=options.warehouses
+    )
     return run_in_frame(
         app, start, lambda run: _steps(run, options, run.progress(progress), gathered)
     )
