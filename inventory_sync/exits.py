@@ -42,7 +42,7 @@ MEANINGS = (
     (HELD, "held: a guard held the run, or a sanity gate held a source (see the holds)"),
     (
         SHIPSTATION,
-        "ShipStation unreachable, key or plan refused, or the warehouse mapping is wrong",
+        "refused: ShipStation down, rate-limited, key or plan refused, or mapping wrong",
     ),
     (BUSY, "another inventory-sync was pushing to a warehouse (it was skipped)"),
     (INTERNAL, "internal error (a bug; the log has the traceback)"),
