@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import add_whole_column, print_whole
+from inventory_sync.commands.render import print_whole, whole_table
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
@@ -78,7 +77,6 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
     if as_json:
         emit_json({"runs": [run_json(r) for r in runs]})
         return
-    table = Table(title="Runs, newest first", title_justify="left")
     rows = [
         (
             run.run_id,
@@ -90,10 +88,7 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
         for run in runs
     ]
     headers = ("run", "started (UTC)", "trigger", "status", "planned", "applied", "failed")
-    for n, header in enumerate(headers):
-        add_whole_column(table, header, [row[n] for row in rows])
-    for row in rows:
-        table.add_row(*row)
+    table = whole_table(headers, rows, title="Runs, newest first")
     console = Console()
     print_whole(table, console)
     for run in runs:  # why a run failed: a sentence, below the table
@@ -105,13 +100,9 @@ def _show_entries(entries: list[JournalEntry], *, as_json: bool) -> None:
     if as_json:
         emit_json({"adjustments": [entry_json(e) | {"run_id": e.run_id} for e in entries]})
         return
-    table = Table(title="Adjustments", title_justify="left")
     rows = [_entry_row(e) for e in entries]
     headers = ("run", "warehouse", "sku", "type", "qty", "before", "after", "status", "rule")
-    for n, header in enumerate(headers):
-        add_whole_column(table, header, [row[n] for row in rows])
-    for row in rows:
-        table.add_row(*row)
+    table = whole_table(headers, rows, title="Adjustments")
     console = Console()
     print_whole(table, console)
     # Errors are sentences: below the table they wrap as text instead of a sliver of a column.

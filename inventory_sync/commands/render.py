@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -36,6 +36,18 @@ def add_whole_column(table: Table, header: str, values: Iterable[str]) -> None:
     so the other columns wrap instead."""
     widest = max((len(v) for v in (header, *values)), default=0)
     table.add_column(header, no_wrap=True, min_width=widest)
+
+
+def whole_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None
+) -> Table:
+    """A table whose every column is kept whole (see add_whole_column)."""
+    table = Table(title=title, title_justify="left")
+    for n, header in enumerate(headers):
+        add_whole_column(table, header, [row[n] for row in rows])
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def print_whole(table: Table, console: Console) -> None:

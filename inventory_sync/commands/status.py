@@ -11,7 +11,7 @@ from rich.table import Table
 from inventory_sync import bootstrap, exits
 from inventory_sync.clock import SystemClock
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import add_whole_column, print_whole
+from inventory_sync.commands.render import print_whole, whole_table
 from inventory_sync.daemon.overview import Overview, overview
 
 
@@ -62,7 +62,6 @@ def _print(found: Overview, console: Console) -> None:
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:
-    table = Table()
     cells: list[tuple[str, ...]] = []
     for row in rows:
         run = row["last_run"] or {}
@@ -77,11 +76,7 @@ def _warehouses(rows: list[dict[str, Any]]) -> Table:
             )
         )
     headers = ("warehouse", "last run", "status", "finished", "applied", "failed")
-    for n, header in enumerate(headers):
-        add_whole_column(table, header, [cell[n] for cell in cells])
-    for cell in cells:
-        table.add_row(*cell)
-    return table
+    return whole_table(headers, cells)
 
 
 def _sources(rows: list[dict[str, Any]]) -> Table:
