@@ -21,7 +21,7 @@ _RETRIES = 2
 def s3_connector(
     location: Location, options: S3Options, read_secret: Callable[[str], str]
 ) -> Callable[[], S3Store]:
-    """Read the credentials now (a missing one is a start-up error), build a client per call."""
+    """Read the credentials now (a missing one is a start-up error); connect at first use."""
     try:
         import s3fs  # noqa: PLC0415 - an optional extra: only s3:// sources need it
     except ImportError:
@@ -39,17 +39,23 @@ def s3_connector(
     timeouts = {"connect_timeout": options.timeout_seconds, "read_timeout": options.timeout_seconds}
     client = {"region_name": options.region} if options.region else {}
 
+    made: list[S3Store] = []
+
     def connect() -> S3Store:
-        fs = s3fs.S3FileSystem(
-            endpoint_url=options.endpoint_url,
-            skip_instance_cache=True,
-            use_listings_cache=False,  # a cached listing would hide a newly dropped file
-            config_kwargs={**timeouts, "retries": {"max_attempts": _RETRIES}},
-            client_kwargs=client,
-            **keys,
-        )
-        fs.retries = _RETRIES
-        return S3Store(fs, location, options.endpoint_url or "AWS S3")
+        # One client per source, kept: a botocore client costs a third of a second to build,
+        # and with the listings cache off it holds nothing that could go stale.
+        if not made:
+            fs = s3fs.S3FileSystem(
+                endpoint_url=options.endpoint_url,
+                skip_instance_cache=True,
+                use_listings_cache=False,  # a cached listing would hide a newly dropped file
+                config_kwargs={**timeouts, "retries": {"max_attempts": _RETRIES}},
+                client_kwargs=client,
+                **keys,
+            )
+            fs.retries = _RETRIES
+            made.append(S3Store(fs, location, options.endpoint_url or "AWS S3"))
+        return made[0]
 
     return connect
 
