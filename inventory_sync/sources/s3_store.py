@@ -14,7 +14,8 @@ from inventory_sync.sources.file_options import S3Options
 from inventory_sync.sources.files import FileCandidate, StoreProblem
 from inventory_sync.sources.locations import Location
 
-# s3fs retries failed calls itself, with growing waits; the next poll is the better retry.
+# s3fs and botocore each retry failed calls with growing waits; a down endpoint would hold a
+# pull for many seconds. Two tries in s3fs and one in botocore: the next poll is the retry.
 _RETRIES = 2
 
 
@@ -49,7 +50,7 @@ def s3_connector(
                 endpoint_url=options.endpoint_url,
                 skip_instance_cache=True,
                 use_listings_cache=False,  # a cached listing would hide a newly dropped file
-                config_kwargs={**timeouts, "retries": {"max_attempts": _RETRIES}},
+                config_kwargs={**timeouts, "retries": {"max_attempts": 1}},
                 client_kwargs=client,
                 **keys,
             )
