@@ -104,9 +104,12 @@ class FeedFiles:
 
     @contextmanager
     def _store(self) -> Iterator[FileStore]:
+        """A connected store, closed after; its library's I/O errors become OSError."""
         store = self._connect()
         try:
             yield store
+        except store.failures as err:
+            raise OSError(f"{type(err).__name__}: {err}") from err
         finally:
             store.close()
 
@@ -145,7 +148,10 @@ def store_connector(
 
         return sftp_connector(location, options.sftp or SftpOptions(), read_secret)
     if location.scheme == "s3":
-        from inventory_sync.sources.s3_store import s3_connector  # noqa: PLC0415 - see above
-
+        try:
+            from inventory_sync.sources.s3_store import s3_connector  # noqa: PLC0415 - see above
+        except ImportError:
+            message = "s3:// paths need the s3 extra: pip install 'inventory-sync[s3]'"
+            raise StoreProblem(message, key="options.path") from None
         return s3_connector(location, options.s3 or S3Options(), read_secret)
     return LocalStore

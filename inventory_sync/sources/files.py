@@ -51,7 +51,12 @@ class FileCandidate:
 
 
 class FileStore(Protocol):
-    """Where a source's files live. Paths are the store's own; patterns may hold globs."""
+    """Where a source's files live. Paths are the store's own; patterns may hold globs.
+
+    ``failures`` lists the store library's own exception types that mean "the I/O failed"
+    besides OSError (paramiko's, say), wherever they surface: also while a stream is read."""
+
+    failures: tuple[type[Exception], ...]
 
     def origin(self, path: str) -> str:
         """How a path is shown in errors and rejected rows (a URL for remote stores)."""

@@ -13,6 +13,8 @@ from inventory_sync.sources.files import FileCandidate
 class LocalStore:
     """A FileStore over local paths; ``~`` is expanded in patterns and folders."""
 
+    failures: tuple[type[Exception], ...] = ()  # the standard library raises OSError
+
     def origin(self, path: str) -> str:
         return path
 

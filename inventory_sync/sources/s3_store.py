@@ -1,4 +1,7 @@
-"""Feed files in an S3 bucket or an S3-compatible server (MinIO, Ceph, R2), through s3fs."""
+"""Feed files in an S3 bucket or an S3-compatible server (MinIO, Ceph, R2), through s3fs.
+
+Imported only for s3:// paths: s3fs is the optional `s3` extra.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, BinaryIO, cast
+
+import s3fs
+from aiohttp import ClientError
+from botocore.exceptions import BotoCoreError
 
 from inventory_sync import logs
 from inventory_sync.sources.file_options import S3Options
@@ -23,12 +30,6 @@ def s3_connector(
     location: Location, options: S3Options, read_secret: Callable[[str], str]
 ) -> Callable[[], S3Store]:
     """Read the credentials now (a missing one is a start-up error); connect at first use."""
-    try:
-        import s3fs  # noqa: PLC0415 - an optional extra: only s3:// sources need it
-    except ImportError:
-        raise StoreProblem(
-            "s3:// paths need the s3 extra: pip install 'inventory-sync[s3]'", key="options.path"
-        ) from None
     # botocore reads AWS_SECRET_ACCESS_KEY itself; the logs must never show it either.
     logs.register_secret(os.environ.get("AWS_SECRET_ACCESS_KEY", ""))
     keys: dict[str, str] = {}
@@ -59,6 +60,9 @@ def s3_connector(
 
 class S3Store:
     """A FileStore on one bucket. A move is a copy and a delete: S3 has no rename."""
+
+    # While a stream is read, s3fs may let botocore's and aiohttp's own errors through.
+    failures: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 
     def __init__(self, fs: Any, location: Location, endpoint: str) -> None:  # noqa: ANN401 - s3fs is untyped
         self._fs = fs
@@ -123,12 +127,8 @@ class S3Store:
                 f"{self._endpoint} refused access to bucket {self._location.host!r}: {err}",
                 key="options.s3.access_key_id_secret",
             ) from None
-        except (OSError, StoreProblem):
-            raise
-        except Exception as err:
-            if type(err).__module__.startswith(("botocore", "aiobotocore", "aiohttp")):
-                raise StoreProblem(f"could not reach {self._endpoint}: {err}") from err
-            raise
+        except self.failures as err:
+            raise StoreProblem(f"could not reach {self._endpoint}: {err}") from err
 
 
 def _candidate(path: str, info: dict[str, Any]) -> FileCandidate:

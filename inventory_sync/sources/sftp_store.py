@@ -10,6 +10,7 @@ import io
 import posixpath
 import stat
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
@@ -111,6 +112,9 @@ class SftpStore:
     """A FileStore on one SFTP session. Moves use SFTP's plain rename, which every server has
     and which refuses to overwrite; listing uses fsspec's glob."""
 
+    # A dropped connection surfaces as paramiko's SSHException or as EOFError, not OSError.
+    failures: tuple[type[Exception], ...] = (paramiko.SSHException, EOFError)
+
     def __init__(self, fs: SFTPFileSystem, location: Location) -> None:
         self._fs = fs
         self._sftp: paramiko.SFTPClient = fs.ftp
@@ -164,5 +168,7 @@ class SftpStore:
         return posixpath.join(folder, name)
 
     def close(self) -> None:
-        self._sftp.close()
-        self._fs.client.close()
+        # Closing a session the server already dropped must not hide why the pull failed.
+        with suppress(OSError, *self.failures):
+            self._sftp.close()
+            self._fs.client.close()

@@ -10,7 +10,7 @@ import pytest
 from source_helpers import make_spec, write_file
 
 from inventory_sync.config_sources import check_source_options
-from inventory_sync.errors import SourceMisconfigured, SourceUnavailable
+from inventory_sync.errors import ConfigError, SourceMisconfigured, SourceUnavailable
 from inventory_sync.sources.csv_file import KIND, CsvOptions
 
 FEED = "sku,quantity\nA,1\n"
@@ -64,6 +64,14 @@ class TestSftpLogins:
         with pytest.raises(SourceMisconfigured) as raised:
             sftp_source(context, feed_on_server, private_key_secret="key").pull()
         assert raised.value.key == "options.sftp.private_key_secret"
+
+    def test_a_private_key_that_cannot_be_read_stops_the_start(self, context, secrets, sftp_server):
+        secrets.values["key"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n"
+        with pytest.raises(ConfigError) as raised:
+            sftp_source(context, sftp_server, private_key_secret="key")
+        [problem] = raised.value.problems
+        assert problem.key == "options.sftp.private_key_secret"
+        assert "not a key" not in str(raised.value)
 
     def test_an_unreachable_server_is_unavailable_and_named(self, context, secrets, sftp_server):
         secrets.values["pw"] = sftp_server.password
