@@ -8,7 +8,7 @@ import pytest
 from source_helpers import EPOCH, make_spec
 
 from inventory_sync.errors import SourceUnavailable
-from inventory_sync.sources.base import commit_snapshot
+from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvOptions
 
 
