@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from inventory_sync.domain.model import SourceName
 from inventory_sync.errors import (
@@ -27,6 +28,7 @@ from inventory_sync.sources.files import (
     FileStore,
     StoreProblem,
     archive_files,
+    check_unchanged,
     is_stable,
     list_candidates,
     read_unchanged,
@@ -43,6 +45,16 @@ class PickedFile:
     origin: str  # the path or URL shown in errors and rejected rows
     data: bytes
     superseded: tuple[str, ...]  # every stable candidate's path, the chosen one first
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """The file a pull uses, open for reading from its first byte, and the files it supersedes."""
+
+    candidate: FileCandidate
+    origin: str
+    stream: BinaryIO
+    superseded: tuple[str, ...]
 
 
 class FeedFiles:
@@ -78,6 +90,23 @@ class FeedFiles:
             return PickedFile(
                 chosen, store.origin(chosen.path), data, tuple(c.path for c in stable)
             )
+
+    @contextmanager
+    def opened(self) -> Iterator[OpenedFile]:
+        """The newest stable file as a binary stream, for readers that stream it themselves.
+
+        After the block the file is looked at again: one that changed while it was read
+        raises SourceUnavailable, so what the block built from it must then be dropped."""
+        with self._errors(f"could not read {self.shown_path}"), self._store() as store:
+            stable = self._stable(store)
+            chosen = stable[0]
+            origin = store.origin(chosen.path)
+            with store.open(chosen.path) as stream:
+                yield OpenedFile(chosen, origin, stream, tuple(c.path for c in stable))
+            try:
+                check_unchanged(store, chosen, chosen.size)
+            except FileChanged:
+                raise self._unavailable(f"{origin} changed while being read") from None
 
     def archive(self, paths: Sequence[str], tag: str) -> None:
         """Move the files into archive_dir on their own store; a no-op without archive_dir."""

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from source_helpers import EPOCH, make_spec
 
+from inventory_sync.domain.model import SourceName
 from inventory_sync.errors import SourceUnavailable
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvOptions
+from inventory_sync.sources.feed_files import FeedFiles
 
 
 def build(place, context, **options):
@@ -80,3 +82,28 @@ class TestArchive:
         commit_snapshot(source, snapshot)
         assert place.names("done") == sorted(["s.csv", f"s.{snapshot.snapshot_id[:12]}.csv"])
         assert place.names("in") == []
+
+
+class TestStreaming:
+    """FeedFiles.opened() is for readers that stream the file themselves (a spreadsheet, say)."""
+
+    def files(self, place, context, relative):
+        options = CsvOptions.model_validate({**place.options(), "path": place.path(relative)})
+        return FeedFiles(options, SourceName("feed"), context)
+
+    def test_the_stream_holds_the_same_bytes_as_a_whole_read(self, place, context):
+        content = b"sku,quantity\n" + b"".join(b"SKU-%06d,%d\n" % (n, n) for n in range(20_000))
+        place.write("in/big.csv", content)
+        files = self.files(place, context, "in/*.csv")
+        with files.opened() as found:
+            streamed = found.stream.read()
+            assert found.origin == place.path("in/big.csv")
+        assert streamed == content == files.pick().data
+
+    def test_a_file_that_changes_while_streamed_is_not_used(self, place, context):
+        place.write("in/s.csv", "sku,quantity\nA,1\n")
+        files = self.files(place, context, "in/s.csv")
+        changed = pytest.raises(SourceUnavailable, match="changed while being read")
+        with changed, files.opened() as found:  # the change happens mid-read
+            found.stream.read()
+            place.write("in/s.csv", "sku,quantity\nA,1\nB,2\n")
