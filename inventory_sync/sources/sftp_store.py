@@ -105,6 +105,11 @@ def _connect(
             key=login.key,
         ) from None
     except (OSError, paramiko.SSHException, EOFError) as err:
+        if "authentication methods" in str(err):  # paramiko's words when it has nothing to try
+            raise StoreProblem(
+                f"{where}: no password or key to log in with (no SSH agent, no ~/.ssh keys)",
+                key=login.key,
+            ) from None
         raise StoreProblem(f"could not connect to {where}: {err or type(err).__name__}") from err
 
 

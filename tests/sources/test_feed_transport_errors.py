@@ -65,6 +65,16 @@ class TestSftpLogins:
             sftp_source(context, feed_on_server, private_key_secret="key").pull()
         assert raised.value.key == "options.sftp.private_key_secret"
 
+    def test_no_credential_and_no_agent_or_keys_names_the_option_to_set(
+        self, context, feed_on_server, tmp_path, monkeypatch
+    ):
+        monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))  # no ~/.ssh keys
+        monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # no agent
+        with pytest.raises(SourceMisconfigured) as raised:
+            sftp_source(context, feed_on_server).pull()
+        assert raised.value.key == "options.sftp.password_secret"
+        assert "no password or key to log in with" in str(raised.value)
+
     def test_a_private_key_that_cannot_be_read_stops_the_start(self, context, secrets, sftp_server):
         secrets.values["key"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n"
         with pytest.raises(ConfigError) as raised:
