@@ -110,7 +110,7 @@ def _locked(
 ) -> RunReport:
     if start.dry_run:
         return steps(Run(app, run_id, tuple(targets), tuple(targets), (), None))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+    with hold_warehouses(app.ledger, app.clock, holder_id(run_id), targets) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
     return replace(report, holds=(*busy, *report.holds), busy=bool(busy))
