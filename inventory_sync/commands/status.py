@@ -58,7 +58,7 @@ def _print(found: Overview, console: Console) -> None:
     if found.healthy:
         console.print("[green]healthy[/green]")
     for problem in found.problems:
-        console.print(f"[red]unhealthy:[/red] {problem}")
+        console.print(f"[red]unhealthy:[/red] {problem.text}")
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:
