@@ -10,7 +10,10 @@ Time budget: about 45 s for the scenarios (once per module), a few seconds for t
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +23,7 @@ from loki_support import Loki, find_loki, held_throughout, positive, start_loki
 from monitoring_support import (
     ALERTS,
     CHECK_LOGS,
+    REPO,
     SCENARIOS,
     SECOND,
     ScenarioLog,
@@ -75,6 +79,14 @@ class TestTheRulesFile:
         listed = check_logs_list()
         assert sorted(listed) == sorted(r["labels"]["condition"] for r in rules())
 
+    def test_every_expression_parses_as_logql(self):
+        errors = parse_logql({r["alert"]: r["expr"] for r in rules()})
+        assert errors == {r["alert"]: [] for r in rules()}
+
+    def test_the_logql_check_finds_a_broken_expression(self):
+        broken = 'sum(count_over_time({unit="inventory-sync.service"} | json | [15m]'
+        assert parse_logql({"broken": broken})["broken"] != []
+
     def test_every_reason_status_can_give_has_an_alert(self):
         conditions = {r["labels"]["condition"] for r in rules()}
         assert {c.value for c in Unhealthy} - conditions == set()
@@ -85,9 +97,28 @@ class TestTheRulesFile:
         assert f".days_left <= {KEY_WARNING_DAYS}" in CHECK_LOGS.read_text(encoding="utf-8")
 
 
-def check_logs_list() -> list[str]:
-    import subprocess  # noqa: PLC0415 - only this helper runs the script without input
+LEZER = REPO / ".ci" / "lezer" / "node_modules"  # installed by .ci/run
 
+
+def parse_logql(exprs: dict[str, str]) -> dict[str, list[str]]:
+    """Syntax errors per expression, by Grafana's LogQL grammar; skips when it is absent."""
+    node = shutil.which("node")
+    if node is None or not (LEZER / "@grafana" / "lezer-logql").is_dir():
+        pytest.skip(f"node or @grafana/lezer-logql (under {LEZER}, from .ci/run) is missing")
+    done = subprocess.run(
+        [node, str(REPO / "tests" / "e2e" / "logql_parse.cjs")],
+        input=json.dumps(exprs),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(LEZER)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode in {0, 1}, done.stderr
+    return json.loads(done.stdout)
+
+
+def check_logs_list() -> list[str]:
     done = subprocess.run(
         [str(CHECK_LOGS), "--list"], capture_output=True, text=True, check=True, timeout=30
     )
@@ -119,8 +150,6 @@ class TestCheckLogs:
         assert early == {}
 
     def test_a_bad_option_is_a_usage_error(self):
-        import subprocess  # noqa: PLC0415
-
         done = subprocess.run(
             [str(CHECK_LOGS), "--bogus"], capture_output=True, text=True, check=False
         )
