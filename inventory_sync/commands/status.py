@@ -25,9 +25,9 @@ def status(ctx: Context, *, as_json: bool) -> None:
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
     adjustments, and key expiry. Unhealthy: a last run failed or held, a source stale,
-    adjustments unsettled for longer than [daemon] unsettled_after, or an API key expiring
-    within 7 days. Reads only the configuration and the ledger; needs no API key and sends
-    no request.
+    adjustments unsettled for longer than [daemon] unsettled_after or waiting for review, or
+    an API key expiring within 7 days. Reads only the configuration and the ledger; needs no
+    API key and sends no request.
     """
     settings = ctx.settings()
     ledger = bootstrap.ledger_only(settings)
