@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from config_template import config_toml
 from crash_support import (
     Scenario,
     agree_on_the_first_feed,
@@ -246,13 +247,22 @@ def ledger_url(tmp: Path) -> str:
 
 def daemon_config(world: World) -> str:
     """The one-shot configuration, with a source pulled every second and a quick service."""
-    text = world.config.read_text(encoding="utf-8")
-    text = text.replace('type = "csv"\n', 'type = "csv"\ninterval = "1s"\n')
-    return (
-        text
-        + '\n[daemon]\nreconcile_interval = "2s"\ndebounce_seconds = 0.2\n'
-        + 'stale_after_intervals = 3\nstop_timeout = "10s"\n'
+    return config_toml(
+        world.tmp / "state",
+        world.emulator.base_url,
+        world.feed,
+        source='interval = "1s"',
+        tail=DAEMON,
     )
+
+
+DAEMON = """
+[daemon]
+reconcile_interval = "2s"
+debounce_seconds = 0.2
+stale_after_intervals = 3
+stop_timeout = "10s"
+"""
 
 
 def wait_for(check: Callable[[], bool], timeout: float) -> None:
