@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from loki_support import Loki, find_loki, held_throughout, positive, start_loki
+from loki_support import CONFIG, Loki, find_loki, held_throughout, positive, start_loki
 from monitoring_support import (
     ALERTS,
     CHECK_LOGS,
@@ -78,6 +78,14 @@ class TestTheRulesFile:
     def test_check_logs_checks_exactly_the_conditions_of_the_rules(self):
         listed = check_logs_list()
         assert sorted(listed) == sorted(r["labels"]["condition"] for r in rules())
+
+    def test_the_loki_test_configuration_listens_on_loopback_only(self):
+        text = CONFIG.read_text(encoding="utf-8")
+        filled = text.replace("@PORT@", "3100").replace("@GRPC_PORT@", "9096")
+        config = yaml.safe_load(filled.replace("@DIR@", "/var/lib/loki"))
+        server = config["server"]
+        assert server["http_listen_address"] == server["grpc_listen_address"] == "127.0.0.1"
+        assert config["auth_enabled"] is True  # one tenant per scenario
 
     def test_every_expression_parses_as_logql(self):
         errors = parse_logql({r["alert"]: r["expr"] for r in rules()})
