@@ -207,7 +207,7 @@ def unsettled_then_review(tmp: Path) -> tuple[ScenarioLog, ScenarioLog]:
 
 
 def service_stopped(tmp: Path) -> ScenarioLog:
-    """The service pushes, its feed stops changing (stale), then it is stopped for good."""
+    """The service pushes, its feed disappears (unavailable, then stale), then it is stopped."""
     world = make_world(tmp, ledger_url(tmp))
     world.config.write_text(daemon_config(world), encoding="utf-8")
     log_path = tmp / "daemon.log"
@@ -220,12 +220,15 @@ def service_stopped(tmp: Path) -> ScenarioLog:
                 env={**command_env(world), KEY_ENV: API_KEY},
             )
         try:
-            wait_for(lambda: '"event": "source.stale"' in log_path.read_text("utf-8"), 60)
+            wait_for(lambda: '"event": "run.finished"' in log_path.read_text("utf-8"), 60)
+            world.feed.unlink()  # the 3PL's file goes away, and with it fresh data
+            for event in ("source.unavailable", "source.stale"):
+                wait_for(lambda e=event: f'"event": "{e}"' in log_path.read_text("utf-8"), 60)
         finally:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0, log_path.read_text("utf-8")[-2000:]
         log = ScenarioLog("stopped", lines_of(log_path.read_text("utf-8")), status_of(world))
-        log.expected[SECOND] = {"source_stale"}
+        log.expected[SECOND] = {"source_stale", "source_unavailable"}
         log.not_expected[SECOND] = {"no_runs"}
         log.expected[timedelta(minutes=41)] = {"no_runs"}
         return log

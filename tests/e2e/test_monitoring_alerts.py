@@ -196,6 +196,7 @@ FIELDS = {
     "cli.failed": {"error_type": TEXT, "error": TEXT},
     "source.held": {"source": TEXT},
     "source.stale": {"source": TEXT, "stale_seconds": NUMBER, "limit_seconds": NUMBER},
+    "source.unavailable": {"source": TEXT, "error": TEXT},
     "adjustment.needs_review": {"adjustment_id": TEXT, "warehouse": TEXT},
     "adjustment.settle_deferred": {"adjustment_id": TEXT, "warehouse": TEXT},
     "shipstation.key_expiring": {"key_label": TEXT, "days_left": (int,)},
