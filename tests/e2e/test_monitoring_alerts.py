@@ -4,7 +4,8 @@ Scenario logs come from real commands and a real service against the emulator, o
 alert plus a healthy one; check-logs (jq) must fire each alert on its scenario and stay silent on
 the healthy log, Loki must agree with it rule by rule (when a Grafana Loki binary is at hand),
 and `status --json` must call unhealthy nothing that no alert reports.
-Time budget: about 45 s for the scenarios (once per module), a few seconds for the checks.
+Time budget: about 60 s for the scenarios (once per module, three worlds at once), a few
+seconds for the checks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -48,11 +50,11 @@ def duration(text: str) -> timedelta:
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory) -> dict[str, ScenarioLog]:
-    found = {}
-    for make in SCENARIOS:
-        for log in make(tmp_path_factory.mktemp("scenario")):
-            found[log.name] = log
-    return found
+    # The three worlds are independent and mostly wait (retries, a service's schedule): at once.
+    dirs = [tmp_path_factory.mktemp("scenario") for _ in SCENARIOS]
+    with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
+        made = list(pool.map(lambda make, tmp: make(tmp), SCENARIOS, dirs))
+    return {log.name: log for logs in made for log in logs}
 
 
 def judged_at(log: ScenarioLog) -> list[timedelta]:
