@@ -372,6 +372,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([ConfigProblem(str(path), "file not found")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), f"not valid TOML: {exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        # tomllib decodes the whole file first; a binary or Latin-1 file fails before parsing.
+        problem = f"not UTF-8 text (byte {exc.start}: {exc.reason}); TOML files are UTF-8"
+        raise ConfigError([ConfigProblem(str(path), problem)]) from exc
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), f"cannot be read: {exc.strerror}")]) from exc
 

@@ -220,6 +220,8 @@ CASES = [
          lambda s: s.world.config.unlink()),
     Case("unreadable config file", ("reconcile",), 2, ("inventory-sync.toml", "not readable"),
          unreadable("config")),
+    Case("config is binary", ("explain", "RED"), 2, ("inventory-sync.toml", "not utf-8"),
+         lambda s: s.world.config.write_bytes(BINARY)),
     Case("no API key", ("reconcile",), 2, ("shipstation.api_key", "required"),
          lambda s: s.env.update({"INVENTORY_SYNC_SHIPSTATION__API_KEY": None})),
     Case("absurd concurrency", ("reconcile",), 2, ("concurrency",),
