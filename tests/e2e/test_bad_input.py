@@ -224,6 +224,8 @@ CASES = [
          lambda s: s.world.config.write_bytes(BINARY)),
     Case("no API key", ("reconcile",), 2, ("shipstation.api_key", "required"),
          lambda s: s.env.update({"INVENTORY_SYNC_SHIPSTATION__API_KEY": None})),
+    Case("empty API key", ("reconcile",), 2, ("shipstation.api_key", "empty"),
+         lambda s: s.env.update({"INVENTORY_SYNC_SHIPSTATION__API_KEY": ""})),
     Case("absurd concurrency", ("reconcile",), 2, ("concurrency",),
          edit_config('base_url = "', f'concurrency = {10**30}\nbase_url = "')),
     Case("unknown log level", ("--log-level", "loud", "status"), 2, ("loud",)),
