@@ -44,9 +44,17 @@ def create_ledger_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise LedgerError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    shown = parsed.render_as_string(hide_password=True)
+    if backend != "postgresql":
+        raise LedgerError(f"the ledger is SQLite or PostgreSQL, not {backend}: {shown}")
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        # A driver that is not installed (psycopg comes with the `postgres` extra).
+        raise LedgerError(f"cannot use {shown}: {exc}") from exc
 
 
 def _sqlite_engine(url: str) -> Engine:

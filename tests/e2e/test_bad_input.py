@@ -245,6 +245,8 @@ CASES = [
          write_feed(FEED.encode() + b"R" * 100_000 + b",3\n")),
     # -- the ledger and the state directory --
     Case("locked ledger", ("reconcile",), 1, ("locked",), locked_ledger),
+    Case("ledger URL of an unknown kind", ("history",), 1, ("sqlite or postgresql", "mysql"),
+         lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "mysql://nowhere/x"})),
     Case("PostgreSQL goes away mid-run", ("reconcile", "--json"), (0, 1), (),
          postgres_goes_away, frozenset({"postgres"}), says_if_failed=("ledger", "failed")),
     # -- plan files --
@@ -270,6 +272,8 @@ CASES = [
          2, ("north",)),
     Case("explain in an unknown warehouse", ("explain", "RED", "-w", "north"), 2, ("north",)),
     Case("history with an unknown status", ("history", "--status", "bogus"), 2, ("bogus",)),
+    Case("db upgrade of a URL of no known kind", ("db", "upgrade", "--url", "nosuch://x"), 1,
+         ("nosuch",)),
     Case("emulator with a missing seed", ("emulator", "--seed", "{tmp}/none.json"), 2,
          ("none.json",)),
 ]  # fmt: skip
