@@ -18,6 +18,31 @@ BUSY_TIMEOUT_MS = 30_000  # wait this long for another process's write before gi
 READ_ONLY = {"ledger_read_only": True}  # execution option: a plain deferred BEGIN will do
 
 
+# What a driver's words mean for the person who has to fix it.
+_HINTS = (
+    (
+        ("unable to open database file", "readonly database", "read-only file system"),
+        (
+            "it cannot be written there: check that its directory exists, that this user may "
+            "write to it, and that the file system is not read-only"
+        ),
+    ),
+    (
+        ("database or disk is full", "disk i/o error", "no space left"),
+        "the disk holding it may be full: free some space",
+    ),
+)
+
+
+def describe_failure(exc: Exception, engine: Engine) -> str:
+    """Where the ledger is and what went wrong, in the driver's words plus what to check."""
+    detail = str(getattr(exc, "orig", None) or exc)  # without SQLAlchemy's "Background" link
+    place = sqlite_file(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+    lowered = detail.lower()
+    hint = next((h for keys, h in _HINTS if any(k in lowered for k in keys)), None)
+    return f"{place}: {detail}" + (f" ({hint})" if hint else "")
+
+
 def ledger_url_from(path_or_url: str) -> str:
     """Turn a bare filesystem path into a SQLite URL; pass URLs through unchanged."""
     if "://" in path_or_url:

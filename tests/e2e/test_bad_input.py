@@ -244,6 +244,12 @@ CASES = [
     Case("absurdly long SKU in feed", ("reconcile", "--json"), 1, ("has no product record",),
          write_feed(FEED.encode() + b"R" * 100_000 + b",3\n")),
     # -- the ledger and the state directory --
+    Case("read-only state directory", ("reconcile",), 1, ("small-state/ledger.db", "read-only"),
+         ledger_on_tmpfs(read_only=True), frozenset({"mount"})),
+    Case("full state directory", ("reconcile",), 1, ("small-state/ledger.db", "may be full"),
+         ledger_on_tmpfs(read_only=False), frozenset({"mount"})),
+    Case("ledger from a newer release", ("reconcile",), 1, ("0099_future", "newer release"),
+         newer_ledger),
     Case("locked ledger", ("reconcile",), 1, ("locked",), locked_ledger),
     Case("ledger URL of an unknown kind", ("history",), 1, ("sqlite or postgresql", "mysql"),
          lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "mysql://nowhere/x"})),
