@@ -85,7 +85,13 @@ def create_ledger_engine(url: str) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     path = sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot create the ledger's directory {path.parent} ({exc.strerror}); "
+                "set state_dir or ledger.url to a place this user may write"
+            ) from exc
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)

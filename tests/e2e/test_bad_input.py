@@ -248,6 +248,8 @@ CASES = [
          ledger_on_tmpfs(read_only=True), frozenset({"mount"})),
     Case("full state directory", ("reconcile",), 1, ("small-state/ledger.db", "may be full"),
          ledger_on_tmpfs(read_only=False), frozenset({"mount"})),
+    Case("state directory that cannot be made", ("history",), 1, ("/proc/none", "state_dir"),
+         lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "sqlite:////proc/none/l.db"})),
     Case("ledger from a newer release", ("reconcile",), 1, ("0099_future", "newer release"),
          newer_ledger),
     Case("locked ledger", ("reconcile",), 1, ("locked",), locked_ledger),
