@@ -37,7 +37,10 @@ def write_plan(
         "created_at": created_at.isoformat(),
         "adjustments": [_adjustment_json(a) for a in adjustments],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the plan ({exc.strerror})") from exc
 
 
 def _adjustment_json(adjustment: Adjustment) -> dict[str, Any]:

@@ -267,6 +267,8 @@ CASES = [
     Case("plan that is binary", (*APPLY, "{tmp}/bin.json"), 2, ("bin.json", "not utf-8"),
          raw_file("bin.json", BINARY)),
     Case("plan that is missing", (*APPLY, "{tmp}/none.json"), 2, ("none.json",)),
+    Case("plan-out into a missing directory", ("reconcile", "--plan-out", "{tmp}/no/plan.json"),
+         2, ("no/plan.json", "cannot write")),
     Case("--apply with --force", (*APPLY, "{tmp}/bin.json", "--force"), 2, ("--apply",),
          raw_file("bin.json", BINARY)),
     # -- commands and options --
