@@ -282,6 +282,8 @@ CASES = [
     Case("release in an unknown warehouse", ("release", "RED", "-w", "north"), 2, ("north",)),
     Case("adjust without a change", (*ADJUST, "main", "--reason", "count"), 2,
          ("--set", "--add", "--remove")),
+    Case("adjust by an absurd amount", (*ADJUST, "main", "--add", str(10**30), "--reason",
+                                        "return"), 2, ("--add", "2147483647")),
     Case("adjust removing more than there is", (*ADJUST, "main", "--remove", "500", "--reason",
                                                 "damage"), 2, ("500",)),
     Case("adjust in an unknown warehouse", (*ADJUST, "north", "--set", "1", "--reason", "count"),
