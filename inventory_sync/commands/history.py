@@ -19,7 +19,13 @@ STATUSES = [s.value for s in AdjustmentStatus]
 @click.option("--sku", metavar="SKU", help="Only adjustments of this SKU.")
 @click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
-@click.option("--limit", default=20, show_default=True, help="How many runs or adjustments.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many runs or adjustments.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @pass_context
 @handle_errors
