@@ -9,6 +9,7 @@ from rich.table import Table
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, RunId, RunRecord, Sku
+from inventory_sync.errors import UsageError
 from inventory_sync.report import entry_json
 
 STATUSES = [s.value for s in AdjustmentStatus]
@@ -49,6 +50,8 @@ def history(
         entries = ledger.journal(
             run_id=RunId(run_id) if run_id else None, sku=Sku(sku) if sku else None
         )
+        if run_id and not entries and ledger.get_run(RunId(run_id)) is None:
+            raise UsageError(f"no run {run_id!r} in the ledger (see `inventory-sync history`)")
     finally:
         ledger.close()
     entries = [

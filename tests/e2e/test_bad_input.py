@@ -291,6 +291,7 @@ CASES = [
     Case("explain in an unknown warehouse", ("explain", "RED", "-w", "north"), 2, ("north",)),
     Case("explain with a negative limit", ("explain", "RED", "--limit", "-5"), 2, ("--limit",)),
     Case("history with an unknown status", ("history", "--status", "bogus"), 2, ("bogus",)),
+    Case("history for an unknown run", ("history", "--run", "run-0000"), 2, ("run-0000",)),
     Case("history with a zero limit", ("history", "--limit", "0"), 2, ("--limit",)),
     Case("db upgrade of a URL of no known kind", ("db", "upgrade", "--url", "nosuch://x"), 1,
          ("nosuch",)),
