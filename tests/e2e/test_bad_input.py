@@ -297,6 +297,8 @@ CASES = [
          ("nosuch",)),
     Case("emulator with a missing seed", ("emulator", "--seed", "{tmp}/none.json"), 2,
          ("none.json",)),
+    Case("emulator with a binary seed", ("emulator", "--seed", "{tmp}/bin.json"), 2,
+         ("bin.json", "not a seed"), raw_file("bin.json", BINARY)),
 ]  # fmt: skip
 
 
