@@ -295,6 +295,8 @@ CASES = [
     Case("history with a zero limit", ("history", "--limit", "0"), 2, ("--limit",)),
     Case("db upgrade of a URL of no known kind", ("db", "upgrade", "--url", "nosuch://x"), 1,
          ("nosuch",)),
+    Case("demo in a directory that cannot be made", ("demo", "--state-dir", "/proc/none"), 2,
+         ("--state-dir", "/proc/none")),
     Case("emulator with a missing seed", ("emulator", "--seed", "{tmp}/none.json"), 2,
          ("none.json",)),
     Case("emulator with a binary seed", ("emulator", "--seed", "{tmp}/bin.json"), 2,
