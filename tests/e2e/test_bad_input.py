@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -36,7 +38,7 @@ class Case:
     code: int | tuple[int, ...]  # a tuple: any of these (the outcome depends on timing)
     says: tuple[str, ...]  # fragments of what it prints (either stream), in any case
     prepare: Prepare | None = None
-    needs: frozenset[str] = field(default_factory=frozenset)  # "mount", "postgres"
+    needs: frozenset[str] = field(default_factory=frozenset)  # mount, postgres, unprivileged
     says_if_failed: tuple[str, ...] = ()  # fragments required only when it exits non-zero
 
 
@@ -45,13 +47,6 @@ def edit_config(old: str, new: str) -> Prepare:
         text = s.world.config.read_text()
         assert old in text, old
         s.world.config.write_text(text.replace(old, new))
-
-    return prepare
-
-
-def append_config(extra: str) -> Prepare:
-    def prepare(s: SweepWorld) -> None:
-        s.world.config.write_text(s.world.config.read_text() + extra)
 
     return prepare
 
@@ -210,8 +205,8 @@ CASES = [
     Case("malformed TOML for status", ("status",), 2, ("not valid toml",), BAD_TOML),
     Case("wrong type", ("reconcile",), 2, ("shipstation.concurrency", "eight"),
          edit_config('base_url = "', 'concurrency = "eight"\nbase_url = "')),
-    Case("unknown key", ("reconcile",), 2, ("mdoe",),
-         append_config('\n[reconcile]\nmdoe = "x"\n')),
+    Case("unknown key", ("reconcile",), 2, ("reconcile.mdoe",),
+         edit_config("[reconcile]\n", '[reconcile]\nmdoe = "x"\n')),
     Case("unknown source kind", ("reconcile",), 2, ("ftp",),
          edit_config('type = "csv"', 'type = "ftp"')),
     Case("source for an unknown warehouse", ("reconcile",), 2, ("north",),
@@ -219,7 +214,7 @@ CASES = [
     Case("missing config file", ("reconcile",), 2, ("inventory-sync.toml",),
          lambda s: s.world.config.unlink()),
     Case("unreadable config file", ("reconcile",), 2, ("inventory-sync.toml", "not readable"),
-         unreadable("config")),
+         unreadable("config"), frozenset({"unprivileged"})),
     Case("config is binary", ("explain", "RED"), 2, ("inventory-sync.toml", "not utf-8"),
          lambda s: s.world.config.write_bytes(BINARY)),
     Case("no API key", ("reconcile",), 2, ("shipstation.api_key", "required"),
@@ -234,7 +229,7 @@ CASES = [
     # code a source hold should give is issue 14's; these rows pin today's answer).
     Case("missing feed", ("reconcile",), 0, ("held source:feed", "no file matches"), remove_feed),
     Case("unreadable feed", ("reconcile",), 0, ("held source:feed", "permission denied"),
-         unreadable("feed")),
+         unreadable("feed"), frozenset({"unprivileged"})),
     Case("latin-1 feed", ("reconcile", "--json"), 0, ("utf-8", "line 2"),
          write_feed("sku,quantity\nR\xc9D,12\nBLUE,10\n".encode("latin-1") + b"GREEN,7\n")),
     Case("binary feed", ("reconcile",), 0, ("feed.csv", "not valid utf-8", "options.encoding"),
@@ -315,6 +310,8 @@ def human(stderr: str) -> str:
 def needs_met(case: Case, postgres: str | None) -> str | None:
     if "mount" in case.needs and not can_mount():
         return "a small tmpfs needs root and mount(8); not available here"
+    if "unprivileged" in case.needs and os.geteuid() == 0 and not shutil.which("setpriv"):
+        return "running as root without setpriv(1): a file's mode cannot refuse root"
     if "postgres" in case.needs and not postgres:
         return "INVENTORY_SYNC_TEST_POSTGRES_URL is not set"
     return None
