@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from inventory_sync.config import Settings
-from inventory_sync.daemon.unhealthy import RUN_CONDITIONS, Problem, Unhealthy
+from inventory_sync.daemon.health import Problem, Unhealthy
 from inventory_sync.domain.model import (
     WAREHOUSES_KEY,
     AdjustmentStatus,
     JournalEntry,
     RunRecord,
+    RunStatus,
     SourceName,
     shown_summary,
 )
@@ -20,6 +21,7 @@ from inventory_sync.ports import Ledger
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
+_BAD_RUNS = {RunStatus.FAILED: Unhealthy.RUN_FAILED, RunStatus.HELD: Unhealthy.RUN_HELD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +41,8 @@ class Overview:
     def to_json(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
-            "problems": [str(p) for p in self.problems],
-            "unhealthy": [p.to_json() for p in self.problems],  # the same, by Unhealthy
+            "problems": [p.text for p in self.problems],
+            "conditions": sorted({p.condition.value for p in self.problems}),
             "warehouses": self.warehouses,
             "sources": self.sources,
             "adjustments": self.adjustments,
@@ -60,6 +62,7 @@ def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
     ]
     recent = [e for run in last.values() for e in ledger.journal(run_id=run.run_id)]
     adjustments = _adjustments_json(ledger.unsettled(), recent, settings, now, problems)
+    adjustments["needs_review"] = _needs_review(ledger, problems)
     keys = _keys_json(settings, now.date(), problems)
     return Overview(warehouses, sources, adjustments, keys, problems)
 
@@ -99,12 +102,11 @@ def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str
 def _warehouse_json(name: str, run: RunRecord | None, problems: list[Problem]) -> dict[str, Any]:
     if run is None:
         return {"warehouse": name, "last_run": None}
-    condition = RUN_CONDITIONS.get(run.status)
-    if condition is not None:
-        error = run.summary.get("error")
+    if run.status in _BAD_RUNS:
+        error = run.summary.get("error")  # why a refused run failed, kept by the run frame
         why = f": {error}" if error else ""
-        message = f"warehouse {name}: last run {run.run_id} {run.status.value}{why}"
-        problems.append(Problem(condition, f"warehouse:{name}", message))
+        text = f"warehouse {name}: last run {run.run_id} {run.status.value}{why}"
+        problems.append(Problem(_BAD_RUNS[run.status], text))
     return {
         "warehouse": name,
         "last_run": {
@@ -128,8 +130,8 @@ def _source_json(
     stale = age is None or age > limit
     if stale:
         since = "never" if age is None else f"{age.total_seconds():.0f} s ago"
-        message = f"source {source.name}: stale (last good data {since})"
-        problems.append(Problem(Unhealthy.SOURCE_STALE, f"source:{source.name}", message))
+        text = f"source {source.name}: stale (last good data {since})"
+        problems.append(Problem(Unhealthy.SOURCE_STALE, text))
     return {
         "source": source.name,
         "interval_seconds": source.interval.total_seconds(),
@@ -156,10 +158,8 @@ def _adjustments_json(
     bound = settings.daemon.unsettled_after
     overdue = [e for e in unsettled if now - e.planned_at > bound]
     if overdue:
-        message = (
-            f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
-        )
-        problems.append(Problem(Unhealthy.ADJUSTMENTS_OVERDUE, "adjustments", message))
+        text = f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_UNSETTLED, text))
     return {
         "pending": _count(unsettled, AdjustmentStatus.PLANNED, AdjustmentStatus.SENT),
         "uncertain": _count(unsettled, AdjustmentStatus.UNCERTAIN),
@@ -168,6 +168,15 @@ def _adjustments_json(
         "failed_in_last_runs": _count(recent, AdjustmentStatus.FAILED),
         "needs_review_in_last_runs": _count(recent, AdjustmentStatus.NEEDS_REVIEW),
     }
+
+
+def _needs_review(ledger: Ledger, problems: list[Problem]) -> int:
+    # Unlike the counts of the last runs, this stays until a person resolves each one.
+    waiting = len(ledger.journal(status=AdjustmentStatus.NEEDS_REVIEW))
+    if waiting:
+        text = f"{waiting} adjustment(s) need review (inventory-sync resolve)"
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_NEED_REVIEW, text))
+    return waiting
 
 
 def _oldest(entries: list[JournalEntry]) -> str | None:
@@ -190,7 +199,7 @@ def _keys_json(settings: Settings, today: date, problems: list[Problem]) -> list
             continue
         left = (expires - today).days
         if left <= KEY_WARNING_DAYS:
-            message = f"API key {label}: expires {expires.isoformat()} ({left} day(s))"
-            problems.append(Problem(Unhealthy.KEY_EXPIRING, f"key:{label}", message))
+            text = f"API key {label}: expires {expires.isoformat()} ({left} day(s))"
+            problems.append(Problem(Unhealthy.KEY_EXPIRING, text))
         found.append({"key": label, "expires_on": expires.isoformat(), "days_left": left})
     return found

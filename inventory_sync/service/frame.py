@@ -1,10 +1,11 @@
-"""The frame every pushing run shares: begin, hold the warehouses, run the steps, always finish."""
+"""The frame every run shares: begin, (hold the warehouses, run the steps,) always finish."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 
 import structlog
@@ -70,27 +71,57 @@ class Run:
 Steps = Callable[[Run], RunReport]
 
 
+@dataclass(slots=True)
+class RunEnding:
+    """How a recorded run ends: set by its body; a body that raises ends it failed."""
+
+    run_id: RunId
+    status: RunStatus = RunStatus.SUCCEEDED
+    summary: Mapping[str, SummaryValue] = field(default_factory=dict)
+    names: Mapping[str, SummaryValue] = field(default_factory=dict)  # kept however it ends
+
+
+@contextmanager
+def recorded_run(app: App, trigger: str, *, dry_run: bool = False) -> Iterator[RunEnding]:
+    """Begin a run in the ledger and finish it whatever happens: as the body set it, or failed.
+
+    The one place a run is begun and finished; runs that push add their frame around it
+    (run_in_frame), runs that only record (a pull, a release) use it as it is.
+    """
+    ending = RunEnding(new_run_id(app))
+    logs.bind_run(ending.run_id)
+    app.ledger.begin_run(RunRecord(ending.run_id, app.clock.now(), trigger, dry_run=dry_run))
+    try:
+        yield ending
+    except BaseException as exc:
+        _finish_failed(app, ending, exc)
+        raise
+    summary = {**ending.summary, **ending.names}
+    app.ledger.finish_run(ending.run_id, status=ending.status, summary=summary, at=app.clock.now())
+
+
 def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
     """Begin a run, give ``steps`` its warehouses under lock, and finish the run whatever happens.
 
     Whatever ``steps`` raises (a ShipStation refusal, a ledger error, a bug, Ctrl-C), the run
     is finished as failed with the error, its locks released, and the error raised again.
     """
-    run_id = new_run_id(app)
     started = time.monotonic()
-    logs.bind_run(run_id)
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), start.trigger, dry_run=start.dry_run))
     targets: list[WarehouseTarget] = []
     try:
-        targets = start.pick(app.targets.resolve())
-        names = [t.name for t in targets]
-        log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
-        report = _locked(app, run_id, targets, start, steps)
+        with recorded_run(app, start.trigger, dry_run=start.dry_run) as ending:
+            ending.names = start.names(targets)  # what was asked, if resolving fails
+            targets = start.pick(app.targets.resolve())
+            ending.names = start.names(targets)
+            names = [t.name for t in targets]
+            log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
+            report = _locked(app, ending.run_id, targets, start, steps)
+            report = replace(report, duration_seconds=time.monotonic() - started)
+            ending.status, ending.summary = report.status, report.counts()
     except BaseException as exc:
-        _finish_failed(app, run_id, started, targets, exc, names=start.names(targets))
+        _announce(RunStatus.FAILED, {}, started, targets, error=str(exc) or type(exc).__name__)
         raise
-    report = replace(report, duration_seconds=time.monotonic() - started)
-    _finish(app, run_id, report, started, targets, names=start.names(targets))
+    _announce(report.status, report.counts(), started, targets)
     return report
 
 
@@ -99,7 +130,7 @@ def _locked(
 ) -> RunReport:
     if start.dry_run:
         return steps(Run(app, run_id, tuple(targets), tuple(targets), (), None))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+    with hold_warehouses(app.ledger, app.clock, holder_id(run_id), targets) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
     report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
@@ -109,24 +140,17 @@ def _locked(
     return report
 
 
-def _finish_failed(
-    app: App,
-    run_id: RunId,
-    started: float,
-    targets: Sequence[WarehouseTarget],
-    exc: BaseException,
-    *,
-    names: Mapping[str, SummaryValue],
-) -> None:
-    summary = {**failure_summary(exc), **names}
+def _finish_failed(app: App, ending: RunEnding, exc: BaseException) -> None:
+    summary = {**failure_summary(exc), **ending.names}
     if isinstance(exc, InventorySyncError) and exc.run_id is None:
-        exc.run_id = run_id  # so the command can name the run it recorded
+        exc.run_id = ending.run_id  # so the command can name the run it recorded
     try:
-        app.ledger.finish_run(run_id, status=RunStatus.FAILED, summary=summary, at=app.clock.now())
+        app.ledger.finish_run(
+            ending.run_id, status=RunStatus.FAILED, summary=summary, at=app.clock.now()
+        )
     except Exception as finishing:  # noqa: BLE001 - the error that stopped the run matters more
         # The ledger itself may be what failed; the events still say how the run ended.
         log.error("run.finish_failed", error=str(finishing))
-    _announce(RunStatus.FAILED, {}, started, targets, error=str(summary["error"]))
 
 
 def failure_summary(exc: BaseException) -> dict[str, SummaryValue]:
@@ -144,24 +168,9 @@ def failure_summary(exc: BaseException) -> dict[str, SummaryValue]:
     return summary
 
 
-def _finish(
-    app: App,
-    run_id: RunId,
-    report: RunReport,
-    started: float,
-    targets: Sequence[WarehouseTarget],
-    *,
-    names: Mapping[str, SummaryValue],
-) -> None:
-    counts = report.counts()
-    summary = {**counts, **names}
-    app.ledger.finish_run(run_id, status=report.status, summary=summary, at=app.clock.now())
-    _announce(report.status, counts, started, targets)
-
-
 def _announce(
     status: RunStatus,
-    counts: dict[str, int],
+    counts: Mapping[str, int],
     started: float,
     targets: Sequence[WarehouseTarget],
     *,

@@ -15,7 +15,7 @@ import pytest
 from e2e_support import make_world
 from terminal import set_faults
 
-from inventory_sync.daemon.unhealthy import Unhealthy
+from inventory_sync.daemon.health import Unhealthy
 from inventory_sync.ledger.repository import open_ledger
 
 WRONG_KEY = "wrong-key-0c4f9e2b"
@@ -34,9 +34,10 @@ def failed_run(world, result):
 def assert_unhealthy_for(world, run_id):
     status = world.run("status", "--json")
     assert status.code == 1, status.stdout
-    (problem,) = [p for p in status.json()["unhealthy"] if p["subject"] == "warehouse:main"]
-    assert problem["condition"] == Unhealthy.RUN_FAILED.value
-    assert run_id in problem["message"]
+    found = status.json()
+    assert Unhealthy.RUN_FAILED.value in found["conditions"]
+    (problem,) = [p for p in found["problems"] if p.startswith("warehouse main:")]
+    assert run_id in problem
 
 
 @pytest.fixture

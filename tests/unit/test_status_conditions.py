@@ -13,8 +13,8 @@ from inventory_sync import bootstrap, service
 from inventory_sync.app import ConfiguredSource
 from inventory_sync.clock import FixedClock
 from inventory_sync.config import load_settings
+from inventory_sync.daemon.health import Unhealthy
 from inventory_sync.daemon.overview import overview
-from inventory_sync.daemon.unhealthy import Unhealthy
 from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import Completeness, SourceName, Warehouse
 from inventory_sync.errors import AuthError
@@ -83,7 +83,7 @@ class TwoWarehouses:
 
     def problems(self) -> list[tuple[str, str]]:
         found = overview(self.settings, self.ledger, self.clock.now())
-        return [(p.condition.value, p.subject) for p in found.problems]
+        return [(p.condition.value, p.text.partition(":")[0]) for p in found.problems]
 
 
 class TestEachWarehouseByItsOwnLastRun:
@@ -93,7 +93,7 @@ class TestEachWarehouseByItsOwnLastRun:
         with pytest.raises(AuthError):
             h.run("east")
         h.run("west")  # nothing to change in west: it touches no adjustment
-        assert h.problems() == [(Unhealthy.RUN_FAILED.value, "warehouse:east")]
+        assert h.problems() == [(Unhealthy.RUN_FAILED.value, "warehouse east")]
 
     def test_the_failed_run_keeps_its_error_for_status_to_show(self):
         h = TwoWarehouses()
@@ -109,4 +109,4 @@ class TestEachWarehouseByItsOwnLastRun:
             "warehouses": "east",
         }
         (east,) = overview(h.settings, h.ledger, h.clock.now()).problems
-        assert "every configured API key was refused" in east.message
+        assert "every configured API key was refused" in east.text
