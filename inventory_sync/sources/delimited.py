@@ -7,12 +7,12 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from inventory_sync.domain.model import Rejected, SourceName
+from inventory_sync.domain.model import Rejected, Sku, SourceName
 from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow
 
 _OTHER_DELIMITERS = (",", ";", "\t", "|")
 
-_RejectFn = Callable[[int, str | None, str], None]
+_RejectFn = Callable[[int, str | None, str, str | None], None]
 
 
 class LayoutError(Exception):
@@ -49,8 +49,10 @@ def parse_delimited(
     """Turn decoded text into raw rows; raise LayoutError when the header is unusable."""
     rejected: list[Rejected] = []
 
-    def reject(line: int, value: str | None, reason: str) -> None:
-        rejected.append(Rejected(source, origin, line, None, value, reason))
+    def reject(line: int, value: str | None, reason: str, sku: str | None = None) -> None:
+        rejected.append(
+            Rejected(source, origin, line, None, value, reason, sku=Sku(sku) if sku else None)
+        )
 
     records = _read_records(text.removeprefix("\ufeff"), delimiter, reject)
     header = next(records, None)
@@ -87,7 +89,14 @@ def _raw_rows(
         is_tail = following is None and not shape.ends_cleanly
         why = _shape_problem(cells, shape.width, is_tail=is_tail)
         if why:
-            reject(line, shape.delimiter.join(cells), why)
+            # A cut-off last line may have cut its SKU too: only whole records name theirs.
+            named = cells[sku].strip() if sku < len(cells) and not is_tail else None
+            reject(
+                line,
+                shape.delimiter.join(cells),
+                why,
+                named if named and named.isprintable() else None,
+            )
         else:
             where = FIXED_WAREHOUSE if warehouse is None else cells[warehouse]
             yield RawRow(origin, line, cells[sku], cells[quantity], where)
@@ -108,7 +117,7 @@ def _read_records(text: str, delimiter: str, reject: _RejectFn) -> Iterator[_Rec
             reason = f"unreadable record ({err})"
             if "end of data" in str(err):
                 reason = f"a quote opened on line {start} is never closed; rest of file unread"
-            reject(start, None, reason)
+            reject(start, None, reason, None)
             previous_end = reader.line_num
             continue
         start, previous_end = previous_end + 1, reader.line_num

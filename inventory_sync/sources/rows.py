@@ -140,9 +140,13 @@ class _Tally:
     def add(self, row: RawRow) -> None:
         try:
             sku = parse_sku(row.sku, self.rules)
-            warehouse = self._warehouse(row.warehouse)
         except _Bad as bad:
             self.rejected.append(_reject(row, self.rules, bad))
+            return
+        try:
+            warehouse = self._warehouse(row.warehouse)
+        except _Bad as bad:
+            self.rejected.append(_reject(row, self.rules, bad, sku=sku))
             return
         quantity = _quantity(row.quantity, self.rules)
         lines = self.lines.setdefault(warehouse, {})
@@ -334,10 +338,13 @@ def _where(other: RawRow, this: RawRow) -> str:
     return f"{other.origin}:{other.line}"
 
 
-def _reject(row: RawRow, rules: RowRules, bad: _Bad, keyed: _Keyed | None = None) -> Rejected:
+def _reject(
+    row: RawRow, rules: RowRules, bad: _Bad, keyed: _Keyed | None = None, sku: Sku | None = None
+) -> Rejected:
+    """The quarantined row, naming its SKU (and warehouse) when those were valid."""
     value = None if bad.value is None else str(bad.value)
     if keyed is None:
-        return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason)
+        return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason, sku=sku)
     return Rejected(
         rules.source, row.origin, row.line, bad.field, value, bad.reason,
         sku=keyed.sku, warehouse=keyed.warehouse,

@@ -102,6 +102,16 @@ class TestFirstAndSecondRun:
         assert rejected["value"] == "twelve"
         assert world.on_hand()["RED"] == 10  # unknown is not zero
 
+    def test_a_rejected_row_names_its_sku_in_the_json_the_event_and_the_table(self, world):
+        world.write_feed(FEED.replace("RED,12", "RED,12.5"))
+        result = world.run("reconcile", "--json")
+        (rejected,) = result.json()["rejected"]
+        assert (rejected["sku"], rejected["warehouse"]) == ("RED", "main")
+        (event,) = [e for e in result.log_events() if e["event"] == "source.row_rejected"]
+        assert (event["sku"], event["warehouse"], event["line"]) == ("RED", "main", 2)
+        table = " ".join(world.run("reconcile").stdout.split())  # rich wraps long lines
+        assert "feed.csv:2 SKU RED field 'quantity' value '12.5': quantity must" in table
+
 
 @pytest.mark.postgres
 class TestOnPostgres:
