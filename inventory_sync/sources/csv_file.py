@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory_sync.domain.model import Snapshot, SourceName, Warehouse
+from inventory_sync.domain.model import Rejected, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import FeedFormatError, SourceUnavailable
 from inventory_sync.ports import Source
 from inventory_sync.sources.base import (
@@ -18,7 +18,8 @@ from inventory_sync.sources.base import (
     check_warehouses,
     invalid_options,
 )
-from inventory_sync.sources.delimited import Columns, LayoutError, ParsedFeed, parse_delimited
+from inventory_sync.sources.columnar import Good, judge_columns
+from inventory_sync.sources.delimited import Columns, LayoutError, parse_delimited
 from inventory_sync.sources.files import (
     DEFAULT_TEMPORARY_SUFFIXES,
     FileCandidate,
@@ -147,9 +148,8 @@ class CsvFileSource:
 
     def _snapshot(self, candidate: FileCandidate, data: bytes) -> Snapshot:
         origin = str(candidate.path)
-        feed = self._parse(origin, data)
-        good, rejected = validate_rows(feed.rows, self._rules)  # reads the file's rows
-        no_rows = not good and not rejected and not feed.rejected
+        good, rejected = self._judge(origin, data)
+        no_rows = not good and not rejected
         if no_rows and self._spec.completeness == "complete":
             # A complete feed with no rows would say "nothing in stock": far likelier a failed
             # export than the truth. Partial feeds may legitimately have nothing to say.
@@ -162,18 +162,22 @@ class CsvFileSource:
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
             rows=good,
-            rejected=tuple(sorted([*feed.rejected, *rejected], key=lambda r: r.line or 0)),
+            rejected=tuple(sorted(rejected, key=lambda r: r.line or 0)),
             origin=origin,
         )
 
-    def _parse(self, origin: str, data: bytes) -> ParsedFeed:
+    def _judge(self, origin: str, data: bytes) -> tuple[Good, list[Rejected]]:
+        """Good rows and rejected ones: by whole columns when the text allows, else per row."""
         if not data.strip():
             raise self._format_error(origin, "file is empty")
-        text = self._decode(origin, data)
         columns = Columns(
             self._options.sku_column, self._options.quantity_column, self._options.warehouse_column
         )
         try:
+            judged = self._judge_columns(origin, data, columns)
+            if judged is not None:
+                return judged
+            text = self._decode(origin, data)
             feed = parse_delimited(
                 text,
                 delimiter=self._options.separator,
@@ -183,7 +187,26 @@ class CsvFileSource:
             )
         except LayoutError as err:
             raise self._format_error(origin, str(err)) from err
-        return feed
+        good, rejected = validate_rows(feed.rows, self._rules)  # reads the file's rows
+        return good, [*feed.rejected, *rejected]
+
+    def _judge_columns(
+        self, origin: str, data: bytes, columns: Columns
+    ) -> tuple[Good, list[Rejected]] | None:
+        """The fast path, reading UTF-8: other encodings are re-encoded from the decoded text."""
+        text = self._decode(origin, data)  # also the check that the bytes are valid
+        if codecs.lookup(self._options.encoding).name.startswith("utf-8"):
+            del text  # the columns are read from the bytes themselves: free the copy first
+            utf8 = data
+        else:
+            utf8 = text.encode()
+        return judge_columns(
+            utf8,
+            delimiter=self._options.separator,
+            columns=columns,
+            rules=self._rules,
+            origin=origin,
+        )
 
     def _decode(self, origin: str, data: bytes) -> str:
         encoding = self._options.encoding

@@ -204,6 +204,23 @@ class _Tally:
         return rows, tuple(self.rejected)
 
 
+def row_key(row: RawRow, rules: RowRules) -> tuple[Warehouse, Sku] | None:
+    """The warehouse and SKU a row speaks for, or None when either is bad (it is then rejected
+    without taking part in duplicate checks)."""
+    try:
+        return resolve_warehouse(row.warehouse, rules), parse_sku(row.sku, rules)
+    except _Bad:
+        return None
+
+
+def known_warehouse(value: object, rules: RowRules) -> Warehouse | None:
+    """The warehouse a feed's value maps to, or None when a row with it would be rejected."""
+    try:
+        return resolve_warehouse(value, rules)
+    except _Bad:
+        return None
+
+
 def _quantity(value: object, rules: RowRules) -> int | _Bad:
     try:
         return parse_quantity(value, rules)
