@@ -74,7 +74,7 @@ def _is_plain(feed: bytes, delimiter: str) -> bool:
     first = feed.find(b"\n")
     if first <= 0 or not feed[:first].strip() or b'"' in feed or b"\x00" in feed:
         return False
-    if feed.count(b"\r") != feed.count(b"\r\n"):
+    if b"\r" in feed and feed.count(b"\r") != feed.count(b"\r\n"):
         return False
     # An unfinished blank last line would make the record before it "the last" per row.
     tail = feed[feed.rfind(b"\n") + 1 :]
@@ -111,7 +111,7 @@ def _read_table(feed: bytes, width: int, delimiter: str) -> _Read | None:
     if any((pc.max(pc.binary_length(c)).as_py() or 0) > _FIELD_LIMIT for c in table.columns):
         return None
     ends_cleanly = feed.endswith(b"\n")
-    last_line = feed.count(b"\n") + (0 if ends_cleanly else 1)
+    last_line = 0 if ends_cleanly else feed.count(b"\n") + 1  # only an unfinished one matters
     return _Read(table, aside, width, delimiter, ends_cleanly, last_line)
 
 
@@ -147,6 +147,7 @@ class _Judge:
 
     def run(self) -> tuple[Good, list[Rejected]]:
         keys, quantities, codes, ok = self._columns()
+        pa.default_memory_pool().release_unused()  # the checks' scratch, before the dicts grow
         odd = _Odd()
         for line, text in self.read.aside:
             self._add(odd, line, text.split(self.delimiter))
@@ -176,7 +177,9 @@ class _Judge:
         text = _trimmed(self.table.column(self.index["quantity"]))
         digits = pc.less_equal(pc.binary_length(text), _MAX_DIGITS)
         q_ok = pc.and_(pc.ascii_is_decimal(text), digits)
-        quantities = pc.cast(pc.if_else(q_ok, text, "0"), pa.int64())
+        if not pc.all(q_ok).as_py():  # blank the others, or the cast fails; else no copy
+            text = pc.if_else(q_ok, text, "0")
+        quantities = pc.cast(text, pa.int64())
         q_ok = pc.and_(q_ok, pc.less_equal(quantities, self.rules.max_quantity))
         codes = self._warehouse_codes()
         ok = pc.and_(pc.and_(sku_ok, q_ok), pc.not_equal(codes, _UNKNOWN))
@@ -190,11 +193,11 @@ class _Judge:
         """Per row, the position of its warehouse in rules.warehouses, or _UNKNOWN."""
         column = self.index.get("warehouse")
         if column is None:
-            return pa.repeat(pa.scalar(0, pa.int64()), self.table.num_rows)
+            return pa.repeat(pa.scalar(0, pa.int32()), self.table.num_rows)
         # A feed names a handful of warehouses a million times: resolve each value once.
         values = self.table.column(column)
         distinct = pc.unique(values)
-        codes = pa.array([self._code(value) for value in distinct.to_pylist()], pa.int64())
+        codes = pa.array([self._code(value) for value in distinct.to_pylist()], pa.int32())
         return pc.take(codes, pc.index_in(values, value_set=distinct))
 
     def _code(self, value: str) -> int:
@@ -266,8 +269,10 @@ def _trimmed(cells: pa.ChunkedArray) -> pa.ChunkedArray:
     """Cells without surrounding spaces and tabs (the rest of str.strip() is judged per row).
 
     Most feeds have none: the column is then used as it is, without a copy."""
-    padded = pc.match_substring_regex(cells, r"^[ \t]|[ \t]$")
-    return pc.ascii_trim(cells, " \t") if pc.any(padded).as_py() else cells
+    for pad in (" ", "\t"):  # four plain scans cost a quarter of one regular expression
+        if pc.any(pc.starts_with(cells, pad)).as_py() or pc.any(pc.ends_with(cells, pad)).as_py():
+            return pc.ascii_trim(cells, " \t")
+    return cells
 
 
 def _column(

@@ -168,7 +168,7 @@ class CsvFileSource:
 
     def _judge(self, origin: str, data: bytes) -> tuple[Good, list[Rejected]]:
         """Good rows and rejected ones: by whole columns when the text allows, else per row."""
-        if not data.strip():
+        if not data or data.isspace():  # not strip(): that would copy the whole file
             raise self._format_error(origin, "file is empty")
         columns = Columns(
             self._options.sku_column, self._options.quantity_column, self._options.warehouse_column
