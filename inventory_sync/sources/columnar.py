@@ -45,12 +45,16 @@ class _Odd:
 
 
 def judge_columns(
-    feed: bytes, *, delimiter: str, columns: Columns, rules: RowRules, origin: str
+    held: list[bytes], *, delimiter: str, columns: Columns, rules: RowRules, origin: str
 ) -> tuple[Good, list[Rejected]] | None:
     """Judge a UTF-8 feed by columns; None when only the per-row reader reads it the same way.
 
-    Raises LayoutError for an unusable header, with the per-row reader's messages."""
-    feed = feed.removeprefix(b"\xef\xbb\xbf")
+    ``held`` is a one-item list with the feed's bytes. Once they are read into columns the
+    list is emptied, so that the caller's last reference goes and the bytes can be freed
+    before the snapshot's dicts are built (30 MB of a million-row feed). It is left as it was
+    when None is returned. Raises LayoutError for an unusable header, with the per-row
+    reader's messages."""
+    feed = held[0].removeprefix(b"\xef\xbb\xbf")
     if not _is_plain(feed, delimiter):
         return None
     header = feed[: feed.find(b"\n")].decode().rstrip("\r").split(delimiter)
@@ -60,6 +64,8 @@ def judge_columns(
     read = _read_table(feed, len(header), delimiter)
     if read is None:
         return None
+    held.clear()
+    del feed
     judged = _Judge(read, index, rules, origin).run()
     del read
     # Hand the columns' memory back now: the snapshot's dicts and the plan come next.

@@ -103,8 +103,9 @@ class CsvFileSource:
         """Read the newest stable file; raise SourceUnavailable while none is ready."""
         stable = self._stable_candidates()
         chosen = stable[0]
-        data = self._read(chosen)
-        snapshot = self._snapshot(chosen, data)
+        # The bytes travel in a one-item list that the columnar reader empties once it holds the
+        # text as columns: no frame keeps another reference, so a big file is freed early.
+        snapshot = self._snapshot(chosen, [self._read(chosen)])
         # Only the latest pull can be committed: a held snapshot's entry must not pile up.
         self._pending = {snapshot.snapshot_id: [c.path for c in stable]}
         return snapshot
@@ -146,9 +147,10 @@ class CsvFileSource:
         except OSError as err:
             raise self._unavailable(f"could not read {candidate.path}: {err}") from err
 
-    def _snapshot(self, candidate: FileCandidate, data: bytes) -> Snapshot:
+    def _snapshot(self, candidate: FileCandidate, held: list[bytes]) -> Snapshot:
         origin = str(candidate.path)
-        good, rejected = self._judge(origin, data)
+        snapshot_id = hashlib.sha256(held[0]).hexdigest()
+        good, rejected = self._judge(origin, held)
         no_rows = not good and not rejected
         if no_rows and self._spec.completeness == "complete":
             # A complete feed with no rows would say "nothing in stock": far likelier a failed
@@ -156,7 +158,7 @@ class CsvFileSource:
             raise self._format_error(origin, "file has a header but no data rows")
         return Snapshot(
             source=self._spec.name,
-            snapshot_id=hashlib.sha256(data).hexdigest(),
+            snapshot_id=snapshot_id,
             taken_at=candidate.mtime,
             completeness=self._spec.completeness,
             basis=self._spec.basis,
@@ -166,18 +168,20 @@ class CsvFileSource:
             origin=origin,
         )
 
-    def _judge(self, origin: str, data: bytes) -> tuple[Good, list[Rejected]]:
-        """Good rows and rejected ones: by whole columns when the text allows, else per row."""
-        if not data or data.isspace():  # not strip(): that would copy the whole file
+    def _judge(self, origin: str, held: list[bytes]) -> tuple[Good, list[Rejected]]:
+        """Good rows and rejected ones: by whole columns when the text allows, else per row.
+
+        ``held`` holds the file's bytes; the columnar reader may empty it (see pull)."""
+        if not held[0] or held[0].isspace():  # not strip(): that would copy the whole file
             raise self._format_error(origin, "file is empty")
         columns = Columns(
             self._options.sku_column, self._options.quantity_column, self._options.warehouse_column
         )
         try:
-            judged = self._judge_columns(origin, data, columns)
+            judged = self._judge_columns(origin, held, columns)
             if judged is not None:
                 return judged
-            text = self._decode(origin, data)
+            text = self._decode(origin, held[0])
             feed = parse_delimited(
                 text,
                 delimiter=self._options.separator,
@@ -191,15 +195,15 @@ class CsvFileSource:
         return good, [*feed.rejected, *rejected]
 
     def _judge_columns(
-        self, origin: str, data: bytes, columns: Columns
+        self, origin: str, held: list[bytes], columns: Columns
     ) -> tuple[Good, list[Rejected]] | None:
         """The fast path, reading UTF-8: other encodings are re-encoded from the decoded text."""
-        text = self._decode(origin, data)  # also the check that the bytes are valid
+        text = self._decode(origin, held[0])  # also the check that the bytes are valid
         if codecs.lookup(self._options.encoding).name.startswith("utf-8"):
             del text  # the columns are read from the bytes themselves: free the copy first
-            utf8 = data
+            utf8 = held
         else:
-            utf8 = text.encode()
+            utf8 = [text.encode()]
         return judge_columns(
             utf8,
             delimiter=self._options.separator,

@@ -53,10 +53,10 @@ class XlsxFileSource(CsvFileSource):
         super().__init__(spec, options, context)
         self._sheet_options = options
 
-    def _judge(self, origin: str, data: bytes) -> tuple[Good, list[Rejected]]:
-        if not data:
+    def _judge(self, origin: str, held: list[bytes]) -> tuple[Good, list[Rejected]]:
+        if not held[0]:
             raise self._format_error(origin, "file is empty")
-        sheet = self._sheet(origin, data)
+        sheet = self._sheet(origin, held.pop())  # the workbook's cells replace its bytes
         options = self._sheet_options
         layout = SheetLayout(
             Columns(options.sku_column, options.quantity_column, options.warehouse_column),

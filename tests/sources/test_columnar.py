@@ -34,7 +34,7 @@ def per_row(text: str, delimiter: str, columns: Columns, rules: RowRules):
 
 def by_columns(text: str, delimiter: str, columns: Columns, rules: RowRules):
     judged = judge_columns(
-        text.encode(), delimiter=delimiter, columns=columns, rules=rules, origin="f.csv"
+        [text.encode()], delimiter=delimiter, columns=columns, rules=rules, origin="f.csv"
     )
     if judged is None:
         return None
