@@ -18,8 +18,9 @@ from inventory_sync.sources.base import (
     check_warehouses,
     invalid_options,
 )
-from inventory_sync.sources.columnar import Good, judge_columns
+from inventory_sync.sources.columnar import Good
 from inventory_sync.sources.delimited import Columns, LayoutError, parse_delimited
+from inventory_sync.sources.delimited_columns import judge_columns
 from inventory_sync.sources.files import (
     DEFAULT_TEMPORARY_SUFFIXES,
     FileCandidate,

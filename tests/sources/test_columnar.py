@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory_sync.domain.model import SourceName, Warehouse
-from inventory_sync.sources.columnar import judge_columns
 from inventory_sync.sources.delimited import Columns, LayoutError, parse_delimited
+from inventory_sync.sources.delimited_columns import judge_columns
 from inventory_sync.sources.rows import RowRules, validate_rows
 
 CORPUS = Path(__file__).parent / "corpus"
