@@ -108,6 +108,7 @@ class _Judge:
         q_ok = pc.and_(q_ok, pc.less_equal(quantities, self.rules.max_quantity))
         codes = self._warehouse_codes()
         ok = pc.and_(pc.and_(sku_ok, q_ok), pc.not_equal(codes, _UNKNOWN))
+        ok = pc.fill_null(ok, fill_value=False)  # a null (no text at all) is never settled here
         if self.rules.sku_case == "upper":
             sku = pc.utf8_upper(sku)  # ASCII-only where it counts: the same as str.upper()
         elif self.rules.sku_case == "lower":

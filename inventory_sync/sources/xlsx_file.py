@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import python_calamine
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -15,11 +16,10 @@ from inventory_sync.sources.base import (
     check_warehouses,
     invalid_options,
 )
-from inventory_sync.sources.columnar import Good
+from inventory_sync.sources.columnar import Cells, Good
 from inventory_sync.sources.csv_file import CsvFileSource, CsvOptions
 from inventory_sync.sources.delimited import Columns, LayoutError
-from inventory_sync.sources.rows import validate_rows
-from inventory_sync.sources.sheet import SheetLayout, sheet_rows
+from inventory_sync.sources.sheet import SheetLayout, judge_sheet
 
 # Options of delimited text that mean nothing in a workbook: set, they are a mistake to report.
 _TEXT_ONLY = frozenset({"format", "delimiter", "encoding"})
@@ -56,18 +56,21 @@ class XlsxFileSource(CsvFileSource):
     def _judge(self, origin: str, held: list[bytes]) -> tuple[Good, list[Rejected]]:
         if not held[0]:
             raise self._format_error(origin, "file is empty")
-        sheet = self._sheet(origin, held.pop())  # the workbook's cells replace its bytes
+        name, rows = self._rows(origin, held.pop())  # the workbook's cells replace its bytes
         options = self._sheet_options
         layout = SheetLayout(
             Columns(options.sku_column, options.quantity_column, options.warehouse_column),
             options.header_row,
         )
         try:
-            rows = sheet_rows(sheet.iter_rows(), layout, f"{origin}[{sheet.name}]")
+            return judge_sheet(rows, layout, self._rules, f"{origin}[{name}]")
         except LayoutError as err:
-            raise self._format_error(origin, f"sheet {sheet.name!r}: {err}") from err
-        good, rejected = validate_rows(rows, self._rules)
-        return good, list(rejected)
+            raise self._format_error(origin, f"sheet {name!r}: {err}") from err
+
+    def _rows(self, origin: str, data: bytes) -> tuple[str, list[Iterator[Cells]]]:
+        """The sheet's name and its rows, in a list judge_sheet empties (to free the sheet)."""
+        sheet = self._sheet(origin, data)
+        return sheet.name, [sheet.iter_rows()]
 
     def _sheet(self, origin: str, data: bytes) -> python_calamine.CalamineSheet:
         try:
