@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from operator import itemgetter
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,13 +39,13 @@ def judge_sheet(
     emptied once the rows are columns, so the reader's copy of the sheet can be freed before
     the snapshot's dicts are built. Raises LayoutError when the header is missing or lacks a
     column."""
-    numbered = enumerate(held[0], start=1)
-    header_line, header = _header(numbered, layout.header_row)
+    rows = held[0]
+    header_line, header = _header(enumerate(rows, start=1), layout.header_row)
     index = column_index([_header_text(cell) for cell in header], layout.columns, None)
     records = _SheetRecords(index, origin, first_line=header_line + 1, width=len(header))
-    records.read(row for _, row in numbered)
+    records.read(rows)  # the rest of the rows: the header and what was above it are read
     held.clear()
-    del numbered
+    del rows
     return judge(records, rules)
 
 
@@ -74,7 +75,7 @@ class _SheetRecords:
         start, it = 0, iter(rows)
         while block := list(islice(it, _CHUNK)):
             for role, position in self.index.items():
-                chunks[role].append(_as_text([_at(row, position) for row in block]))
+                chunks[role].append(_as_text(_column_of(block, position)))
             self._keep_unusual(block, start, chunks["sku"][-1], [c[-1] for c in chunks.values()])
             start += len(block)
         if start:
@@ -122,21 +123,26 @@ class _SheetRecords:
         return RawRow(self.origin, line, sku, quantity, warehouse)
 
 
+def _column_of(block: list[Cells], position: int) -> list[object]:
+    try:
+        return list(map(itemgetter(position), block))  # in C: a rectangular sheet's rows
+    except IndexError:
+        return [_at(row, position) for row in block]
+
+
 def _as_text(cells: list[object]) -> pa.Array:
     """One column of cells as text: whole numbers as digits, other non-text as _NOT_TEXT."""
     return pc.fill_null(_inferred_text(cells), "")  # an empty cell (None) is blank text
 
 
 def _inferred_text(cells: list[object]) -> pa.Array:
-    if not any(type(cell) is bool for cell in cells):  # pyarrow would read True as 1.0
-        try:
-            inferred = pa.array(cells)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            inferred = None  # mixed types: cell by cell below
-        if inferred is not None and pa.types.is_string(inferred.type):
-            return inferred
-        if inferred is not None and pa.types.is_floating(inferred.type):
-            return _whole_as_text(inferred)
+    # Most columns hold one type: text, or numbers as floats (pyarrow would read True as 1.0,
+    # so the types are looked at exactly). Others are converted cell by cell.
+    types = set(map(type, cells)) - {type(None)}
+    if types <= {str}:
+        return pa.array(cells, pa.string())
+    if types <= {float}:  # ints (rare) go cell by cell: a float would round a long one
+        return _whole_as_text(pa.array(cells, pa.float64()))
     return pa.array([_cell_text(cell) for cell in cells], pa.string())
 
 
