@@ -1,34 +1,30 @@
-"""Run bookkeeping shared by every kind of run: ids, confirmation, the closing event."""
+"""Run bookkeeping shared by every kind of run: ids, levels read, confirmation, lock refresh."""
 
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from itertools import chain
 
 import structlog
 
-from inventory_sync import logs
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
+from inventory_sync.domain.inventory import InventoryLevel
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
     Levels,
     RunId,
-    RunStatus,
     Sku,
+    WarehouseTarget,
 )
-from inventory_sync.shipstation.models import InventoryLevel
+from inventory_sync.ports import InventoryApi
 from inventory_sync.steps.locks import WarehouseLocks
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
 PER_SKU_READS = 5  # up to this many SKUs, a narrowed run reads each SKU's level by itself
 Progress = Callable[[int, int], None]
-NOT_DONE = frozenset(
-    {AdjustmentStatus.FAILED, AdjustmentStatus.UNCERTAIN, AdjustmentStatus.NEEDS_REVIEW}
-)
 
 
 def new_run_id(app: App) -> RunId:
@@ -36,7 +32,9 @@ def new_run_id(app: App) -> RunId:
     return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
 
 
-def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -> Levels:
+def read_levels(
+    inventory: InventoryApi, target: WarehouseTarget, skus: Collection[str] = ()
+) -> Levels:
     """ShipStation's on-hand per SKU at the target location (conditions and lots summed).
 
     With `skus`, only those: a handful is asked for one by one (a request each, instead of
@@ -44,7 +42,7 @@ def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -
     """
     on_hand: dict[Sku, int] = {}
     allocated: dict[Sku, int] = {}
-    for row in _level_rows(app, target.location_id, skus):
+    for row in _level_rows(inventory, target.location_id, skus):
         if row.inventory_location_id not in {None, target.location_id}:
             continue  # a server that ignores the filter must not mix locations
         if skus and row.sku not in skus:
@@ -56,13 +54,14 @@ def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -
     return Levels(on_hand, allocated)
 
 
-def _level_rows(app: App, location: str, skus: Collection[str]) -> Iterable[InventoryLevel]:
+def _level_rows(
+    inventory: InventoryApi, location: str, skus: Collection[str]
+) -> Iterable[InventoryLevel]:
     if skus and len(skus) <= PER_SKU_READS:
         return chain.from_iterable(
-            app.inventory.list_levels(inventory_location_id=location, sku=sku)
-            for sku in sorted(skus)
+            inventory.list_levels(inventory_location_id=location, sku=sku) for sku in sorted(skus)
         )
-    return app.inventory.list_levels(inventory_location_id=location)
+    return inventory.list_levels(inventory_location_id=location)
 
 
 def refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:
@@ -82,26 +81,3 @@ def confirm(app: App, run_id: RunId) -> list[JournalEntry]:
         settle(app, uncertain)
         journal = app.ledger.journal(run_id=run_id)
     return journal
-
-
-def finish(  # noqa: PLR0917 - private, called from one function
-    app: App,
-    run_id: RunId,
-    status: RunStatus,
-    counts: dict[str, int],
-    started: float,
-    targets: Sequence[WarehouseTarget],
-    *,
-    error: str | None = None,
-) -> None:
-    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
-    level = "error" if status in {RunStatus.FAILED, RunStatus.HELD} else "info"
-    log.log(
-        logs.level_number(level),
-        "run.finished",
-        status=status.value,
-        warehouses=[t.name for t in targets],
-        duration_seconds=round(time.monotonic() - started, 3),
-        error=error,
-        **counts,
-    )
