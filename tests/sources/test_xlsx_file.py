@@ -10,8 +10,8 @@ from source_helpers import make_spec, write_file, write_xlsx
 
 from inventory_sync.domain.model import Sku, Warehouse
 from inventory_sync.errors import FeedFormatError
+from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources import load_kind
-from inventory_sync.sources.base import commit_snapshot
 from inventory_sync.sources.xlsx_file import KIND, XlsxOptions
 
 MAIN = Warehouse("main")
