@@ -34,9 +34,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import python_calamine
-import xlsxwriter
-
 from inventory_sync.clock import SystemClock
 from inventory_sync.domain.model import (
     Completeness,
@@ -53,10 +50,6 @@ from inventory_sync.domain.planner import WarehouseInput, plan
 from inventory_sync.domain.policy import Policy
 from inventory_sync.gcpause import gc_paused
 from inventory_sync.sources.base import SourceContext, SourceSpec
-from inventory_sync.sources.csv_file import KIND as CSV
-from inventory_sync.sources.csv_file import CsvOptions
-from inventory_sync.sources.xlsx_file import KIND as XLSX
-from inventory_sync.sources.xlsx_file import XlsxOptions
 
 Phase = dict[str, float]
 
@@ -206,6 +199,8 @@ def _plan_phase(source: Path, levels: dict[Warehouse, Levels], policy: Policy) -
 
 def _xlsx_floor(path: Path) -> Phase:
     """Reading the workbook's bytes and its sheet into (warehouse, sku, quantity) tuples."""
+    import python_calamine  # noqa: PLC0415 - the other phases' memory must not include it
+
     started = time.process_time()
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
     rows = book.get_sheet_by_name("Stock").iter_rows()
@@ -216,6 +211,8 @@ def _xlsx_floor(path: Path) -> Phase:
 
 def _write_workbook(directory: Path) -> None:
     """source.csv's rows as the sheet "Stock" of source.xlsx, quantities as numbers."""
+    import xlsxwriter  # noqa: PLC0415 - only --xlsx needs it
+
     book = xlsxwriter.Workbook(str(directory / "source.xlsx"), {"constant_memory": True})
     sheet = book.add_worksheet("Stock")
     with (directory / "source.csv").open(newline="") as f:
@@ -234,6 +231,12 @@ def _source_phase(
 ) -> Phase:
     """The same file through the source kind the service runs: every field of every row
     checked, then plan()."""
+    # Imported here: pyarrow (the columnar reader) costs the floor and plan phases nothing.
+    from inventory_sync.sources.csv_file import KIND as CSV  # noqa: PLC0415
+    from inventory_sync.sources.csv_file import CsvOptions  # noqa: PLC0415
+    from inventory_sync.sources.xlsx_file import KIND as XLSX  # noqa: PLC0415
+    from inventory_sync.sources.xlsx_file import XlsxOptions  # noqa: PLC0415
+
     spec = SourceSpec(
         name=SourceName("bench"),
         warehouses=tuple(levels),
