@@ -1,4 +1,6 @@
-"""The bad-input corpus: each broken feed gives a clear, named error; good rows still arrive."""
+"""The bad-input corpus: each broken feed gives a clear, named error; good rows still arrive.
+
+File cases run through every transport (local disk, SFTP, S3), with the same errors."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from loopback import Answer
-from source_helpers import make_spec, write_file, write_xlsx
+from source_helpers import make_spec, write_xlsx
 
 from inventory_sync import errors
 from inventory_sync.sources.csv_file import KIND as CSV
@@ -22,16 +24,17 @@ from inventory_sync.sources.xlsx_file import XlsxOptions
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = tomllib.loads((CORPUS / "expected.toml").read_text())["case"]
-SHEET_CASES = [c for c in CASES if c.get("kind", "csv") == "csv"]
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # what a spreadsheet would store as a number
 
 
-def csv_source(case, tmp_path, context):
-    path = write_file(tmp_path / case["file"], (CORPUS / case["file"]).read_bytes())
+def csv_source(case, place, context):
+    """The case's file, written where the place keeps files, read by a csv source there."""
+    origin = place.write(case["file"], (CORPUS / case["file"]).read_bytes())
     spec_fields = dict(case.get("spec", {}))
     warehouses = spec_fields.pop("warehouses", ["main"])
-    options = CsvOptions(path=str(path), **case.get("options", {}))
-    return CSV.build(make_spec(*warehouses, **spec_fields), options, context), str(path)
+    options = {**place.options(), "path": place.path(case["file"]), **case.get("options", {})}
+    source = CSV.build(make_spec(*warehouses, **spec_fields), CsvOptions(**options), context)
+    return source, origin
 
 
 def http_source(case, server, context):
@@ -46,6 +49,21 @@ def test_the_corpus_is_big_enough_and_every_file_has_an_expectation():
     assert named == on_disk
     assert len(CASES) >= 30
     assert {case.get("kind", "csv") for case in CASES} == {"csv", "http_json"}
+
+
+FILE_CASES = [c for c in CASES if c.get("kind", "csv") == "csv"]
+HTTP_CASES = [c for c in CASES if c.get("kind", "csv") == "http_json"]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c["file"] for c in FILE_CASES])
+def test_each_bad_file_is_reported_clearly_through_every_transport(case, place, context):
+    """The same named errors whether the file is on disk, on an SFTP server or in a bucket."""
+    check_case(case, *csv_source(case, place, context))
+
+
+@pytest.mark.parametrize("case", HTTP_CASES, ids=[c["file"] for c in HTTP_CASES])
+def test_each_bad_page_is_reported_clearly(case, context, server):
+    check_case(case, *http_source(case, server, context))
 
 
 def xlsx_source(case, tmp_path, context):
@@ -63,41 +81,33 @@ def xlsx_source(case, tmp_path, context):
     source = XLSX.build(
         make_spec(*warehouses, **spec_fields), XlsxOptions(path=str(path), **options), context
     )
-    return source, f"{path}[Stock]"
+    return source, str(path)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
-def test_each_bad_feed_is_reported_clearly(case, tmp_path, context, server):
-    if case.get("kind", "csv") == "http_json":
-        source, origin = http_source(case, server, context)
-    else:
-        source, origin = csv_source(case, tmp_path, context)
-    check(case, source, origin)
-
-
-@pytest.mark.parametrize("case", SHEET_CASES, ids=[c["file"] for c in SHEET_CASES])
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c["file"] for c in FILE_CASES])
 def test_each_bad_feed_as_a_spreadsheet_gets_the_same_named_errors(case, tmp_path, context):
+    """The csv cases through the xlsx kind: rows name the sheet; [case.xlsx] says what differs."""
     sheet = case.get("xlsx", {})
     if "csv_only" in sheet:
         pytest.skip(f"CSV only: {sheet['csv_only']}")
-    source, origin = xlsx_source(case, tmp_path, context)
-    check({**case, **sheet}, source, origin, file_origin=origin.removesuffix("[Stock]"))
+    source, path = xlsx_source(case, tmp_path, context)
+    check_case({**case, **sheet}, source, path, row_origin=f"{path}[Stock]")
 
 
-def check(case, source, origin, file_origin=None):
-    """The pull fails with the case's error, or quarantines exactly its rows."""
+def check_case(case, source, origin, row_origin=None):
+    """The pull fails naming the file, or quarantines exactly the case's rows."""
     if "error" in case:
         with pytest.raises(getattr(errors, case["error"])) as raised:
             source.pull()
         assert case["message"] in str(raised.value)
-        assert (file_origin or origin) in str(raised.value), "the error must name the file or URL"
+        assert origin in str(raised.value), "the error must name the file or URL"
         assert raised.value.source == "feed"
         return
     snapshot = source.pull()
     assert sorted(o.sku for o in snapshot.observations) == case["good"]
     assert len(snapshot.rejected) == len(case["rejected"])
     for got, want in zip(snapshot.rejected, case["rejected"], strict=True):
-        assert (got.source, got.origin, got.line) == ("feed", origin, want["line"])
+        assert (got.source, got.origin, got.line) == ("feed", row_origin or origin, want["line"])
         assert got.field == want.get("field")
         if "value" in want:
             assert got.value == want["value"]

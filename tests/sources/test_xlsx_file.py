@@ -91,6 +91,22 @@ class TestReading:
         assert not path.exists()
         assert (tmp_path / "done" / "stock.xlsx").exists()
 
+    def test_a_workbook_is_read_and_archived_through_every_transport(
+        self, place, tmp_path, context
+    ):
+        rows = [["sku", "quantity"], ["A", 1], ["B", 2.5]]
+        data = write_xlsx(tmp_path / "made" / "stock.xlsx", {"Stock": rows}).read_bytes()
+        origin = place.write("in/stock.xlsx", data)
+        options = {**place.options(), "path": place.path("in/*.xlsx")}
+        options["archive_dir"] = place.folder("done")
+        source = KIND.build(make_spec(), XlsxOptions(**options), context)
+        snapshot = source.pull()
+        assert dict(snapshot.rows_for(MAIN)) == {"A": 1}
+        (rejected,) = snapshot.rejected
+        assert (rejected.origin, rejected.line, rejected.sku) == (f"{origin}[Stock]", 3, "B")
+        commit_snapshot(source, snapshot)
+        assert place.names("done") == ["stock.xlsx"]
+
     def test_the_kind_is_registered_as_xlsx(self):
         assert load_kind("xlsx") is KIND
 
