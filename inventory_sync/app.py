@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import Completeness, LocationId, SourceName, Warehouse
 from inventory_sync.domain.policy import GuardLimits, Policy
-from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
+from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.mapping import WarehouseMapping
 
 
@@ -52,6 +52,7 @@ class App:
     mappings: tuple[WarehouseMapping, ...] = ()  # as configured; resolved into `warehouses`
     check_mapping: bool = True
     mapping_checked: bool = False
+    leases: Leases | None = None  # set on a ledger several replicas can share (PostgreSQL)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from inventory_sync.domain.model import Completeness, LocationId, Sku, SourceNam
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem
 from inventory_sync.ledger.repository import SqlLedger, open_ledger
-from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
+from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
@@ -36,11 +36,16 @@ def build(
     sources: tuple[ConfiguredSource, ...] | None = None,
     clock: Clock | None = None,
     credentials_dir: Path | None = None,
+    leases: Leases | None = None,
 ) -> App:
-    """Wire everything the settings describe; any part given as an override is used instead."""
+    """Wire everything the settings describe; any part given as an override is used instead.
+
+    ``leases``: replicas coordinate through it; by default the ledger built here when it is
+    PostgreSQL (SQLite is one host's file: one process, as before)."""
     clock = clock or SystemClock()
+    built = ledger or _ledger(settings)
     app = App(
-        ledger=ledger or _ledger(settings),
+        ledger=built,
         inventory=inventory or _client(settings, clock),
         clock=clock,
         warehouses=_targets(settings),
@@ -52,12 +57,17 @@ def build(
         max_attempts=settings.reconcile.max_attempts,
         mappings=mappings_from(settings),
         check_mapping=settings.reconcile.check_mapping,
+        leases=leases if leases is not None else _shared_leases(built),
     )
     for part in (app.inventory, app.ledger):
         close = getattr(part, "close", None)
         if callable(close) and part not in (inventory, ledger):
             app.closers.append(close)
     return app
+
+
+def _shared_leases(ledger: Ledger) -> Leases | None:
+    return ledger if isinstance(ledger, SqlLedger) and ledger.shared else None
 
 
 def _ledger(settings: Settings) -> Ledger:

@@ -33,8 +33,9 @@ from inventory_sync.domain.planner import (
     plan,
     source_values,
 )
-from inventory_sync.errors import ShipStationError
+from inventory_sync.errors import LeaseLost, ShipStationError
 from inventory_sync.gcpause import gc_paused
+from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.steps.blocked import blocked_skus
 from inventory_sync.steps.gather import Gathered, gather
@@ -66,6 +67,7 @@ class RunOptions:
     trigger: str = "cli"
     warehouses: frozenset[str] = frozenset()  # empty: all
     skus: frozenset[str] = frozenset()  # empty: all
+    fence: Fence | None = None  # a replica's lease: every write is checked against it
 
 
 def reconcile(
@@ -93,12 +95,13 @@ def reconcile(
         if options.dry_run:
             report = _run(app, run_id, targets, options, progress, gathered)
         else:
-            with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+            holder = holder_id(run_id, options.fence)
+            with hold_warehouses(app, holder, targets, options.fence) as (locks, busy):
                 report = _run(
                     app, run_id, locks.targets, options, refreshing(locks, progress), gathered
                 )
                 report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
-    except ShipStationError as exc:
+    except (ShipStationError, LeaseLost) as exc:
         finish(app, run_id, RunStatus.FAILED, {}, started, targets, error=str(exc))
         raise
     report = replace(report, duration_seconds=time.monotonic() - started)
@@ -155,7 +158,7 @@ def _run(  # noqa: PLR0917 - private; the steps of one run in order
         return _held(app, run_id, the_plan, guard_holds, base, options)
     if options.dry_run:
         return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
-    push(app, run_id, the_plan.adjustments, progress=progress)
+    push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence)
     entries = confirm(app, run_id)
     for t in targets:
         remember_levels(app, run_id, t.name, levels[t.name], entries)
@@ -245,7 +248,9 @@ def _held(  # noqa: PLR0917 - private, called once
     entries = _as_planned(app, run_id, the_plan.adjustments)
     if not options.dry_run:
         # The held plan stays in the ledger, so `explain` can show what was stopped and why.
-        app.ledger.record_planned(run_id, the_plan.adjustments, at=app.clock.now())
+        app.ledger.record_planned(
+            run_id, the_plan.adjustments, at=app.clock.now(), fence=options.fence
+        )
         for adjustment in the_plan.adjustments:
             app.ledger.mark_outcome(
                 adjustment.adjustment_id,

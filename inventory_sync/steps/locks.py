@@ -1,4 +1,8 @@
-"""One pusher per warehouse: locks held in the ledger, refreshed while a push runs."""
+"""One pusher per warehouse: locks held in the ledger, refreshed while a push runs.
+
+A replica's run names its lease and fence in the holder; a lock left by an older fence of the
+same lease belongs to a replica that lost the lease (and can send nothing more), so the new
+holder takes it over at once instead of waiting out LOCK_TTL."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import structlog
 
 from inventory_sync.app import App, WarehouseTarget
 from inventory_sync.domain.model import Hold
+from inventory_sync.ports import Fence
 
 log = structlog.get_logger(__name__)
 # Long enough to outlive a pause in refreshing, short enough that a crashed holder's lock
@@ -21,12 +26,13 @@ LOCK_TTL = timedelta(minutes=5)
 _REFRESH_EVERY = 60.0  # seconds
 
 
-def _acquire(app: App, name: str, holder: str) -> bool:
-    """Take the lock; a lease left by a dead process on this machine is taken over at once."""
+def _acquire(app: App, name: str, holder: str, fence: Fence | None = None) -> bool:
+    """Take the lock; a lease left by a dead process on this machine is taken over at once,
+    and so is one left by a replica whose fence ``fence`` has superseded."""
     if app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now()):
         return True
     other = app.ledger.lock_holder(name, app.clock.now())
-    if other is None or not _died_here(other):
+    if other is None or not (_died_here(other) or _fenced_out(other, fence)):
         return False
     # Releasing names the dead holder, so of two processes racing here only one can take it.
     app.ledger.release_lock(name, other)
@@ -53,8 +59,18 @@ def lock_name(target: WarehouseTarget) -> str:
     return f"push:{target.name}"
 
 
-def holder_id(run_id: str) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
+def _fenced_out(holder: str, fence: Fence | None) -> bool:
+    """True when ``holder`` ran under an older number of the lease ``fence`` now holds."""
+    _, at, lease = holder.rpartition("@")
+    name, _, number = lease.rpartition("#")
+    if fence is None or not at or name != fence.lease or not number.isdigit():
+        return False
+    return int(number) < fence.number
+
+
+def holder_id(run_id: str, fence: Fence | None = None) -> str:
+    under = "" if fence is None else f"@{fence.lease}#{fence.number}"
+    return f"{socket.gethostname()}:{os.getpid()}:{run_id}{under}"
 
 
 class WarehouseLocks:
@@ -79,14 +95,14 @@ class WarehouseLocks:
 
 @contextmanager
 def hold_warehouses(
-    app: App, holder: str, targets: Sequence[WarehouseTarget]
+    app: App, holder: str, targets: Sequence[WarehouseTarget], fence: Fence | None = None
 ) -> Iterator[tuple[WarehouseLocks, list[Hold]]]:
     """Lock each target; yield the locks taken and a Hold for each warehouse another process has."""
     taken: list[WarehouseTarget] = []
     holds: list[Hold] = []
     try:
         for target in targets:
-            if _acquire(app, lock_name(target), holder):
+            if _acquire(app, lock_name(target), holder, fence):
                 taken.append(target)
                 continue
             other = app.ledger.lock_holder(lock_name(target), app.clock.now())

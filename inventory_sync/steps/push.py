@@ -13,10 +13,12 @@ from inventory_sync.app import App
 from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId
 from inventory_sync.errors import (
     AuthError,
+    LeaseLost,
     OutcomeUncertain,
     PlanError,
     ShipStationError,
 )
+from inventory_sync.ports import Fence
 from inventory_sync.shipstation.models import InventoryUpdate, UpdateReceipt
 from inventory_sync.steps.agree import agree_on
 
@@ -25,15 +27,19 @@ Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 100
 
 
-def to_update(adjustment: Adjustment) -> InventoryUpdate:
-    """The request for one adjustment; its id goes into notes so ShipStation's history matches."""
+def to_update(adjustment: Adjustment, fence: Fence | None = None) -> InventoryUpdate:
+    """The request for one adjustment; its id goes into notes so ShipStation's history matches.
+
+    The id stays the last word of the notes; a replica's fence goes before it, so ShipStation's
+    history also shows which lease holder sent each change."""
+    tag = "" if fence is None else f"{fence.tag} "
     return InventoryUpdate(
         transaction_type=adjustment.transaction_type.value,
         sku=adjustment.sku,
         quantity=adjustment.quantity,
         inventory_location_id=adjustment.location_id,
         reason=_reason(adjustment),
-        notes=f"inventory-sync {adjustment.adjustment_id}",
+        notes=f"inventory-sync {tag}{adjustment.adjustment_id}",
     )
 
 
@@ -54,14 +60,17 @@ def push(
     *,
     progress: Progress | None = None,
     record: bool = True,
+    fence: Fence | None = None,
 ) -> None:
     """Send every planned adjustment; one failure never stops the others, auth failures do.
 
-    ``record=False`` when the caller already recorded them as planned.
+    ``record=False`` when the caller already recorded them as planned. With ``fence`` (a
+    replica's lease), nothing is recorded or sent once the lease is no longer current:
+    LeaseLost stops the push, and the lease's next holder settles what was left.
     """
     if record:
-        app.ledger.record_planned(run_id, adjustments, at=app.clock.now())
-    pusher = _Pusher(app, run_id, len(adjustments), progress)
+        app.ledger.record_planned(run_id, adjustments, at=app.clock.now(), fence=fence)
+    pusher = _Pusher(app, run_id, len(adjustments), progress, fence)
     with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
         try:
             for adjustment in adjustments:
@@ -75,8 +84,16 @@ def push(
 class _Pusher:
     """Keeps a bounded window of requests in flight; the ledger is written from this thread only."""
 
-    def __init__(self, app: App, run_id: RunId, total: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        app: App,
+        run_id: RunId,
+        total: int,
+        progress: Progress | None,
+        fence: Fence | None,
+    ) -> None:
         self.app = app
+        self.fence = fence
         self.run_id = run_id
         self.total = total
         self.done = 0
@@ -85,11 +102,25 @@ class _Pusher:
         self.window = app.concurrency * 2
 
     def send(self, pool: ThreadPoolExecutor, adjustment: Adjustment) -> None:
-        update = to_update(adjustment)
+        update = to_update(adjustment, self.fence)
+        self.still_ours()
         self.app.ledger.mark_sent(
-            adjustment.adjustment_id, request=request_text(update), at=self.app.clock.now()
+            adjustment.adjustment_id,
+            request=request_text(update),
+            at=self.app.clock.now(),
+            fence=self.fence,
         )
-        self.pending[pool.submit(self.app.inventory.update_level, update)] = adjustment
+        future = pool.submit(self.app.inventory.update_level, update, before_send=self.still_ours)
+        self.pending[future] = adjustment
+
+    def still_ours(self) -> None:
+        """Raise LeaseLost when the replica's own view says its lease ran out (no I/O).
+
+        Asked again right before each attempt leaves, after the wait for the request budget,
+        so a replica paused between the ledger's check and the send still sends nothing."""
+        fence = self.fence
+        if fence is not None and not fence.still_held():
+            raise LeaseLost(fence.lease, fence=fence.number, reason="its renewal is overdue")
 
     def wait_for_room(self) -> None:
         while len(self.pending) >= self.window:
@@ -106,7 +137,7 @@ class _Pusher:
         for future in [f for f in self.pending if not f.cancelled()]:
             try:
                 self._settle_one(future, self.pending[future])
-            except (AuthError, PlanError):
+            except (AuthError, PlanError, LeaseLost):
                 continue  # already recorded; the first such error is the one raised
         self.pending.clear()
 

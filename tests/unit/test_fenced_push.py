@@ -1,0 +1,71 @@
+"""A replica's run writes only under a current fence, and says which fence in every request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_service import MAIN, Harness, all_at
+
+from inventory_sync import service
+from inventory_sync.domain.model import AdjustmentStatus, RunStatus
+from inventory_sync.errors import LeaseLost
+from inventory_sync.ports import Fence
+
+LEASE = "push:account:default"
+TTL = timedelta(seconds=20)
+
+
+def fence_for(h: Harness, holder: str = "replica-a", **kw) -> Fence:
+    lease = h.ledger.take_lease(LEASE, holder, TTL, h.clock.now())
+    assert lease is not None
+    return Fence(lease.name, lease.holder, lease.fence, **kw)
+
+
+class TestFencedPush:
+    def test_a_current_fence_pushes_and_every_request_names_it_before_the_id(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        fence = fence_for(h, margin=timedelta(seconds=5))
+        report = service.reconcile(h.app(), service.RunOptions(fence=fence))
+        assert report.status is RunStatus.SUCCEEDED
+        (sent,) = h.inventory.sent
+        entry = report.entries[0]
+        assert sent.notes == f"inventory-sync fence={LEASE}#1 {entry.adjustment.adjustment_id}"
+
+    def test_a_superseded_fence_records_nothing_sends_nothing_and_fails_the_run(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        old = fence_for(h)
+        h.clock.advance(TTL * 2)
+        fence_for(h, holder="replica-b")  # the lease ran out and another replica took it
+        with pytest.raises(LeaseLost):
+            service.reconcile(h.app(), service.RunOptions(fence=old))
+        assert h.inventory.sent == []
+        assert h.ledger.journal() == []
+        assert h.ledger.list_runs()[0].status is RunStatus.FAILED
+
+    def test_a_lease_the_holder_sees_run_out_mid_push_stops_the_next_request(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15, "SKU-02": 3, "SKU-03": 4}))
+        answers = iter([True, True])  # the first adjustment's two checks pass, then no more
+        fence = fence_for(h, still_held=lambda: next(answers, False))
+        app = h.app()
+        with pytest.raises(LeaseLost, match="renewal is overdue"):
+            service.reconcile(app, service.RunOptions(fence=fence))
+        assert len(h.inventory.sent) == 1
+        statuses = sorted(e.status.value for e in h.ledger.journal())
+        # One applied; none of the others left this process, and the next holder settles them.
+        assert statuses == ["applied", "planned", "planned"]
+        assert h.ledger.agreed_levels(MAIN) == {h.inventory.sent[0].sku: 15}
+
+    def test_a_replica_paused_between_its_checks_sends_nothing_after_it(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        answers = iter([True])  # passes the ledger's check, then finds the lease gone at send
+        fence = fence_for(h, still_held=lambda: next(answers, False))
+        with pytest.raises(LeaseLost):
+            service.reconcile(h.app(), service.RunOptions(fence=fence))
+        assert h.inventory.sent == []
+        (entry,) = h.ledger.journal()
+        assert entry.status is AdjustmentStatus.SENT  # read back by the next holder
