@@ -8,14 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from inventory_sync import actions, bootstrap, service
-from inventory_sync.commands.common import (
-    Context,
-    emit_json,
-    exit_code_for,
-    handle_errors,
-    pass_context,
-)
+from inventory_sync import bootstrap, exits, service
+from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.render import print_report, push_progress
 from inventory_sync.errors import InventorySyncError, UsageError
 from inventory_sync.report import RunReport
@@ -89,7 +83,7 @@ def reconcile(
                     "status": "error",
                     "error": str(exc),
                     "error_type": type(exc).__name__,
-                    "exit_code": exit_code_for(exc),
+                    "exit_code": exits.for_error(exc),
                 }
             )
         raise
@@ -114,7 +108,7 @@ def _run(
         with push_progress(console, settings.shipstation.requests_per_minute) as progress:
             if apply_file is not None:
                 _plan_run, adjustments = read_plan(apply_file)
-                return actions.apply_plan(app, adjustments, progress=progress)
+                return service.apply_plan(app, adjustments, progress=progress)
             return service.reconcile(app, options, progress=progress)
     finally:
         app.close()
