@@ -33,7 +33,8 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
         if generation is None or configured is None:
             return
         if not any(_leased(runtime, generation.app, w) for w in configured.warehouses):
-            return  # another replica works for these warehouses' accounts
+            generation.health.elsewhere(name)  # another replica works for these accounts
+            return
         try:
             snapshot = pull(configured)
         except SourceError as exc:

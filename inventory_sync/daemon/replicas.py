@@ -62,11 +62,14 @@ class ReplicaLeases:
         """One heartbeat: renew what is held, take free leases up to a fair share.
 
         Returns the leases newly taken (their work should start now)."""
-        now = self.clock.now()
-        store.beat(replace(self.me, heartbeat_at=now))
-        log.debug("replica.heartbeat", replica=self.me.replica_id, held=sorted(self._held))
-        self._renew(store)
-        return self._take(store, wanted)
+        self._renew(store)  # first: what is held matters more than being seen alive
+        try:
+            store.beat(replace(self.me, heartbeat_at=self.clock.now()))
+            log.debug("replica.heartbeat", replica=self.me.replica_id, held=sorted(self._held))
+            return self._take(store, wanted)
+        except LedgerError as exc:
+            log.warning("replica.heartbeat_failed", replica=self.me.replica_id, error=str(exc))
+            return []
 
     def _renew(self, store: Leases) -> None:
         for name, held in list(self._held.items()):

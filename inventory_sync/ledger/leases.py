@@ -12,10 +12,22 @@ from inventory_sync.ledger.tables import LEASE_HISTORY, LEASES, REPLICAS
 from inventory_sync.ports import Fence, Lease, Replica
 
 _NEVER = 0  # the fence of a lease row nobody has held yet
+# A process frozen inside one of these short transactions (SIGSTOP, a stopped VM) would keep
+# its row locks, and no other replica could take the lease or settle the row until it woke.
+# PostgreSQL ends such a session after this long idle in its transaction, releasing them.
+FROZEN_SESSION_LIMIT = "5s"
+
+
+def _bounded(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            f"SET LOCAL idle_in_transaction_session_timeout = '{FROZEN_SESSION_LIMIT}'"
+        )
 
 
 def take(conn: Connection, name: str, holder: str, ttl: timedelta, now: datetime) -> Lease | None:
     """Take the lease when free or expired (fence + 1), extend it when ours; else None."""
+    _bounded(conn)
     _ensure_row(conn, name, holder, now)
     # SKIP LOCKED: a contender (or a fenced write checking this lease) holds the row right
     # now; rather than queue behind it, this replica simply tries again at its next tick.
@@ -52,6 +64,7 @@ def _extend(conn: Connection, row: RowMapping, ttl: timedelta, now: datetime) ->
 
 def renew(conn: Connection, lease: Lease, ttl: timedelta, now: datetime) -> Lease | None:
     """Extend our unexpired lease; None when it lapsed or another holder has it."""
+    _bounded(conn)
     result = conn.execute(
         update(LEASES)
         .where(*_ours(lease), LEASES.c.expires_at > now)
@@ -64,6 +77,7 @@ def renew(conn: Connection, lease: Lease, ttl: timedelta, now: datetime) -> Leas
 
 def release(conn: Connection, lease: Lease, now: datetime) -> bool:
     """Expire our lease now; the row and its fence stay for the next holder."""
+    _bounded(conn)
     result = conn.execute(
         update(LEASES).where(*_ours(lease), LEASES.c.expires_at > now).values(expires_at=now)
     )
@@ -81,10 +95,12 @@ def _ours(lease: Lease) -> tuple[ColumnElement[bool], ...]:
 def check(conn: Connection, fence: Fence, now: datetime) -> None:
     """Raise LeaseLost unless ``fence`` is the lease's current number with ``margin`` left.
 
-    FOR SHARE holds the row until the caller's write commits, so no takeover can slip in
-    between this check and the write it guards."""
-    query = select(LEASES).where(LEASES.c.name == fence.lease).with_for_update(read=True)
-    row = conn.execute(query).mappings().first()
+    A plain read, no row lock: a lock held here by a replica frozen mid-transaction would stop
+    every other replica from taking the lease over. A takeover committed just after this read
+    cannot be followed by a send from this replica anyway: the lease then had ``margin`` left,
+    and the holder's own clock stops its requests before that runs out."""
+    _bounded(conn)
+    row = conn.execute(select(LEASES).where(LEASES.c.name == fence.lease)).mappings().first()
     if row is None or row.fence != fence.number or row.holder != fence.holder:
         current = None if row is None else row.fence
         raise LeaseLost(fence.lease, fence=fence.number, reason=f"the lease is at {current}")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from structlog.testing import capture_logs
+
 from inventory_sync.clock import FixedClock
 from inventory_sync.daemon.replicas import LeaseTimes, ReplicaLeases
+from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.memory import MemoryLedger
 
 T0 = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
@@ -26,6 +29,24 @@ class Seconds:
     def advance(self, seconds: float) -> None:
         self.value += seconds
         self.clock.advance(timedelta(seconds=seconds))
+
+
+class UnreachableLedger(MemoryLedger):
+    """The in-memory ledger, unreachable once ``down`` is set (a partition, a restart)."""
+
+    down = False
+
+    def renew_lease(self, lease, ttl, now):
+        self._refuse()
+        return super().renew_lease(lease, ttl, now)
+
+    def beat(self, replica):
+        self._refuse()
+        super().beat(replica)
+
+    def _refuse(self) -> None:
+        if self.down:
+            raise LedgerError("could not connect to server")
 
 
 def replica(clock: FixedClock, seconds: Seconds) -> ReplicaLeases:
@@ -91,3 +112,20 @@ class TestReplicaLeases:
         a.release_all(store)
         assert [x.fence for x in b.tick(store, ONE)] == [2]
         assert [r.replica_id for r in store.replicas()] == [b.me.replica_id]
+
+    def test_a_holder_cut_off_from_the_ledger_stops_writing_by_its_own_clock(self):
+        clock = FixedClock(T0)
+        seconds = Seconds(clock)
+        store = UnreachableLedger()
+        a = replica(clock, seconds)
+        a.tick(store, ONE)
+        fence = a.fence(ONE[0])
+        store.down = True
+        with capture_logs() as logs:
+            seconds.advance(5)
+            assert a.tick(store, ONE) == []  # no exception: the job ticks again later
+        assert [e["event"] for e in logs] == ["lease.renew_failed", "replica.heartbeat_failed"]
+        assert fence.still_held()
+        seconds.advance(6)  # 11 s without renewal: less than half the lease is left
+        assert not fence.still_held()
+        assert a.fence(ONE[0]) is None

@@ -19,6 +19,7 @@ from typing import Any
 
 from crash_support import changed_feed, feed_text
 
+from inventory_sync.domain.model import JournalEntry
 from inventory_sync.ledger.repository import open_ledger
 from inventory_sync.ports import Lease
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
@@ -195,6 +196,10 @@ class Cluster:
     def history(self) -> list[Lease]:
         with open_ledger(self.ledger_url, migrate=False) as ledger:
             return ledger.lease_history(LEASE)
+
+    def unsettled(self) -> list[JournalEntry]:
+        with open_ledger(self.ledger_url, migrate=False) as ledger:
+            return ledger.unsettled()
 
     def holder(self) -> Replica:
         """The replica whose process holds the account's lease now."""
