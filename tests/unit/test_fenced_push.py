@@ -69,3 +69,27 @@ class TestFencedPush:
         assert h.inventory.sent == []
         (entry,) = h.ledger.journal()
         assert entry.status is AdjustmentStatus.SENT  # read back by the next holder
+
+
+class TestWarehouseLocksOfReplicas:
+    def test_a_lock_left_under_an_older_fence_is_taken_over_at_once(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        lock_ttl = TTL * 100  # still running: only the fence can free it
+        h.ledger.acquire_lock("push:main", f"elsewhere:1:run-x@{LEASE}#1", lock_ttl, h.clock.now())
+        h.clock.advance(TTL * 2)
+        fence = fence_for(h, holder="replica-b")  # fence 1: a first holder
+        h.clock.advance(TTL * 2)
+        newer = fence_for(h, holder="replica-c")  # fence 2: the lock's holder is fenced out
+        assert (fence.number, newer.number) == (1, 2)
+        report = service.reconcile(h.app(), service.RunOptions(fence=newer))
+        assert (report.busy, len(h.inventory.sent)) == (False, 1)
+
+    def test_a_lock_held_under_the_current_fence_or_by_a_one_shot_run_is_respected(self):
+        for other in (f"elsewhere:1:run-x@{LEASE}#1", "elsewhere:1:run-cli"):
+            h = Harness()
+            h.feed(all_at(10, **{"SKU-01": 15}))
+            fence = fence_for(h)
+            h.ledger.acquire_lock("push:main", other, TTL * 10, h.clock.now())
+            report = service.reconcile(h.app(), service.RunOptions(fence=fence))
+            assert (report.busy, h.inventory.sent) == (True, [])
