@@ -10,6 +10,7 @@ import structlog
 
 from inventory_sync import logs, service
 from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
@@ -120,6 +121,9 @@ def tick_replica(runtime: Runtime, on_taken: Callable[[], None]) -> None:
         return
     wanted = [push_lease_name(a) for a in accounts(generation.app)]
     if runtime.replicas.tick(store, wanted):
+        # What this replica pulled before it last lost a lease is old news now; reconciling
+        # from it would push stale numbers until the next pull. Start empty, and pull now.
+        generation.cache = SnapshotCache(generation.app.sources)
         on_taken()
 
 

@@ -29,7 +29,7 @@ from inventory_sync.service.inputs import record_absent_counts, record_agreed, w
 from inventory_sync.steps.blocked import blocked_skus
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.movements import observe_movements, remember_levels
-from inventory_sync.steps.push import push
+from inventory_sync.steps.push import check_fence, push
 from inventory_sync.steps.runs import Progress, confirm, read_levels
 from inventory_sync.steps.settle import settle
 
@@ -120,6 +120,7 @@ def _steps(
     if options.dry_run:
         return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
     push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence)
+    check_fence(options.fence)  # what follows writes levels the next holder relies on
     entries = confirm(app, run_id)
     for t in targets:
         remember_levels(app, run_id, t.name, levels[t.name], entries)

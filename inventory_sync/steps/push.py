@@ -48,6 +48,12 @@ def _reason(adjustment: Adjustment) -> str:
     return f"inventory-sync {adjustment.rule}" + (f": {note}" if note else "")
 
 
+def check_fence(fence: Fence | None) -> None:
+    """Raise LeaseLost once the holder's own clock says the lease is no longer safely ours."""
+    if fence is not None and not fence.still_held():
+        raise LeaseLost(fence.lease, fence=fence.number, reason="its renewal is overdue")
+
+
 def request_text(update: InventoryUpdate) -> str:
     body = {key: value for key, value in asdict(update).items() if value is not None}
     return json.dumps(body, sort_keys=True)
@@ -118,9 +124,7 @@ class _Pusher:
 
         Asked again right before each attempt leaves, after the wait for the request budget,
         so a replica paused between the ledger's check and the send still sends nothing."""
-        fence = self.fence
-        if fence is not None and not fence.still_held():
-            raise LeaseLost(fence.lease, fence=fence.number, reason="its renewal is overdue")
+        check_fence(self.fence)
 
     def wait_for_room(self) -> None:
         while len(self.pending) >= self.window:
@@ -148,6 +152,9 @@ class _Pusher:
             self._tick()
 
     def _settle_one(self, future: Future[UpdateReceipt], adjustment: Adjustment) -> None:
+        # A replica that lost its lease records no outcome and no agreed level: the lease's
+        # next holder may have read this change back and agreed newer levels since.
+        self.still_ours()
         now = self.app.clock.now()
         try:
             receipt = future.result()

@@ -45,19 +45,31 @@ class TestFencedPush:
         assert h.ledger.journal() == []
         assert h.ledger.list_runs()[0].status is RunStatus.FAILED
 
-    def test_a_lease_the_holder_sees_run_out_mid_push_stops_the_next_request(self):
+    def test_a_lease_the_holder_sees_run_out_mid_push_stops_sending_and_recording(self):
         h = Harness()
         h.feed(all_at(10, **{"SKU-01": 15, "SKU-02": 3, "SKU-03": 4}))
         answers = iter([True, True])  # the first adjustment's two checks pass, then no more
         fence = fence_for(h, still_held=lambda: next(answers, False))
-        app = h.app()
         with pytest.raises(LeaseLost, match="renewal is overdue"):
-            service.reconcile(app, service.RunOptions(fence=fence))
+            service.reconcile(h.app(), service.RunOptions(fence=fence))
         assert len(h.inventory.sent) == 1
         statuses = sorted(e.status.value for e in h.ledger.journal())
-        # One applied; none of the others left this process, and the next holder settles them.
-        assert statuses == ["applied", "planned", "planned"]
-        assert h.ledger.agreed_levels(MAIN) == {h.inventory.sent[0].sku: 15}
+        # The one that left is recorded sent, not applied, and no level is agreed: the lease's
+        # next holder reads it back, and may have agreed newer levels by the time this one
+        # would have written. The others never left this process.
+        assert statuses == ["planned", "planned", "sent"]
+        assert h.ledger.agreed_levels(MAIN) == {}
+
+    def test_a_lease_lost_after_the_push_writes_no_levels(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        answers = iter([True, True, True])  # send, before_send, outcome; then lost
+        fence = fence_for(h, still_held=lambda: next(answers, False))
+        with pytest.raises(LeaseLost):
+            service.reconcile(h.app(), service.RunOptions(fence=fence))
+        assert len(h.inventory.sent) == 1
+        # Only the change's own agreed level; a completed run would agree all twelve SKUs.
+        assert h.ledger.agreed_levels(MAIN) == {"SKU-01": 15}
 
     def test_a_replica_paused_between_its_checks_sends_nothing_after_it(self):
         h = Harness()
