@@ -53,7 +53,7 @@ def one_takeover(cluster: Cluster) -> tuple[float, float]:
     )
     taken = (newer[0].acquired_at - killed_at).total_seconds()
     first = wait_for(
-        lambda: sorted(at for _, n, at in fenced_writes(cluster.emulator) if n > fence),
+        lambda: sorted(at for _, n, at, _ in fenced_writes(cluster.emulator) if n > fence),
         120,
         "the new holder's first write",
     )

@@ -95,12 +95,13 @@ def _ours(lease: Lease) -> tuple[ColumnElement[bool], ...]:
 def check(conn: Connection, fence: Fence, now: datetime) -> None:
     """Raise LeaseLost unless ``fence`` is the lease's current number with ``margin`` left.
 
-    A plain read, no row lock: a lock held here by a replica frozen mid-transaction would stop
-    every other replica from taking the lease over. A takeover committed just after this read
-    cannot be followed by a send from this replica anyway: the lease then had ``margin`` left,
-    and the holder's own clock stops its requests before that runs out."""
+    FOR SHARE keeps the row until the caller's write commits, so a takeover cannot commit
+    between this check and the write it guards: a new holder never reads the journal while
+    an old holder's `sent` mark is still on its way. A holder frozen inside the transaction
+    delays a takeover only until PostgreSQL ends its session (FROZEN_SESSION_LIMIT)."""
     _bounded(conn)
-    row = conn.execute(select(LEASES).where(LEASES.c.name == fence.lease)).mappings().first()
+    query = select(LEASES).where(LEASES.c.name == fence.lease).with_for_update(read=True)
+    row = conn.execute(query).mappings().first()
     if row is None or row.fence != fence.number or row.holder != fence.holder:
         current = None if row is None else row.fence
         raise LeaseLost(fence.lease, fence=fence.number, reason=f"the lease is at {current}")

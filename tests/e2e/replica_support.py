@@ -68,7 +68,9 @@ state_dir = "{tmp / "state"}"
 [shipstation]
 base_url = "{base_url}"
 requests_per_minute = 100000
-concurrency = 2
+# One request at a time: fewer threads taking the interpreter's lock between the last check
+# and the socket write, the window no fence can close (docs/deploy.md, "not guaranteed").
+concurrency = 1
 
 [reconcile]
 mode = "delta"
@@ -257,23 +259,25 @@ def wait_mid_push(cluster: Cluster, holder: Replica, *, writes: int = 3) -> None
 # -- the emulator's own record against the ledger's lease history ---------------------------------
 
 
-def fenced_writes(emulator: RunningEmulator) -> list[tuple[str, int, datetime]]:
-    """(lease, fence, when applied) for every application of every inventory write."""
+def fenced_writes(emulator: RunningEmulator) -> list[tuple[str, int, datetime, str]]:
+    """(lease, fence, when applied, notes) for every application of every inventory write."""
     found = []
     for entry in emulator.applied():
         if entry.path != "/v2/inventory":
             continue
-        match = FENCE.search(str(entry.body.get("notes") or ""))
+        notes = str(entry.body.get("notes") or "")
+        match = FENCE.search(notes)
         lease, number = (match["lease"], int(match["number"])) if match else ("", 0)
-        found.extend((lease, number, datetime.fromisoformat(at)) for at in entry.at)
+        found.extend((lease, number, datetime.fromisoformat(at), notes) for at in entry.at)
     return found
 
 
 def late_writes(emulator: RunningEmulator, history: list[Lease]) -> list[str]:
     """Writes applied after a newer fence of their lease was granted: sent under a lost lease."""
     late = []
-    for lease, number, at in fenced_writes(emulator):
+    for lease, number, at, notes in fenced_writes(emulator):
         newer = [h for h in history if h.name == lease and h.fence > number]
         if not lease or any(h.acquired_at <= at for h in newer):
-            late.append(f"{lease or 'no fence'}#{number} applied at {at.isoformat()}")
+            taken = min((h.acquired_at for h in newer), default=None)
+            late.append(f"{notes!r} applied at {at.isoformat()}, next fence from {taken}")
     return late

@@ -84,6 +84,7 @@ class TestFailover:
         print(f"takeover after SIGSTOP: {after_stop:.2f} s")  # noqa: T201
         time.sleep(1.0)
         paused.process.send_signal(signal.SIGCONT)
+        resumed = f"paused {at_stop.isoformat()}, resumed {datetime.now(UTC).isoformat()}"
         wait_for(lambda: paused.events("lease.lost"), 20, "the paused replica to see its loss")
 
         # 3. The feeds settle; ShipStation ends at the targets.
@@ -94,7 +95,7 @@ class TestFailover:
         # What the killed and the paused replica left sent was settled by reading back.
         wait_for(lambda: not cluster.unsettled(), 20, "every adjustment to be settled")
         assert deltas_applied_twice(cluster.emulator) == {}
-        assert late_writes(cluster.emulator, cluster.history()) == []
+        assert late_writes(cluster.emulator, cluster.history()) == [], resumed
         assert [h.fence for h in cluster.history()] == list(range(1, len(cluster.history()) + 1))
         self._status_shows_replicas_and_holder(cluster)
         for replica in cluster.replicas[1:]:
