@@ -6,19 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from inventory_sync.domain.gates import GateRules
-from inventory_sync.domain.model import Completeness, LocationId, SourceName, Warehouse
+from inventory_sync.domain.model import Completeness, SourceName, Warehouse, WarehouseTarget
 from inventory_sync.domain.policy import GuardLimits, Policy
-from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source
-from inventory_sync.shipstation.mapping import WarehouseMapping
+from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source, Targets
 
-
-@dataclass(frozen=True, slots=True)
-class WarehouseTarget:
-    """A configured warehouse and the ShipStation location its adjustments are written to."""
-
-    name: Warehouse
-    location_id: LocationId
-    inventory_warehouse_id: str | None = None
+# WarehouseTarget is a domain value; it is named here too, where the run functions look first.
+__all__ = ["App", "ConfiguredSource", "WarehouseTarget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,23 +28,20 @@ class ConfiguredSource:
         return self.source.name
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class App:
     """Everything wired: ports, targets and rules. ``close`` releases what was opened."""
 
     ledger: Ledger
     inventory: InventoryApi
     clock: Clock
-    warehouses: tuple[WarehouseTarget, ...]
+    targets: Targets  # the configured warehouses, resolved to locations once, on first use
     sources: tuple[ConfiguredSource, ...]
     policy: Policy = field(default_factory=Policy)  # the default; `policies` per warehouse
     policies: Mapping[Warehouse, Policy] = field(default_factory=dict)
     limits: GuardLimits | Mapping[Warehouse, GuardLimits] = field(default_factory=GuardLimits)
     concurrency: int = 8
     max_attempts: int = 3  # failed attempts in a row before a SKU is quarantined
-    mappings: tuple[WarehouseMapping, ...] = ()  # as configured; resolved into `warehouses`
-    check_mapping: bool = True
-    mapping_checked: bool = False
     leases: Leases | None = None  # set on a ledger several replicas can share (PostgreSQL)
     closers: list[Callable[[], None]] = field(default_factory=list)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from inventory_sync import logs
-from inventory_sync.app import App, ConfiguredSource, WarehouseTarget
+from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.clock import SystemClock
 from inventory_sync.config import (
     ReconcileOverrides,
@@ -16,16 +16,24 @@ from inventory_sync.config import (
     SourceSettings,
 )
 from inventory_sync.domain.gates import GateRules
-from inventory_sync.domain.model import Completeness, LocationId, Sku, SourceName, Warehouse
+from inventory_sync.domain.model import (
+    Completeness,
+    LocationId,
+    Sku,
+    SourceName,
+    Warehouse,
+    WarehouseTarget,
+)
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem
 from inventory_sync.ledger.repository import SqlLedger, open_ledger
-from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source
+from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
 from inventory_sync.shipstation.settings import ClientSettings
 from inventory_sync.sources import SourceContext, SourceSpec, load_kind
+from inventory_sync.targets import MappedTargets
 
 
 def build(
@@ -43,25 +51,30 @@ def build(
     ``leases``: replicas coordinate through it; by default the ledger built here when it is
     PostgreSQL (SQLite is one host's file: one process, as before)."""
     clock = clock or SystemClock()
+    inventory_given = inventory
+    inventory = inventory or _client(settings, clock)
     built = ledger or _ledger(settings)
     app = App(
         ledger=built,
-        inventory=inventory or _client(settings, clock),
+        inventory=inventory,
         clock=clock,
-        warehouses=_targets(settings),
+        targets=MappedTargets(
+            mappings_from(settings),
+            inventory,
+            configured=_targets(settings),
+            check=settings.reconcile.check_mapping,
+        ),
         sources=sources if sources is not None else _sources(settings, clock, credentials_dir),
         policy=policy_from(settings.reconcile),
         policies=policies_from(settings),
         limits=all_limits_from(settings),
         concurrency=settings.shipstation.concurrency,
         max_attempts=settings.reconcile.max_attempts,
-        mappings=mappings_from(settings),
-        check_mapping=settings.reconcile.check_mapping,
         leases=leases if leases is not None else _shared_leases(built),
     )
-    for part in (app.inventory, app.ledger):
+    for part, given in ((app.inventory, inventory_given), (app.ledger, ledger)):
         close = getattr(part, "close", None)
-        if callable(close) and part not in (inventory, ledger):
+        if callable(close) and part is not given:
             app.closers.append(close)
     return app
 
@@ -70,12 +83,17 @@ def _shared_leases(ledger: Ledger) -> Leases | None:
     return ledger if isinstance(ledger, SqlLedger) and ledger.shared else None
 
 
+def leases_of(ledger: Ledger) -> Leases | None:
+    """The replicas' leases and heartbeats kept in ``ledger`` (for `status`), if it keeps any."""
+    return ledger if isinstance(ledger, SqlLedger) else None
+
+
 def _ledger(settings: Settings) -> Ledger:
     return open_ledger(settings.ledger_url, migrate=True)
 
 
-def ledger_only(settings: Settings) -> SqlLedger:
-    """The ledger alone, for commands that only read it (history, explain, status)."""
+def ledger_only(settings: Settings) -> ClosableLedger:
+    """The ledger alone, migrated, for commands that need nothing else (history, status)."""
     return open_ledger(settings.ledger_url, migrate=True)
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from inventory_sync import bootstrap, exits, service
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import print_report, push_progress
+from inventory_sync.commands.render import push_progress, show_report
 from inventory_sync.errors import InventorySyncError, UsageError
 from inventory_sync.report import RunReport
 from inventory_sync.steps.plan_file import read_plan, write_plan
@@ -87,12 +87,7 @@ def reconcile(
                 }
             )
         raise
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        print_report(report, Console())
-    if report.exit_code:
-        raise SystemExit(report.exit_code)
+    show_report(report, as_json=as_json)
 
 
 def _run(

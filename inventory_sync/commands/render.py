@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from inventory_sync.commands.common import emit_json
 from inventory_sync.domain.model import AdjustmentStatus
 from inventory_sync.report import RunReport
 
@@ -75,6 +76,16 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
         f"{name} {value:,}" for name, value in counts.items() if value or name == "unchanged"
     )
     console.print(f"[bold]{report.status.value}[/]: {summary}")
+
+
+def show_report(report: RunReport, *, as_json: bool) -> None:
+    """The report on stdout (one JSON object, or tables), then the exit code it maps to."""
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        print_report(report, Console())
+    if code := report.exit_code:
+        raise SystemExit(code)
 
 
 def _print_rejected(report: RunReport, console: Console) -> None:

@@ -32,7 +32,7 @@ def status(ctx: Context, *, as_json: bool) -> None:
     settings = ctx.settings()
     ledger = bootstrap.ledger_only(settings)
     try:
-        found = overview(settings, ledger, SystemClock().now(), leases=ledger)
+        found = overview(settings, ledger, SystemClock().now(), leases=bootstrap.leases_of(ledger))
     finally:
         ledger.close()
     if as_json:

@@ -17,7 +17,6 @@ from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceNa
 from inventory_sync.errors import LeaseLost, ShipStationError, SourceError, StopRequested
 from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
-from inventory_sync.shipstation.client import ShipStationClient
 from inventory_sync.steps.gather import Gathered, gather_one, pull
 from inventory_sync.steps.leases import account_of, accounts, push_lease_name
 from inventory_sync.steps.runs import new_run_id
@@ -150,12 +149,12 @@ def scan_drift(runtime: Runtime) -> None:
         if generation is None or not _leads(runtime, generation.app):
             return
         app = generation.app
-        if not any(generation.cache.has_data(t.name) for t in app.warehouses):
+        if not any(generation.cache.has_data(name) for name in app.targets.names):
             return  # no source data yet: "no drift" would be a claim without a basis
         gathered = Gathered()
-        for target in app.warehouses:
-            one = generation.cache.take(target.name, app.clock.now(), consume=False)
-            gathered.snapshots[target.name].extend(one.snapshots.get(target.name, ()))
+        for name in app.targets.names:
+            one = generation.cache.take(name, app.clock.now(), consume=False)
+            gathered.snapshots[name].extend(one.snapshots.get(name, ()))
             gathered.holds.extend(one.holds)
         options = service.RunOptions(dry_run=True, trigger="drift-scan")
         report_drift(service.reconcile(app, options, gathered=gathered))
@@ -164,9 +163,7 @@ def scan_drift(runtime: Runtime) -> None:
 def check_keys(runtime: Runtime) -> None:
     """Warn ahead of an API key's expiry (the client logs shipstation.key_expiring)."""
     with runtime.job("key-check") as generation:
-        if generation is None or not _leads(runtime, generation.app):
-            return
-        if isinstance(generation.app.inventory, ShipStationClient):
+        if generation is not None and _leads(runtime, generation.app):
             generation.app.inventory.check_key_expiry(generation.app.clock.now().date())
 
 

@@ -22,7 +22,6 @@ from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
 from inventory_sync.errors import ConfigError, InventorySyncError
 from inventory_sync.notify import Notifier
-from inventory_sync.steps.mapping import ensure_targets
 
 log = structlog.get_logger(__name__)
 TICK_SECONDS = 5.0  # the main loop's pace when there is no watchdog to feed
@@ -52,7 +51,7 @@ class Daemon:
     def check_shipstation(self) -> None:
         """The first health check: ShipStation answers with this key (raises otherwise)."""
         app = self.runtime.current.app
-        ensure_targets(app)  # jobs are made per warehouse, so names must resolve first
+        app.targets.resolve()  # refuse to start on a mapping that does not match ShipStation
         found = app.inventory.list_warehouses()
         log.info("daemon.health_checked", shipstation_warehouses=len(found))
 
@@ -67,13 +66,13 @@ class Daemon:
         generation = self.runtime.current
         self.notifier.status(
             f"running: {len(generation.app.sources)} source(s), "
-            f"{len(generation.app.warehouses)} warehouse(s); no run yet"
+            f"{len(generation.app.targets.names)} warehouse(s); no run yet"
         )
         log.info(
             "daemon.started",
             pid=os.getpid(),
             sources=[s.name for s in generation.app.sources],
-            warehouses=[w.name for w in generation.app.warehouses],
+            warehouses=list(generation.app.targets.names),
             watchdog_seconds=self.notifier.watchdog_interval(),
         )
         return self._loop()
@@ -148,7 +147,7 @@ class Daemon:
                 "config.reloaded",
                 signal=signal_name,
                 sources=[s.name for s in generation.app.sources],
-                warehouses=[w.name for w in generation.app.warehouses],
+                warehouses=list(generation.app.targets.names),
             )
         self.notifier.ready()
 
@@ -157,7 +156,7 @@ class Daemon:
         settings = load_settings(self.config_path)
         app = bootstrap.build(settings)
         try:
-            ensure_targets(app)
+            app.targets.resolve()
         except BaseException:
             app.close()
             raise

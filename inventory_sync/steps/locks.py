@@ -15,8 +15,8 @@ from datetime import timedelta
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import Hold
+from inventory_sync.app import App
+from inventory_sync.domain.model import Hold, WarehouseTarget
 from inventory_sync.ports import Fence
 
 log = structlog.get_logger(__name__)
