@@ -9,6 +9,7 @@ from rich.table import Table
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, RunId, RunRecord, Sku
+from inventory_sync.errors import UsageError
 from inventory_sync.report import entry_json
 
 STATUSES = [s.value for s in AdjustmentStatus]
@@ -19,7 +20,13 @@ STATUSES = [s.value for s in AdjustmentStatus]
 @click.option("--sku", metavar="SKU", help="Only adjustments of this SKU.")
 @click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
-@click.option("--limit", default=20, show_default=True, help="How many runs or adjustments.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many runs or adjustments.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @pass_context
 @handle_errors
@@ -43,6 +50,8 @@ def history(
         entries = ledger.journal(
             run_id=RunId(run_id) if run_id else None, sku=Sku(sku) if sku else None
         )
+        if run_id and not entries and ledger.get_run(RunId(run_id)) is None:
+            raise UsageError(f"no run {run_id!r} in the ledger (see `inventory-sync history`)")
     finally:
         ledger.close()
     entries = [

@@ -26,8 +26,8 @@ def status(ctx: Context, *, as_json: bool) -> None:
     started, last heartbeat) and which replica holds each account's lease.
 
     Unhealthy: a last run failed or held, a source stale, adjustments unsettled for longer
-    than [daemon] unsettled_after, or an API key expiring within 7 days. Reads only the
-    configuration and the ledger; needs no API key and sends no request.
+    than [daemon] unsettled_after or waiting for review, or an API key expiring within 7
+    days. Reads only the configuration and the ledger; needs no API key and sends no request.
     """
     settings = ctx.settings()
     ledger = bootstrap.ledger_only(settings)
@@ -62,7 +62,7 @@ def _print(found: Overview, console: Console) -> None:
     if found.healthy:
         console.print("[green]healthy[/green]")
     for problem in found.problems:
-        console.print(f"[red]unhealthy:[/red] {problem}")
+        console.print(f"[red]unhealthy:[/red] {problem.text}")
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:
