@@ -23,8 +23,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 # The cluster harness is the failover test's own; one harness, so both measure the same thing.
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "e2e"))
-from replica_support import (
+TESTS = Path(__file__).parents[1] / "tests"
+sys.path[:0] = [str(TESTS / "e2e"), str(TESTS)]
+from replica_support import (  # noqa: E402 - found through the path set just above
     Cluster,
     fenced_writes,
     make_cluster,
