@@ -15,6 +15,8 @@ LocationId = NewType("LocationId", str)  # ShipStation's inventory_location_id
 SourceName = NewType("SourceName", str)
 RunId = NewType("RunId", str)
 AdjustmentId = NewType("AdjustmentId", str)
+AccountName = NewType("AccountName", str)  # a ShipStation account; one budget, one key
+DEFAULT_ACCOUNT = AccountName("default")  # the account of a configuration without [[accounts]]
 
 BasisValue = int | str | None
 
