@@ -27,8 +27,8 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem
-from inventory_sync.ledger.repository import open_ledger
-from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Ledger, Source
+from inventory_sync.ledger.repository import SqlLedger, open_ledger
+from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
@@ -45,17 +45,20 @@ def build(
     sources: tuple[ConfiguredSource, ...] | None = None,
     clock: Clock | None = None,
     credentials_dir: Path | None = None,
+    leases: Leases | None = None,
     on_pause: Callable[[float], None] | None = None,
 ) -> App:
     """Wire everything the settings describe; any part given as an override is used instead.
 
-    ``on_pause`` hears each pause ShipStation asks for (seconds), for a terminal to show.
-    """
+    ``leases``: replicas coordinate through it; by default the ledger built here when it is
+    PostgreSQL (SQLite is one host's file: one process, as before). ``on_pause`` hears each
+    pause ShipStation asks for (seconds), for a terminal to show."""
     clock = clock or SystemClock()
     inventory_given = inventory
     inventory = inventory or _client(settings, clock, on_pause)
+    built = ledger or _ledger(settings)
     app = App(
-        ledger=ledger or _ledger(settings),
+        ledger=built,
         inventory=inventory,
         clock=clock,
         targets=MappedTargets(
@@ -70,12 +73,22 @@ def build(
         limits=all_limits_from(settings),
         concurrency=settings.shipstation.concurrency,
         max_attempts=settings.reconcile.max_attempts,
+        leases=leases if leases is not None else _shared_leases(built),
     )
     for part, given in ((app.inventory, inventory_given), (app.ledger, ledger)):
         close = getattr(part, "close", None)
         if callable(close) and part is not given:
             app.closers.append(close)
     return app
+
+
+def _shared_leases(ledger: Ledger) -> Leases | None:
+    return ledger if isinstance(ledger, SqlLedger) and ledger.shared else None
+
+
+def leases_of(ledger: Ledger) -> Leases | None:
+    """The replicas' leases and heartbeats kept in ``ledger`` (for `status`), if it keeps any."""
+    return ledger if isinstance(ledger, SqlLedger) else None
 
 
 def _ledger(settings: Settings) -> Ledger:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from inventory_sync.config import Settings
 from inventory_sync.daemon.health import Problem, Unhealthy
+from inventory_sync.daemon.replica_overview import leases_json, replicas_json
 from inventory_sync.domain.model import (
     WAREHOUSES_KEY,
     AdjustmentStatus,
@@ -17,7 +18,7 @@ from inventory_sync.domain.model import (
     SourceName,
     shown_summary,
 )
-from inventory_sync.ports import Ledger
+from inventory_sync.ports import Leases, Ledger
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
@@ -33,6 +34,8 @@ class Overview:
     adjustments: dict[str, Any]
     keys: list[dict[str, Any]]
     problems: list[Problem] = field(default_factory=list)
+    replicas: list[dict[str, Any]] = field(default_factory=list)  # empty on SQLite
+    leases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -47,11 +50,15 @@ class Overview:
             "sources": self.sources,
             "adjustments": self.adjustments,
             "keys": self.keys,
+            "replicas": self.replicas,
+            "leases": self.leases,
         }
 
 
-def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
-    """Read the ledger (through its port only) and judge what it shows."""
+def overview(
+    settings: Settings, ledger: Ledger, now: datetime, leases: Leases | None = None
+) -> Overview:
+    """Read the ledger (through its ports only) and judge what it shows."""
     problems: list[Problem] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
     last = last_runs(settings, ledger, runs)
@@ -64,7 +71,18 @@ def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
     adjustments = _adjustments_json(ledger.unsettled(), recent, settings, now, problems)
     adjustments["needs_review"] = _needs_review(ledger, problems)
     keys = _keys_json(settings, now.date(), problems)
-    return Overview(warehouses, sources, adjustments, keys, problems)
+    if leases is None:
+        return Overview(warehouses, sources, adjustments, keys, problems)
+    ttl = timedelta(seconds=settings.daemon.lease_seconds)
+    return Overview(
+        warehouses,
+        sources,
+        adjustments,
+        keys,
+        problems,
+        replicas=replicas_json(leases, ttl, now),
+        leases=leases_json(leases, now),
+    )
 
 
 def _names(settings: Settings) -> list[str]:

@@ -23,6 +23,7 @@ from inventory_sync.domain.model import (
     WarehouseTarget,
 )
 from inventory_sync.errors import InventorySyncError, ShipStationError
+from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.runs import Progress, new_run_id, refreshing
@@ -43,6 +44,7 @@ class RunStart:
     dry_run: bool = False  # a dry run sends nothing, so it locks nothing
     pick: Pick = every_warehouse
     fields: Mapping[str, object] = field(default_factory=dict)  # more for run.started
+    fence: Fence | None = None  # a replica's lease: its warehouse locks name it
     asked: frozenset[str] = frozenset()  # the names asked for, known before resolving; empty: all
 
     def names(self, targets: Sequence[WarehouseTarget]) -> dict[str, SummaryValue]:
@@ -130,7 +132,8 @@ def _locked(
 ) -> RunReport:
     if start.dry_run:
         return steps(Run(app, run_id, tuple(targets), tuple(targets), (), None))
-    with hold_warehouses(app.ledger, app.clock, holder_id(run_id), targets) as (locks, busy):
+    holder = holder_id(run_id, start.fence)
+    with hold_warehouses(app.ledger, app.clock, holder, targets, start.fence) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
     report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
