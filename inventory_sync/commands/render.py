@@ -64,6 +64,9 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
     verb = "Plan" if report.dry_run else "Changes"
     if report.entries:
         console.print(adjustments_table(report, title or f"{verb} ({report.run_id})"))
+    elif report.holds:
+        # A held source or warehouse was not compared at all: "matches" would be untrue.
+        console.print(f"[yellow]Nothing pushed[/] — held, see below ({report.run_id}).")
     else:
         console.print(
             f"[green]Nothing to change[/] — ShipStation matches the sources ({report.run_id})."
