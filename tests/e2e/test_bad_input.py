@@ -248,7 +248,7 @@ CASES = [
          lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "sqlite:////proc/none/l.db"})),
     Case("ledger from a newer release", ("reconcile",), 1, ("0099_future", "newer release"),
          newer_ledger),
-    Case("locked ledger", ("reconcile",), 1, ("locked",), locked_ledger),
+    Case("locked ledger", ("reconcile",), 1, ("ledger.db", "locked", "write lock"), locked_ledger),
     Case("ledger URL of an unknown kind", ("history",), 1, ("sqlite or postgresql", "mysql"),
          lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "mysql://nowhere/x"})),
     Case("PostgreSQL goes away mid-run", ("reconcile", "--json"), (0, 1), (),
