@@ -296,7 +296,7 @@ CASES = [
     Case("emulator with a missing seed", ("emulator", "--seed", "{tmp}/none.json"), 2,
          ("none.json",)),
     Case("emulator with a binary seed", ("emulator", "--seed", "{tmp}/bin.json"), 2,
-         ("bin.json", "not a seed"), raw_file("bin.json", BINARY)),
+         ("bin.json", "not a seed", "UnicodeDecodeError"), raw_file("bin.json", BINARY)),
     Case("ShipStation unreachable", ("warehouses",), 4, ("http://127.0.0.1:9",),
          edit_config('base_url = "http://127.0.0.1:', 'base_url = "http://127.0.0.1:9/')),
 ]  # fmt: skip
