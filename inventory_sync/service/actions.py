@@ -90,8 +90,14 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
         (target,) = run.targets
         raise LockHeld(target.name, holder=str(run.busy[0].details.get("holder")))
     (target,) = run.held
-    settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name])
+    settled = settle(
+        app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name]
+    )
     adjustment = manual_adjustment(app.inventory, run_id, target, change)
+    # The level just read may show a sale since the last run: record it before ours lands.
+    read = Levels({} if adjustment.before is None else {change.sku: adjustment.before})
+    if change.sku not in {e.adjustment.sku for e in settled}:
+        observe_movements(app, run_id, target.name, read, only={change.sku})
     log.info(
         "adjustment.manual",
         sku=change.sku,
@@ -103,7 +109,7 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
     )
     push(app, run_id, [adjustment], progress=run.progress(None))
     entries = confirm(app, run_id)
-    remember_levels(app, run_id, target.name, Levels(), entries)  # our change is no movement
+    remember_levels(app, run_id, target.name, read, entries)  # our change is no movement
     return _pushed(run_id, entries, (), requests=len(entries))
 
 
