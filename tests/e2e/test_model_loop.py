@@ -414,7 +414,9 @@ class ReconcileLoop(RuleBasedStateMachine):
             )  # fmt: skip
             level = seed.get(sku)
             for _, before, after, what in events:
-                assert before == level, f"{sku}: {what} starts at {before}, level was {level}"
+                assert before == level, (
+                    f"{sku}: {what} starts at {before}, level was {level}; chain: {events}"
+                )
                 level = after
             assert chain["current"] == on_hand.get(sku) == level, (sku, chain["current"], events)
 
