@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import Completeness, SourceName, Warehouse, WarehouseTarget
 from inventory_sync.domain.policy import GuardLimits, Policy
-from inventory_sync.ports import Clock, InventoryApi, Ledger, Source, Targets
+from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source, Targets
 
 # WarehouseTarget is a domain value; it is named here too, where the run functions look first.
 __all__ = ["App", "ConfiguredSource", "WarehouseTarget"]
@@ -42,6 +42,7 @@ class App:
     limits: GuardLimits | Mapping[Warehouse, GuardLimits] = field(default_factory=GuardLimits)
     concurrency: int = 8
     max_attempts: int = 3  # failed attempts in a row before a SKU is quarantined
+    leases: Leases | None = None  # set on a ledger several replicas can share (PostgreSQL)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,8 +27,8 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem
-from inventory_sync.ledger.repository import open_ledger
-from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Ledger, Source
+from inventory_sync.ledger.repository import SqlLedger, open_ledger
+from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
@@ -44,13 +45,18 @@ def build(
     sources: tuple[ConfiguredSource, ...] | None = None,
     clock: Clock | None = None,
     credentials_dir: Path | None = None,
+    leases: Leases | None = None,
 ) -> App:
-    """Wire everything the settings describe; any part given as an override is used instead."""
+    """Wire everything the settings describe; any part given as an override is used instead.
+
+    ``leases``: replicas coordinate through it; by default the ledger built here when it is
+    PostgreSQL (SQLite is one host's file: one process, as before)."""
     clock = clock or SystemClock()
     inventory_given = inventory
     inventory = inventory or _client(settings, clock)
+    built = ledger or _ledger(settings)
     app = App(
-        ledger=ledger or _ledger(settings),
+        ledger=built,
         inventory=inventory,
         clock=clock,
         targets=MappedTargets(
@@ -65,12 +71,22 @@ def build(
         limits=all_limits_from(settings),
         concurrency=settings.shipstation.concurrency,
         max_attempts=settings.reconcile.max_attempts,
+        leases=leases if leases is not None else _shared_leases(built),
     )
     for part, given in ((app.inventory, inventory_given), (app.ledger, ledger)):
         close = getattr(part, "close", None)
         if callable(close) and part is not given:
             app.closers.append(close)
     return app
+
+
+def _shared_leases(ledger: Ledger) -> Leases | None:
+    return ledger if isinstance(ledger, SqlLedger) and ledger.shared else None
+
+
+def leases_of(ledger: Ledger) -> Leases | None:
+    """The replicas' leases and heartbeats kept in ``ledger`` (for `status`), if it keeps any."""
+    return ledger if isinstance(ledger, SqlLedger) else None
 
 
 def _ledger(settings: Settings) -> Ledger:
@@ -178,15 +194,31 @@ def configured_source(source: SourceSettings, context: SourceContext) -> Configu
     return ConfiguredSource(built, spec.warehouses, Completeness(source.snapshot), gates)
 
 
+CREDENTIAL_ENV_PREFIX = "INVENTORY_SYNC_CREDENTIAL_"
+
+
+def credential_variable(name: str) -> str:
+    """The environment variable that may hold a named credential: east-sftp.pw ->
+    INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PW."""
+    return CREDENTIAL_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
 def secret_reader(credentials_dir: Path | None) -> Callable[[str], str]:
-    """Reads a named secret from the credentials directory and registers it for redaction."""
+    """Reads a named secret and registers it for redaction: from its environment variable if
+    set (as settings are), else from the credentials directory (systemd's LoadCredential=)."""
     directory = credentials_dir or Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent"))
 
     def read(name: str) -> str:
+        variable = credential_variable(name)
         path = directory / name
-        if not path.is_file():
-            raise ConfigError([ConfigProblem(f"credential {name}", f"no file {path}")])
-        value = path.read_text(encoding="utf-8").strip()
+        if variable in os.environ:
+            value = os.environ[variable].strip()
+        elif path.is_file():
+            value = path.read_text(encoding="utf-8").strip()
+        else:
+            raise ConfigError(
+                [ConfigProblem(f"credential {name}", f"no file {path} and no ${variable}")]
+            )
         logs.register_secret(value)
         return value
 

@@ -22,15 +22,17 @@ def status(ctx: Context, *, as_json: bool) -> None:
     """Show the service's health from the ledger; exit 1 when unhealthy (a health check).
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
-    adjustments, and key expiry. Unhealthy: a last run failed or held, a source stale,
-    adjustments unsettled for longer than [daemon] unsettled_after, or an API key expiring
-    within 7 days. Reads only the configuration and the ledger; needs no API key and sends
-    no request.
+    adjustments, and key expiry; with replicas on PostgreSQL, each replica (host, pid,
+    started, last heartbeat) and which replica holds each account's lease.
+
+    Unhealthy: a last run failed or held, a source stale, adjustments unsettled for longer
+    than [daemon] unsettled_after or waiting for review, or an API key expiring within 7
+    days. Reads only the configuration and the ledger; needs no API key and sends no request.
     """
     settings = ctx.settings()
     ledger = bootstrap.ledger_only(settings)
     try:
-        found = overview(settings, ledger, SystemClock().now())
+        found = overview(settings, ledger, SystemClock().now(), leases=bootstrap.leases_of(ledger))
     finally:
         ledger.close()
     if as_json:
@@ -49,6 +51,10 @@ def _print(found: Overview, console: Console) -> None:
         "adjustments: "
         + ", ".join(f"{key} {value}" for key, value in adjustments.items() if value is not None)
     )
+    if found.replicas:
+        console.print(_replicas(found.replicas))
+    if found.leases:
+        console.print(_leases(found.leases))
     for key in found.keys:
         console.print(
             f"API key {key['key']}: expires {key['expires_on']} ({key['days_left']} days)"
@@ -56,7 +62,7 @@ def _print(found: Overview, console: Console) -> None:
     if found.healthy:
         console.print("[green]healthy[/green]")
     for problem in found.problems:
-        console.print(f"[red]unhealthy:[/red] {problem}")
+        console.print(f"[red]unhealthy:[/red] {problem.text}")
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:
@@ -83,5 +89,33 @@ def _sources(rows: list[dict[str, Any]]) -> Table:
             good.get("taken_at", "never"),
             str(good.get("age_seconds", "")),
             "yes" if row["stale"] else "no",
+        )
+    return table
+
+
+def _replicas(rows: list[dict[str, Any]]) -> Table:
+    table = Table("replica", "host", "pid", "started", "last heartbeat", "age (s)", "alive")
+    for row in rows:
+        table.add_row(
+            row["replica"],
+            row["host"],
+            str(row["pid"]),
+            row["started_at"],
+            row["heartbeat_at"],
+            str(row["heartbeat_age_seconds"]),
+            "no" if row["stale"] else "yes",
+        )
+    return table
+
+
+def _leases(rows: list[dict[str, Any]]) -> Table:
+    table = Table("lease", "holder", "fence", "held", "expires")
+    for row in rows:
+        table.add_row(
+            row["lease"],
+            row["holder"],
+            str(row["fence"]),
+            "yes" if row["held"] else "no (free)",
+            row["expires_at"],
         )
     return table

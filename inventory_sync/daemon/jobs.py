@@ -8,15 +8,17 @@ from datetime import timedelta
 
 import structlog
 
-from inventory_sync import logs, service
+from inventory_sync import service
 from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
-from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
-from inventory_sync.errors import ShipStationError, SourceError, StopRequested
+from inventory_sync.domain.model import RunStatus, Snapshot, SourceName, Warehouse
+from inventory_sync.errors import LeaseLost, ShipStationError, SourceError, StopRequested
+from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.steps.gather import Gathered, gather_one, pull
-from inventory_sync.steps.runs import new_run_id
+from inventory_sync.steps.leases import account_of, accounts, push_lease_name
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -28,6 +30,9 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
     with runtime.job(f"pull:{name}") as generation:
         configured = generation.source(name) if generation else None
         if generation is None or configured is None:
+            return
+        if not any(_leased(runtime, generation.app, w) for w in configured.warehouses):
+            generation.health.elsewhere(name)  # another replica works for these accounts
             return
         try:
             snapshot = pull(configured)
@@ -45,14 +50,11 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
 def _admit(generation: Generation, configured: ConfiguredSource, snapshot: Snapshot) -> None:
     app = generation.app
     # Snapshots belong to a run in the ledger; a pull is a small run of its own.
-    run_id = new_run_id(app)
-    logs.bind_run(run_id)
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"pull:{configured.name}"))
-    gathered = Gathered()
-    gather_one(app, run_id, configured, gathered, snapshot=snapshot)
-    status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
-    summary = {"rows": snapshot.row_count, "rejected_rows": len(snapshot.rejected)}
-    app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
+    with service.recorded_run(app, f"pull:{configured.name}") as ending:
+        gathered = Gathered()
+        gather_one(app, ending.run_id, configured, gathered, snapshot=snapshot)
+        ending.status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
+        ending.summary = {"rows": snapshot.row_count, "rejected_rows": len(snapshot.rejected)}
     generation.cache.admit(configured, snapshot, gathered)
 
 
@@ -62,9 +64,12 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
     with runtime.job(job_id) as generation:
         if generation is None or not generation.cache.has_data(warehouse):
             return  # nothing pulled yet: a run now could only say so
+        fence = _fence(runtime, generation.app, warehouse)
+        if runtime.replicas is not None and fence is None:
+            return  # the account's lease went to another replica since the data came
         runtime.dirty.discard(warehouse)
         options = service.RunOptions(
-            trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse})
+            trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse}), fence=fence
         )
         gathered = generation.cache.take(warehouse, generation.app.clock.now())
         try:
@@ -74,12 +79,47 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
         except StopRequested:
             _settle_leftovers(generation.app, warehouse)
             return
+        except LeaseLost as exc:  # the lease's next holder settles what this run left
+            log.error("lease.lost", lease=exc.lease, fence=exc.fence, reason=exc.reason)
+            return
         except ShipStationError as exc:  # run.finished has logged it with the run's id
             runtime.notifier.status(f"{warehouse}: failed: {exc}")
             return
         runtime.notifier.status(status_line(warehouse, report))
     if warehouse in runtime.dirty:
         hasten(warehouse)  # data arrived during the run; reconcile again soon
+
+
+def _fence(runtime: Runtime, app: App, warehouse: Warehouse) -> Fence | None:
+    if runtime.replicas is None:
+        return None
+    return runtime.replicas.fence(push_lease_name(account_of(app, warehouse)))
+
+
+def _leased(runtime: Runtime, app: App, warehouse: Warehouse) -> bool:
+    """True when this process may work for the warehouse: alone, or holding its account."""
+    return runtime.replicas is None or _fence(runtime, app, warehouse) is not None
+
+
+def _leads(runtime: Runtime, app: App) -> bool:
+    """The replica that holds the first account's lease runs the daily tasks."""
+    if runtime.replicas is None:
+        return True
+    return runtime.replicas.holds(push_lease_name(min(accounts(app))))
+
+
+def tick_replica(runtime: Runtime, on_taken: Callable[[], None]) -> None:
+    """Beat, renew this replica's leases and take its share of free ones; new work starts now."""
+    generation = runtime.current
+    store = generation.app.leases
+    if runtime.replicas is None or store is None or runtime.stopping.is_set():
+        return
+    wanted = [push_lease_name(a) for a in accounts(generation.app)]
+    if runtime.replicas.tick(store, wanted):
+        # What this replica pulled before it last lost a lease is old news now; reconciling
+        # from it would push stale numbers until the next pull. Start empty, and pull now.
+        generation.cache = SnapshotCache(generation.app.sources)
+        on_taken()
 
 
 def _settle_leftovers(app: App, warehouse: Warehouse) -> None:
@@ -102,7 +142,7 @@ def status_line(warehouse: Warehouse, report: RunReport) -> str:
 def scan_drift(runtime: Runtime) -> None:
     """Compare every level with the sources' data in memory, writing nothing."""
     with runtime.job("drift-scan") as generation:
-        if generation is None:
+        if generation is None or not _leads(runtime, generation.app):
             return
         app = generation.app
         if not any(generation.cache.has_data(name) for name in app.targets.names):
@@ -119,14 +159,14 @@ def scan_drift(runtime: Runtime) -> None:
 def check_keys(runtime: Runtime) -> None:
     """Warn ahead of an API key's expiry (the client logs shipstation.key_expiring)."""
     with runtime.job("key-check") as generation:
-        if generation is not None:
+        if generation is not None and _leads(runtime, generation.app):
             generation.app.inventory.check_key_expiry(generation.app.clock.now().date())
 
 
 def prune_ledger(runtime: Runtime) -> None:
     """Forget history older than ledger.retention_days."""
     with runtime.job("retention") as generation:
-        if generation is None:
+        if generation is None or not _leads(runtime, generation.app):
             return
         app = generation.app
         older_than = app.clock.now() - timedelta(days=generation.settings.ledger.retention_days)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from inventory_sync.config import Settings
+from inventory_sync.daemon.health import Problem, Unhealthy
+from inventory_sync.daemon.replica_overview import leases_json, replicas_json
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
@@ -14,11 +16,11 @@ from inventory_sync.domain.model import (
     RunStatus,
     SourceName,
 )
-from inventory_sync.ports import Ledger
+from inventory_sync.ports import Leases, Ledger
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
-_BAD_RUNS = {RunStatus.FAILED, RunStatus.HELD}
+_BAD_RUNS = {RunStatus.FAILED: Unhealthy.RUN_FAILED, RunStatus.HELD: Unhealthy.RUN_HELD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,9 @@ class Overview:
     sources: list[dict[str, Any]]
     adjustments: dict[str, Any]
     keys: list[dict[str, Any]]
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    replicas: list[dict[str, Any]] = field(default_factory=list)  # empty on SQLite
+    leases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -38,17 +42,22 @@ class Overview:
     def to_json(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
-            "problems": self.problems,
+            "problems": [p.text for p in self.problems],
+            "conditions": sorted({p.condition.value for p in self.problems}),
             "warehouses": self.warehouses,
             "sources": self.sources,
             "adjustments": self.adjustments,
             "keys": self.keys,
+            "replicas": self.replicas,
+            "leases": self.leases,
         }
 
 
-def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
-    """Read the ledger (through its port only) and judge what it shows."""
-    problems: list[str] = []
+def overview(
+    settings: Settings, ledger: Ledger, now: datetime, leases: Leases | None = None
+) -> Overview:
+    """Read the ledger (through its ports only) and judge what it shows."""
+    problems: list[Problem] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
     last = last_runs(settings, ledger, runs)
     warehouses = [_warehouse_json(name, last.get(name), problems) for name in _names(settings)]
@@ -58,8 +67,20 @@ def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
     ]
     recent = [e for run in last.values() for e in ledger.journal(run_id=run.run_id)]
     adjustments = _adjustments_json(ledger.unsettled(), recent, settings, now, problems)
+    adjustments["needs_review"] = _needs_review(ledger, problems)
     keys = _keys_json(settings, now.date(), problems)
-    return Overview(warehouses, sources, adjustments, keys, problems)
+    if leases is None:
+        return Overview(warehouses, sources, adjustments, keys, problems)
+    ttl = timedelta(seconds=settings.daemon.lease_seconds)
+    return Overview(
+        warehouses,
+        sources,
+        adjustments,
+        keys,
+        problems,
+        replicas=replicas_json(leases, ttl, now),
+        leases=leases_json(leases, now),
+    )
 
 
 def _names(settings: Settings) -> list[str]:
@@ -91,11 +112,14 @@ def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str
     return (touched or wanted) & wanted
 
 
-def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> dict[str, Any]:
+def _warehouse_json(name: str, run: RunRecord | None, problems: list[Problem]) -> dict[str, Any]:
     if run is None:
         return {"warehouse": name, "last_run": None}
     if run.status in _BAD_RUNS:
-        problems.append(f"warehouse {name}: last run {run.run_id} {run.status.value}")
+        condition = _BAD_RUNS[run.status]
+        problems.append(
+            Problem(condition, f"warehouse {name}: last run {run.run_id} {run.status.value}")
+        )
     return {
         "warehouse": name,
         "last_run": {
@@ -110,7 +134,7 @@ def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> di
 
 
 def _source_json(
-    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[str]
+    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[Problem]
 ) -> dict[str, Any]:
     source = settings.sources[index]
     limit = source.interval * settings.daemon.stale_after_intervals
@@ -119,7 +143,8 @@ def _source_json(
     stale = age is None or age > limit
     if stale:
         since = "never" if age is None else f"{age.total_seconds():.0f} s ago"
-        problems.append(f"source {source.name}: stale (last good data {since})")
+        text = f"source {source.name}: stale (last good data {since})"
+        problems.append(Problem(Unhealthy.SOURCE_STALE, text))
     return {
         "source": source.name,
         "interval_seconds": source.interval.total_seconds(),
@@ -141,14 +166,13 @@ def _adjustments_json(
     recent: list[JournalEntry],
     settings: Settings,
     now: datetime,
-    problems: list[str],
+    problems: list[Problem],
 ) -> dict[str, Any]:
     bound = settings.daemon.unsettled_after
     overdue = [e for e in unsettled if now - e.planned_at > bound]
     if overdue:
-        problems.append(
-            f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
-        )
+        text = f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_UNSETTLED, text))
     return {
         "pending": _count(unsettled, AdjustmentStatus.PLANNED, AdjustmentStatus.SENT),
         "uncertain": _count(unsettled, AdjustmentStatus.UNCERTAIN),
@@ -157,6 +181,15 @@ def _adjustments_json(
         "failed_in_last_runs": _count(recent, AdjustmentStatus.FAILED),
         "needs_review_in_last_runs": _count(recent, AdjustmentStatus.NEEDS_REVIEW),
     }
+
+
+def _needs_review(ledger: Ledger, problems: list[Problem]) -> int:
+    # Unlike the counts of the last runs, this stays until a person resolves each one.
+    waiting = len(ledger.journal(status=AdjustmentStatus.NEEDS_REVIEW))
+    if waiting:
+        text = f"{waiting} adjustment(s) need review (inventory-sync resolve)"
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_NEED_REVIEW, text))
+    return waiting
 
 
 def _oldest(entries: list[JournalEntry]) -> str | None:
@@ -168,7 +201,7 @@ def _count(entries: list[JournalEntry], *statuses: AdjustmentStatus) -> int:
     return sum(1 for e in entries if e.status in statuses)
 
 
-def _keys_json(settings: Settings, today: date, problems: list[str]) -> list[dict[str, Any]]:
+def _keys_json(settings: Settings, today: date, problems: list[Problem]) -> list[dict[str, Any]]:
     ss = settings.shipstation
     found = []
     for label, expires in (
@@ -179,6 +212,7 @@ def _keys_json(settings: Settings, today: date, problems: list[str]) -> list[dic
             continue
         left = (expires - today).days
         if left <= KEY_WARNING_DAYS:
-            problems.append(f"API key {label}: expires {expires.isoformat()} ({left} day(s))")
+            text = f"API key {label}: expires {expires.isoformat()} ({left} day(s))"
+            problems.append(Problem(Unhealthy.KEY_EXPIRING, text))
         found.append({"key": label, "expires_on": expires.isoformat(), "days_left": left})
     return found

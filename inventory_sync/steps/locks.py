@@ -1,4 +1,8 @@
-"""One pusher per warehouse: locks held in the ledger, refreshed while a push runs."""
+"""One pusher per warehouse: locks held in the ledger, refreshed while a push runs.
+
+A replica's run names its lease and fence in the holder; a lock left by an older fence of the
+same lease belongs to a replica that lost the lease (and can send nothing more), so the new
+holder takes it over at once instead of waiting out LOCK_TTL."""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from datetime import timedelta
 
 import structlog
 
-from inventory_sync.app import App
 from inventory_sync.domain.model import Hold, WarehouseTarget
+from inventory_sync.ports import Clock, Fence, LockStore
 
 log = structlog.get_logger(__name__)
 # Long enough to outlive a pause in refreshing, short enough that a crashed holder's lock
@@ -21,17 +25,20 @@ LOCK_TTL = timedelta(minutes=5)
 _REFRESH_EVERY = 60.0  # seconds
 
 
-def _acquire(app: App, name: str, holder: str) -> bool:
-    """Take the lock; a lease left by a dead process on this machine is taken over at once."""
-    if app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now()):
+def _acquire(
+    store: LockStore, clock: Clock, name: str, holder: str, fence: Fence | None = None
+) -> bool:
+    """Take the lock; a lease left by a dead process on this machine is taken over at once,
+    and so is one left by a replica whose fence ``fence`` has superseded."""
+    if store.acquire_lock(name, holder, LOCK_TTL, clock.now()):
         return True
-    other = app.ledger.lock_holder(name, app.clock.now())
-    if other is None or not _died_here(other):
+    other = store.lock_holder(name, clock.now())
+    if other is None or not (_died_here(other) or _fenced_out(other, fence)):
         return False
     # Releasing names the dead holder, so of two processes racing here only one can take it.
-    app.ledger.release_lock(name, other)
+    store.release_lock(name, other)
     log.warning("lock.taken_over", lock=name, dead_holder=other)
-    return app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now())
+    return store.acquire_lock(name, holder, LOCK_TTL, clock.now())
 
 
 def _died_here(holder: str) -> bool:
@@ -53,15 +60,28 @@ def lock_name(target: WarehouseTarget) -> str:
     return f"push:{target.name}"
 
 
-def holder_id(run_id: str) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
+def _fenced_out(holder: str, fence: Fence | None) -> bool:
+    """True when ``holder`` ran under an older number of the lease ``fence`` now holds."""
+    _, at, lease = holder.rpartition("@")
+    name, _, number = lease.rpartition("#")
+    if fence is None or not at or name != fence.lease or not number.isdigit():
+        return False
+    return int(number) < fence.number
+
+
+def holder_id(run_id: str, fence: Fence | None = None) -> str:
+    under = "" if fence is None else f"@{fence.lease}#{fence.number}"
+    return f"{socket.gethostname()}:{os.getpid()}:{run_id}{under}"
 
 
 class WarehouseLocks:
     """The locks this run holds; ``refresh`` is cheap to call often."""
 
-    def __init__(self, app: App, holder: str, targets: Sequence[WarehouseTarget]) -> None:
-        self.app = app
+    def __init__(
+        self, store: LockStore, clock: Clock, holder: str, targets: Sequence[WarehouseTarget]
+    ) -> None:
+        self.store = store
+        self.clock = clock
         self.holder = holder
         self.targets = list(targets)
         self._refreshed = time.monotonic()
@@ -71,25 +91,29 @@ class WarehouseLocks:
             return
         self._refreshed = time.monotonic()
         for target in self.targets:
-            if not self.app.ledger.refresh_lock(
-                lock_name(target), self.holder, LOCK_TTL, self.app.clock.now()
+            if not self.store.refresh_lock(
+                lock_name(target), self.holder, LOCK_TTL, self.clock.now()
             ):
                 log.error("lock.lost", warehouse=target.name, holder=self.holder)
 
 
 @contextmanager
 def hold_warehouses(
-    app: App, holder: str, targets: Sequence[WarehouseTarget]
+    store: LockStore,
+    clock: Clock,
+    holder: str,
+    targets: Sequence[WarehouseTarget],
+    fence: Fence | None = None,
 ) -> Iterator[tuple[WarehouseLocks, list[Hold]]]:
     """Lock each target; yield the locks taken and a Hold for each warehouse another process has."""
     taken: list[WarehouseTarget] = []
     holds: list[Hold] = []
     try:
         for target in targets:
-            if _acquire(app, lock_name(target), holder):
+            if _acquire(store, clock, lock_name(target), holder, fence):
                 taken.append(target)
                 continue
-            other = app.ledger.lock_holder(lock_name(target), app.clock.now())
+            other = store.lock_holder(lock_name(target), clock.now())
             log.warning("warehouse.busy", warehouse=target.name, holder=other)
             holds.append(
                 Hold(
@@ -98,7 +122,7 @@ def hold_warehouses(
                     {"holder": other},
                 )
             )
-        yield WarehouseLocks(app, holder, taken), holds
+        yield WarehouseLocks(store, clock, holder, taken), holds
     finally:
         for target in taken:
-            app.ledger.release_lock(lock_name(target), holder)
+            store.release_lock(lock_name(target), holder)

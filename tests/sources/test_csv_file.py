@@ -12,7 +12,8 @@ from inventory_sync.domain.model import Completeness, Observation, Sku, Warehous
 from inventory_sync.errors import ConfigError, FeedFormatError, SourceUnavailable
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvFileSource, CsvOptions
-from inventory_sync.sources.files import FileCandidate
+from inventory_sync.sources.files import FileChanged, list_candidates, read_unchanged
+from inventory_sync.sources.local_store import LocalStore
 
 
 def build(context, spec=None, **options) -> CsvFileSource:
@@ -49,6 +50,20 @@ class TestReading:
             (5, "sku"),
             (7, None),
         ]
+
+    def test_a_rejected_row_names_its_sku_unless_the_file_was_cut_inside_it(
+        self, tmp_path, context
+    ):
+        text = "sku,quantity\nA,1\nB,oops\nC,3,stray\n,4\nD"
+        path = write_file(tmp_path / "stock.csv", text)
+        snapshot = build(context, path=str(path)).pull()
+        assert [(r.line, r.sku) for r in snapshot.rejected] == [
+            (3, "B"),
+            (4, "C"),
+            (5, None),
+            (6, None),  # the last line may be a SKU cut short: "D" of "D-100"
+        ]
+        assert str(snapshot.rejected[0]).startswith(f"{path}:3 SKU B field 'quantity'")
 
     def test_tsv_with_renamed_columns_and_quoted_fields(self, tmp_path, context):
         text = 'Item Code\tNote\tOn Hand\n"A B"\t"x, ""y"""\t3\nC\t\t4\n'
@@ -161,18 +176,18 @@ class TestWhichFile:
         stop.set()
         writer.join()
         rows = len(path.read_text().splitlines()) - 1
-        clock._now = FileCandidate.stat(path).mtime + timedelta(seconds=1)
+        clock._now = LocalStore().stat(str(path)).mtime + timedelta(seconds=1)
         snapshot = source.pull()
         assert snapshot.row_count == rows >= 50
         assert snapshot.rejected == ()
 
-    def test_a_file_that_changes_between_stat_and_read_is_not_used(self, tmp_path, context):
+    def test_a_file_that_changes_between_listing_and_read_is_not_used(self, tmp_path):
         path = write_file(tmp_path / "s.csv", "sku,quantity\nA,1\n")
-        source = build(context, path=str(path))
-        [candidate] = source._stable_candidates()
+        store = LocalStore()
+        [candidate] = list_candidates(store, str(path), ())
         write_file(path, "sku,quantity\nA,1\nB,2\n")
-        with pytest.raises(SourceUnavailable, match="changed while being read"):
-            source._read(candidate)
+        with pytest.raises(FileChanged):
+            read_unchanged(store, candidate)
 
 
 class TestArchive:
