@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from inventory_sync.commands.common import emit_json
-from inventory_sync.domain.model import AdjustmentStatus, RunStatus
+from inventory_sync.domain.model import AdjustmentStatus
 from inventory_sync.report import RunReport
 
 _STYLE = {
@@ -97,8 +97,9 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
     verb = "Plan" if report.dry_run else "Changes"
     if report.entries:
         console.print(adjustments_table(report, title or f"{verb} ({report.run_id})"))
-    elif report.status is RunStatus.HELD:
-        console.print(f"[red]Nothing changed[/]: the run was held ({report.run_id}).")
+    elif report.holds:
+        # A held source or warehouse was not compared at all: "matches" would be untrue.
+        console.print(f"[yellow]Nothing pushed[/] — held, see below ({report.run_id}).")
     else:
         console.print(
             f"[green]Nothing to change[/] — ShipStation matches the sources ({report.run_id})."

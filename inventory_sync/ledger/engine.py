@@ -31,6 +31,13 @@ _HINTS = (
         ("database or disk is full", "disk i/o error", "no space left"),
         "the disk holding it may be full: free some space",
     ),
+    (
+        ("database is locked",),
+        (
+            f"another process held its write lock for over {BUSY_TIMEOUT_MS // 1000} s: "
+            "is a tool holding it open, or another inventory-sync stuck?"
+        ),
+    ),
 )
 
 

@@ -28,9 +28,9 @@ from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.blocked import consecutive_failures
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
-from inventory_sync.steps.movements import remember_levels
+from inventory_sync.steps.movements import observe_movements, remember_levels
 from inventory_sync.steps.push import push
-from inventory_sync.steps.runs import Progress, confirm
+from inventory_sync.steps.runs import Progress, confirm, read_levels
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -55,10 +55,16 @@ def _apply(run: Run, adjustments: Sequence[Adjustment], progress: Progress | Non
     held = {t.name for t in run.held}
     settled = settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse in held])
     mine = [a for a in adjustments if a.warehouse in held]
-    push(app, run_id, still_current(app, run_id, mine), progress=progress, record=False)
+    # The re-read that checks each row also shows what others moved since the last run, which
+    # is recorded before our own changes overwrite the levels seen (as a reconcile does).
+    levels = {t.name: read_levels(app.inventory, t) for t in run.held}
+    ours = {e.adjustment.sku for e in settled}
+    for target in run.held:
+        observe_movements(app, run_id, target.name, levels[target.name], skip=ours)
+    push(app, run_id, still_current(app, run_id, mine, levels), progress=progress, record=False)
     entries = confirm(app, run_id)
-    for target in run.targets:
-        remember_levels(app, run_id, target.name, Levels(), entries)
+    for target in run.held:
+        remember_levels(app, run_id, target.name, levels[target.name], entries)
     return _pushed(run_id, entries, settled, requests=sum(1 for e in entries if e.sent_at))
 
 
@@ -82,8 +88,14 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
         (target,) = run.targets
         raise LockHeld(target.name, holder=str(run.busy[0].details.get("holder")))
     (target,) = run.held
-    settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name])
+    settled = settle(
+        app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name]
+    )
     adjustment = manual_adjustment(app.inventory, run_id, target, change)
+    # The level just read may show a sale since the last run: record it before ours lands.
+    read = Levels({} if adjustment.before is None else {change.sku: adjustment.before})
+    if change.sku not in {e.adjustment.sku for e in settled}:
+        observe_movements(app, run_id, target.name, read, only={change.sku})
     log.info(
         "adjustment.manual",
         sku=change.sku,
@@ -95,7 +107,7 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
     )
     push(app, run_id, [adjustment], progress=run.progress(None))
     entries = confirm(app, run_id)
-    remember_levels(app, run_id, target.name, Levels(), entries)  # our change is no movement
+    remember_levels(app, run_id, target.name, read, entries)  # our change is no movement
     return _pushed(run_id, entries, (), requests=len(entries))
 
 

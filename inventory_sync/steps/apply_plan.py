@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import structlog
 
@@ -10,13 +10,13 @@ from inventory_sync.app import App
 from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentStatus,
+    Levels,
     Outcome,
     RunId,
-    Sku,
+    Warehouse,
     WarehouseTarget,
 )
 from inventory_sync.errors import UsageError
-from inventory_sync.ports import InventoryApi
 
 log = structlog.get_logger(__name__)
 
@@ -34,11 +34,13 @@ def check_plan_targets(
             )
 
 
-def still_current(app: App, run_id: RunId, adjustments: Sequence[Adjustment]) -> list[Adjustment]:
+def still_current(
+    app: App, run_id: RunId, adjustments: Sequence[Adjustment], levels: Mapping[Warehouse, Levels]
+) -> list[Adjustment]:
     """The adjustments whose SKU still has the level the plan saw; the rest are recorded skipped.
 
-    Adjustments the ledger already holds (a plan applied twice) are left out: each id is sent
-    at most once.
+    ``levels``: ShipStation's levels now, per warehouse. Adjustments the ledger already holds
+    (a plan applied twice) are left out: each id is sent at most once.
     """
     known = {e.adjustment.adjustment_id for e in app.ledger.journal()}
     fresh = [a for a in adjustments if a.adjustment_id not in known]
@@ -46,10 +48,9 @@ def still_current(app: App, run_id: RunId, adjustments: Sequence[Adjustment]) ->
         if a.adjustment_id in known:
             log.warning("plan.already_applied", adjustment_id=a.adjustment_id, sku=a.sku)
     app.ledger.record_planned(run_id, fresh, at=app.clock.now())
-    current = _levels(app.inventory, {a.location_id for a in fresh})
     keep = []
     for a in fresh:
-        now = current.get((a.location_id, a.sku))
+        now = levels[a.warehouse].on_hand.get(a.sku)
         if now == a.before:
             keep.append(a)
             continue
@@ -59,12 +60,3 @@ def still_current(app: App, run_id: RunId, adjustments: Sequence[Adjustment]) ->
             a.adjustment_id, Outcome(AdjustmentStatus.SKIPPED, app.clock.now(), error=reason)
         )
     return keep
-
-
-def _levels(inventory: InventoryApi, locations: set[str]) -> dict[tuple[str, Sku], int]:
-    levels: dict[tuple[str, Sku], int] = {}
-    for location in sorted(locations):
-        for row in inventory.list_levels(inventory_location_id=location):
-            key = (location, Sku(row.sku))
-            levels[key] = levels.get(key, 0) + row.on_hand
-    return levels

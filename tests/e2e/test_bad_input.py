@@ -225,16 +225,17 @@ CASES = [
          edit_config('base_url = "', f'concurrency = {10**30}\nbase_url = "')),
     Case("unknown log level", ("--log-level", "loud", "status"), 2, ("loud",)),
     # -- feeds --
-    # A source that cannot be read holds only itself: the run goes on and exits 0 (which exit
-    # code a source hold should give is issue 14's; these rows pin today's answer).
-    Case("missing feed", ("reconcile",), 0, ("held source:feed", "no file matches"), remove_feed),
-    Case("unreadable feed", ("reconcile",), 0, ("held source:feed", "permission denied"),
+    # A source that cannot be read holds only itself and its warehouse: the run exits with the
+    # guard code (3), so a timer notices the refused feed.
+    Case("missing feed", ("reconcile",), 3,
+         ("nothing pushed", "held source feed", "no file matches"), remove_feed),
+    Case("unreadable feed", ("reconcile",), 3, ("held source feed", "permission denied"),
          unreadable("feed"), frozenset({"unprivileged"})),
-    Case("latin-1 feed", ("reconcile", "--json"), 0, ("utf-8", "line 2"),
+    Case("latin-1 feed", ("reconcile", "--json"), 3, ("utf-8", "line 2"),
          write_feed("sku,quantity\nR\xc9D,12\nBLUE,10\n".encode("latin-1") + b"GREEN,7\n")),
-    Case("binary feed", ("reconcile",), 0, ("feed.csv", "not valid utf-8", "options.encoding"),
+    Case("binary feed", ("reconcile",), 3, ("feed.csv", "not valid utf-8", "options.encoding"),
          write_feed(BINARY)),
-    Case("absurd quantity in feed", ("reconcile", "--json"), 0, ('"line": 2', "max_quantity"),
+    Case("absurd quantity in feed", ("reconcile", "--json"), 3, ('"line": 2', "max_quantity"),
          write_feed(f"sku,quantity\nRED,{10**30}\nBLUE,10\nGREEN,7\n".encode())),
     Case("absurdly long SKU in feed", ("reconcile", "--json"), 1, ("has no product record",),
          write_feed(FEED.encode() + b"R" * 100_000 + b",3\n")),
@@ -247,7 +248,7 @@ CASES = [
          lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "sqlite:////proc/none/l.db"})),
     Case("ledger from a newer release", ("reconcile",), 1, ("0099_future", "newer release"),
          newer_ledger),
-    Case("locked ledger", ("reconcile",), 1, ("locked",), locked_ledger),
+    Case("locked ledger", ("reconcile",), 1, ("ledger.db", "locked", "write lock"), locked_ledger),
     Case("ledger URL of an unknown kind", ("history",), 1, ("sqlite or postgresql", "mysql"),
          lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "mysql://nowhere/x"})),
     Case("PostgreSQL goes away mid-run", ("reconcile", "--json"), (0, 1), (),
@@ -295,7 +296,7 @@ CASES = [
     Case("emulator with a missing seed", ("emulator", "--seed", "{tmp}/none.json"), 2,
          ("none.json",)),
     Case("emulator with a binary seed", ("emulator", "--seed", "{tmp}/bin.json"), 2,
-         ("bin.json", "not a seed"), raw_file("bin.json", BINARY)),
+         ("bin.json", "not a seed", "UnicodeDecodeError"), raw_file("bin.json", BINARY)),
     Case("ShipStation unreachable", ("warehouses",), 4, ("http://127.0.0.1:9",),
          edit_config('base_url = "http://127.0.0.1:', 'base_url = "http://127.0.0.1:9/')),
 ]  # fmt: skip

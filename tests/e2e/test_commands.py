@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from e2e_support import API_KEY, FEED
 
 from inventory_sync.ledger.repository import open_ledger
+from inventory_sync.shipstation.models import InventoryUpdate
 
 
 class TestWarehouses:
@@ -154,6 +155,15 @@ class TestManualAdjustments:
         assert "being pushed to by other-host:1:run-x" in result.stderr
         assert (run.trigger, run.status.value) == ("manual:count", "failed")
         assert world.on_hand()["BLUE"] == 10
+
+    def test_a_sale_since_the_last_run_is_recorded_as_a_movement_not_lost(self, world):
+        assert world.run("reconcile").code == 0  # BLUE seen at 10
+        world.emulator.state.apply_update(InventoryUpdate("decrement", "BLUE", 3, "se-11"))
+        result = world.run("adjust", "BLUE", "-w", "main", "--add", "5", "--reason", "return")
+        assert result.code == 0, result.stderr
+        assert world.run("reconcile").code == 0
+        chain = world.run("explain", "BLUE", "--json").json()["warehouses"][0]
+        assert [(m["before"], m["after"]) for m in chain["movements"]] == [(10, 7)]
 
     def test_removing_more_than_shipstation_holds_is_refused_before_sending(self, world):
         result = world.run("adjust", "BLUE", "-w", "main", "--remove", "11", "--reason", "sale")

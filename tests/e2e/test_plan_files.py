@@ -41,6 +41,18 @@ class TestPlanOutAndApply:
         assert "moved from 10 to 7" in reason
         assert world.on_hand()["RED"] == 7
 
+    def test_a_sale_before_the_plan_is_applied_is_recorded_as_a_movement_not_lost(
+        self, world, tmp_path
+    ):
+        assert world.run("reconcile").code == 0  # RED seen at 12
+        world.emulator.state.apply_update(InventoryUpdate("decrement", "RED", 2, "se-11"))
+        plan = tmp_path / "plan.json"
+        assert world.run("reconcile", "--plan-out", str(plan)).code == 0  # RED 10 -> 12
+        assert world.run("reconcile", "--apply", str(plan)).code == 0
+        assert world.on_hand()["RED"] == 12
+        chain = world.run("explain", "RED", "--json").json()["warehouses"][0]
+        assert [(m["before"], m["after"]) for m in chain["movements"]] == [(12, 10)]
+
     def test_a_plan_the_guards_would_hold_can_be_approved_and_applied(self, world, tmp_path):
         world.write_feed("sku,quantity\n" + "".join(f"{s},11\n" for s in _skus()))
         plan = tmp_path / "plan.json"

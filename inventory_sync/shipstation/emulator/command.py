@@ -25,7 +25,9 @@ def _load_state(seed: Path | None) -> EmulatorState:
             # json.JSONDecodeError is a ValueError; the others come from a record missing a
             # field or of the wrong shape. All say the file is not a seed.
             raise click.BadParameter(
-                f"{seed} is not a seed (JSON as written by --dump): {exc!r}", param_hint="--seed"
+                f"{seed} is not a seed (JSON as written by --dump): "
+                f"{type(exc).__name__}: {str(exc)[:200]}",
+                param_hint="--seed",
             ) from exc
     packaged = resources.files("inventory_sync").joinpath("data", DEMO_SEED)
     with resources.as_file(packaged) as path:
