@@ -32,8 +32,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from inventory_sync.config_accounts import env_name, overlay_accounts, stray_variables
 from inventory_sync.config_sources import check_source_options
-from inventory_sync.domain.model import Completeness, QuantityBasis
+from inventory_sync.domain.model import DEFAULT_ACCOUNT, Completeness, QuantityBasis
 from inventory_sync.errors import ConfigError, ConfigProblem
 
 ENV_PREFIX = "INVENTORY_SYNC_"
@@ -143,6 +144,24 @@ class WarehouseSettings(_Section):
         return self
 
 
+class AccountSettings(ShipStationSettings):
+    """One ShipStation account: its keys, its pace and its warehouses ([[accounts]])."""
+
+    name: Name
+    warehouses: list[WarehouseSettings] = Field(min_length=1)
+
+
+# [shipstation] keys an account takes from that table unless it sets them itself (not the keys).
+INHERITED_KEYS = (
+    "base_url",
+    "requests_per_minute",
+    "page_size",
+    "page_size_param",
+    "timeout_seconds",
+    "concurrency",
+)
+
+
 class GateSettings(_Section):
     min_row_fraction: float | None = Field(default=0.5, ge=0, le=1)
     sentinel_skus: list[str] = Field(default_factory=list)
@@ -242,6 +261,24 @@ class _CredentialsSource(PydanticBaseSettingsSource):
         return found
 
 
+class _EnvSource(PydanticBaseSettingsSource):
+    """The usual env source, less INVENTORY_SYNC_ACCOUNTS__<NAME>__<KEY>: those are laid over
+    the account of that name (config_accounts), not read as a table replacing the list."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # noqa: ANN401, ARG002
+        return None, field_name, False  # values come from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found = self._inner()
+        if isinstance(found.get("accounts"), dict):
+            del found["accounts"]
+        return found
+
+
 class Settings(BaseSettings):
     """The whole configuration."""
 
@@ -256,6 +293,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     shipstation: ShipStationSettings = ShipStationSettings()
     warehouses: list[WarehouseSettings] = Field(default_factory=list)
+    accounts: list[AccountSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
     reconcile: ReconcileSettings = ReconcileSettings()
     daemon: DaemonSettings = DaemonSettings()
@@ -273,10 +311,18 @@ class Settings(BaseSettings):
         toml = _LOADING.get().toml
         return (
             init_settings,
-            env_settings,
+            _EnvSource(settings_cls, env_settings),
             _CredentialsSource(settings_cls),
             InitSettingsSource(settings_cls, init_kwargs=toml),
         )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _account_secrets(cls, data: Any) -> Any:  # noqa: ANN401 - whatever the sources gave
+        if isinstance(data, dict) and "accounts" in data:
+            directory = _LOADING.get().credentials_dir
+            data = {**data, "accounts": overlay_accounts(data["accounts"], os.environ, directory)}
+        return data
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
@@ -293,12 +339,43 @@ class Settings(BaseSettings):
     def ledger_url(self) -> str:
         return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.db'}"
 
+    def all_accounts(self) -> tuple[AccountSettings, ...]:
+        """Every account, [shipstation]'s keys filled in; the single-account file is `default`."""
+        ss = self.shipstation
+        if not self.accounts:
+            fields = {name: getattr(ss, name) for name in type(ss).model_fields}
+            single = {**fields, "name": DEFAULT_ACCOUNT, "warehouses": self.warehouses}
+            # Built unvalidated: a file of one account may list no warehouse yet (`status`).
+            return (AccountSettings.model_construct(**single),)
+        return tuple(
+            account.model_copy(
+                update={
+                    key: getattr(ss, key)
+                    for key in INHERITED_KEYS
+                    if key not in account.model_fields_set
+                }
+            )
+            for account in self.accounts
+        )
+
+    def all_warehouses(self) -> list[WarehouseSettings]:
+        """Every configured warehouse, of every account, in file order."""
+        return [w for account in self.all_accounts() for w in account.warehouses]
+
+    def account_of(self, warehouse: str) -> str | None:
+        """The name of the account a warehouse belongs to (None: no such warehouse)."""
+        return next(
+            (a.name for a in self.all_accounts() for w in a.warehouses if w.name == warehouse),
+            None,
+        )
+
 
 def cross_reference_problems(settings: Settings) -> list[str]:
     """Problems no single section can see: duplicate names, unknown warehouse references."""
-    problems: list[str] = []
-    known = [w.name for w in settings.warehouses]
-    problems += _duplicates("warehouses", known)
+    problems = _account_problems(settings)
+    placed = _warehouse_keys(settings)
+    known = [name for name, _key in placed]
+    problems += _duplicates_at(placed)
     problems += _duplicates("sources", [s.name for s in settings.sources])
     for index, source in enumerate(settings.sources):
         for name in source.warehouses:
@@ -308,6 +385,47 @@ def cross_reference_problems(settings: Settings) -> list[str]:
                     f"(known: {', '.join(known) or 'none'})"
                 )
     return problems
+
+
+def _account_problems(settings: Settings) -> list[str]:
+    names = [a.name for a in settings.accounts]
+    problems = _duplicates("accounts", names)
+    spelled: dict[str, str] = {}
+    for index, name in enumerate(names):
+        env = env_name(name)
+        if env in spelled and spelled[env] != name:
+            problems.append(
+                f"accounts[{index}].name: {name!r} and {spelled[env]!r} share the environment "
+                f"name {env} (INVENTORY_SYNC_ACCOUNTS__{env}__...); rename one"
+            )
+        spelled.setdefault(env, name)
+    if settings.accounts and settings.warehouses:
+        problems.append(
+            "warehouses: with [[accounts]], each warehouse goes under its account "
+            "([[accounts.warehouses]])"
+        )
+    return problems + stray_variables(names, os.environ)
+
+
+def _warehouse_keys(settings: Settings) -> list[tuple[str, str]]:
+    """(warehouse name, its key in the file) for every warehouse, top level and per account."""
+    placed = [(w.name, f"warehouses[{i}]") for i, w in enumerate(settings.warehouses)]
+    for a_index, account in enumerate(settings.accounts):
+        placed += [
+            (w.name, f"accounts[{a_index}].warehouses[{i}]")
+            for i, w in enumerate(account.warehouses)
+        ]
+    return placed
+
+
+def _duplicates_at(placed: list[tuple[str, str]]) -> list[str]:
+    seen: dict[str, str] = {}
+    found = []
+    for name, key in placed:
+        if name in seen:
+            found.append(f"{key}.name: {name!r} is used more than once (also {seen[name]})")
+        seen.setdefault(name, key)
+    return found
 
 
 def _duplicates(section: str, names: list[str]) -> list[str]:

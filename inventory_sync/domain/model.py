@@ -11,10 +11,13 @@ from typing import NewType
 
 Sku = NewType("Sku", str)
 Warehouse = NewType("Warehouse", str)  # our own name for a warehouse, from the config
+AccountName = NewType("AccountName", str)  # a ShipStation account; every warehouse is in one
 LocationId = NewType("LocationId", str)  # ShipStation's inventory_location_id
 SourceName = NewType("SourceName", str)
 RunId = NewType("RunId", str)
 AdjustmentId = NewType("AdjustmentId", str)
+
+DEFAULT_ACCOUNT = AccountName("default")  # the single-account file's one account
 
 BasisValue = int | str | None
 
