@@ -281,5 +281,8 @@ def build_client(
         http,
         settings,
         keys=keys,
-        budget=budget or RequestBudget(settings.requests_per_minute),
+        budget=budget
+        or RequestBudget(
+            settings.requests_per_minute, max_pause=settings.max_rate_limit_pause_seconds
+        ),
     )
