@@ -109,6 +109,7 @@ class ShipStationSettings(_Section):
     page_size_param: Literal["page_size", "limit"] = "page_size"
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     concurrency: int = Field(default=8, ge=1, le=64)
+    max_rate_limit_pause_seconds: float = Field(default=120.0, gt=0, le=3600)
 
 
 class ReconcileOverrides(_Section):
@@ -159,6 +160,7 @@ INHERITED_KEYS = (
     "page_size_param",
     "timeout_seconds",
     "concurrency",
+    "max_rate_limit_pause_seconds",
 )
 
 

@@ -31,7 +31,7 @@ def explain(
     """Show why SKU holds the number it does: what each source said, what was planned and by
     which rule, each request and response, the agreed level, and ShipStation's level now."""
     settings = ctx.settings()
-    names = [w.name for w in settings.warehouses]
+    names = [w.name for w in settings.all_warehouses()]
     if warehouse is not None and warehouse not in names:
         raise UsageError(f"unknown warehouse {warehouse!r}; configured: {names}")
     chosen = [warehouse] if warehouse else names
@@ -89,7 +89,7 @@ def _chain(ledger: SqlLedger, warehouse: Warehouse, sku: Sku, limit: int) -> dic
 
 
 def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: str) -> None:
-    locations = {w.name: w.inventory_location_id for w in settings.warehouses}
+    locations = {w.name: w.inventory_location_id for w in settings.all_warehouses()}
     try:
         client = bootstrap.client_only(settings)
     except ConfigError:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from inventory_sync import actions, bootstrap, service
+from inventory_sync import bootstrap, service
+from inventory_sync.app import App
 from inventory_sync.commands.common import (
     Context,
     emit_json,
@@ -16,10 +18,13 @@ from inventory_sync.commands.common import (
     handle_errors,
     pass_context,
 )
-from inventory_sync.commands.render import print_report, push_progress
+from inventory_sync.commands.render import print_accounts, push_progress
+from inventory_sync.domain.model import RunId
 from inventory_sync.errors import InventorySyncError, UsageError
-from inventory_sync.report import RunReport
+from inventory_sync.report_accounts import AccountsReport
+from inventory_sync.service_accounts import apply_by_account, reconcile_accounts
 from inventory_sync.steps.plan_file import read_plan, write_plan
+from inventory_sync.steps.runs import Progress
 
 
 @click.command()
@@ -37,6 +42,13 @@ from inventory_sync.steps.plan_file import read_plan, write_plan
     help="Only this configured warehouse (repeatable).",
 )
 @click.option("--sku", "skus", multiple=True, metavar="SKU", help="Only this SKU (repeatable).")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Only the warehouses of this ShipStation account (repeatable).",
+)
 @click.option(
     "--plan-out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -59,17 +71,22 @@ def reconcile(
     force: bool,
     warehouses: tuple[str, ...],
     skus: tuple[str, ...],
+    accounts: tuple[str, ...],
     plan_out: Path | None,
     apply_file: Path | None,
 ) -> None:
     """Reconcile once: pull the sources, compare with ShipStation, push the differences.
 
     Prints a table of what changed (or, with --json, one JSON object with run_id, status,
-    the counts planned/applied/failed/held/unchanged and every adjustment). Logs go to stderr.
+    the counts planned/applied/failed/held/unchanged and every adjustment, and per account
+    its status, exit code and error). With several accounts, one that ShipStation refuses or
+    throttles stops only its own work; the exit code is the most serious account's.
+    Logs go to stderr.
     """
-    if apply_file is not None and (dry_run or plan_out or warehouses or skus or force):
+    if apply_file is not None and (dry_run or plan_out or warehouses or skus or force or accounts):
         raise UsageError(
-            "--apply takes the plan as it is: no --dry-run, --plan-out, -w, --sku or --force"
+            "--apply takes the plan as it is: no --dry-run, --plan-out, -w, --sku, --account "
+            "or --force"
         )
     options = service.RunOptions(
         dry_run=dry_run or plan_out is not None,
@@ -78,10 +95,11 @@ def reconcile(
         skus=frozenset(skus),
     )
     try:
-        report = _run(ctx, options, as_json=as_json, apply_file=apply_file)
+        summary = _run(ctx, options, frozenset(accounts), as_json=as_json, apply_file=apply_file)
         if plan_out is not None:
-            adjustments = [e.adjustment for e in report.entries]
-            write_plan(plan_out, report.run_id, datetime.now(UTC), adjustments)
+            adjustments = [e.adjustment for r in summary.reports for e in r.entries]
+            run_id = summary.reports[0].run_id if summary.reports else RunId("none")
+            write_plan(plan_out, run_id, datetime.now(UTC), adjustments)
     except InventorySyncError as exc:
         if as_json:
             emit_json(
@@ -94,27 +112,40 @@ def reconcile(
             )
         raise
     if as_json:
-        emit_json(report.to_json())
+        emit_json(summary.to_json(exit_code_for))
     else:
-        print_report(report, Console())
-    if report.exit_code:
-        raise SystemExit(report.exit_code)
+        print_accounts(summary, Console(), exit_code_for)
+    if code := summary.exit_code(exit_code_for):
+        raise SystemExit(code)
 
 
 def _run(
-    ctx: Context, options: service.RunOptions, *, as_json: bool, apply_file: Path | None
-) -> RunReport:
+    ctx: Context,
+    options: service.RunOptions,
+    accounts: frozenset[str],
+    *,
+    as_json: bool,
+    apply_file: Path | None,
+) -> AccountsReport:
     settings = ctx.settings()
-    known = {w.name for w in settings.warehouses}
+    known = {w.name for w in settings.all_warehouses()}
     if unknown := options.warehouses - known:
         raise UsageError(f"unknown warehouse(s) {sorted(unknown)}; configured: {sorted(known)}")
     app = bootstrap.build(settings)
+    console = Console(stderr=True, quiet=as_json)
+
+    def progress_for(account: App) -> AbstractContextManager[Progress | None]:
+        rpm = getattr(account.inventory, "budget", None)
+        return push_progress(console, getattr(rpm, "requests_per_minute", 200))
+
     try:
-        console = Console(stderr=True, quiet=as_json)
-        with push_progress(console, settings.shipstation.requests_per_minute) as progress:
-            if apply_file is not None:
-                _plan_run, adjustments = read_plan(apply_file)
-                return actions.apply_plan(app, adjustments, progress=progress)
-            return service.reconcile(app, options, progress=progress)
+        if apply_file is not None:
+            _plan_run, adjustments = read_plan(apply_file)
+            summary = apply_by_account(app, adjustments, progress_for=progress_for)
+        else:
+            summary = reconcile_accounts(app, options, accounts=accounts, progress_for=progress_for)
     finally:
         app.close()
+    if len(summary.outcomes) == 1 and summary.outcomes[0].error is not None:
+        raise summary.outcomes[0].error  # one account: its error is the command's, as ever
+    return summary

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,8 +17,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from inventory_sync import logs
 from inventory_sync.domain.model import AdjustmentStatus
 from inventory_sync.report import RunReport
+from inventory_sync.report_accounts import AccountsReport, CodeFor
 
 _STYLE = {
     AdjustmentStatus.APPLIED: "green",
@@ -75,6 +78,29 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
         f"{name} {value:,}" for name, value in counts.items() if value or name == "unchanged"
     )
     console.print(f"[bold]{report.status.value}[/]: {summary}")
+
+
+def print_accounts(summary: AccountsReport, console: Console, code_for: CodeFor) -> None:
+    """Each account's report under its name, then one line per account saying how it ended."""
+    if len(summary.outcomes) == 1 and summary.reports:
+        print_report(summary.reports[0], console)
+        return
+    for outcome in summary.outcomes:
+        console.rule(f"account {outcome.account}", align="left")
+        if outcome.report is not None:
+            verb = "plan" if outcome.report.dry_run else "changes"
+            title = f"{outcome.account}: {verb} ({outcome.report.run_id})"
+            print_report(outcome.report, console, title=title)
+    console.rule("accounts", align="left")
+    for outcome in summary.outcomes:
+        code = outcome.exit_code(code_for)
+        if outcome.error is not None:
+            error = escape(logs.scrubber.scrub(f"{type(outcome.error).__name__}: {outcome.error}"))
+            console.print(f"[red]{outcome.account}: failed[/] (exit {code}) — {error}")
+        elif outcome.report is not None:
+            console.print(f"{outcome.account}: {outcome.report.status.value} (exit {code})")
+    failed = ", ".join(summary.failed_accounts) or "none"
+    console.print(f"[bold]{summary.status.value}[/]: accounts failed: {failed}")
 
 
 def _print_rejected(report: RunReport, console: Console) -> None:

@@ -63,7 +63,7 @@ def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
 
 
 def _names(settings: Settings) -> list[str]:
-    return [w.name for w in settings.warehouses]
+    return [w.name for w in settings.all_warehouses()]
 
 
 def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict[str, RunRecord]:

@@ -1,0 +1,160 @@
+"""A reconcile over several accounts: sources pulled once, then one run per account.
+
+Each account's run has its own client (request budget, 429 pause, keys), so an account that is
+throttled, refused (401) or without the Inventory add-on (402) stops only its own run; the
+others go on and the report says which account failed and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
+
+import structlog
+
+from inventory_sync import actions, logs, service
+from inventory_sync.app import App
+from inventory_sync.domain.model import AccountName, Adjustment, RunRecord, RunStatus
+from inventory_sync.errors import MappingError, ShipStationError, StopRequested
+from inventory_sync.report import RunReport
+from inventory_sync.report_accounts import AccountOutcome, AccountsReport
+from inventory_sync.steps.gather import Gathered, gather
+from inventory_sync.steps.runs import Progress, new_run_id
+
+log = structlog.get_logger(__name__)
+ProgressFor = Callable[[App], AbstractContextManager[Progress | None]]
+
+
+def reconcile_accounts(
+    app: App,
+    options: service.RunOptions,
+    *,
+    accounts: frozenset[str] = frozenset(),
+    progress_for: ProgressFor | None = None,
+) -> AccountsReport:
+    """Reconcile every chosen account (all, or ``accounts``), each on its own."""
+    chosen = chosen_accounts(app, options.warehouses, accounts)
+    # One source may feed several accounts: pull it once, not once per account.
+    gathered = _gather_once(app, options) if len(chosen) > 1 else None
+    outcomes = []
+    for account in chosen:
+        progress = progress_for(account) if progress_for else nullcontext(None)
+        with bound_account(account), progress as tick:
+            mine = None if gathered is None else narrowed(gathered, account)
+            outcomes.append(_run_account(account, options, tick, mine, several=len(chosen) > 1))
+    return AccountsReport(tuple(outcomes), dry_run=options.dry_run)
+
+
+def apply_by_account(
+    app: App, adjustments: Sequence[Adjustment], *, progress_for: ProgressFor | None = None
+) -> AccountsReport:
+    """Apply a reviewed plan, each account's rows through that account's App."""
+    rows: dict[AccountName, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        rows.setdefault(app.account_of(adjustment.warehouse), []).append(adjustment)
+    outcomes = []
+    for account in app.account_apps():
+        if account.account not in rows:
+            continue
+        progress = progress_for(account) if progress_for else nullcontext(None)
+        with bound_account(account), progress as tick:
+            outcomes.append(
+                _stopping_account(account, _applying(account, rows[account.account], tick))
+            )
+    return AccountsReport(tuple(outcomes))
+
+
+def _applying(
+    app: App, adjustments: Sequence[Adjustment], progress: Progress | None
+) -> Callable[[], RunReport]:
+    return lambda: actions.apply_plan(app, adjustments, progress=progress)
+
+
+def chosen_accounts(
+    app: App, warehouses: frozenset[str], accounts: frozenset[str] = frozenset()
+) -> list[App]:
+    """The accounts a run covers: those named (all when none), with a named warehouse if any."""
+    for name in accounts:
+        app.for_account(name)  # an unknown name is a usage error, not an empty run
+    for name in warehouses:
+        app.account_of(name)
+    return [
+        a
+        for a in app.account_apps()
+        if (not accounts or a.account in accounts)
+        and (not warehouses or warehouses & set(a.warehouse_names()))
+    ]
+
+
+@contextmanager
+def bound_account(app: App) -> Iterator[None]:
+    """Every event logged while working on an account carries ``account``."""
+    with structlog.contextvars.bound_contextvars(account=app.account):
+        yield
+
+
+def _run_account(
+    app: App,
+    options: service.RunOptions,
+    progress: Progress | None,
+    gathered: Gathered | None,
+    *,
+    several: bool,
+) -> AccountOutcome:
+    # With several accounts, each run's trigger names its account, so `status` can tell whose
+    # warehouses a run without adjustments covered.
+    trigger = f"{options.trigger}@{app.account}" if several else options.trigger
+    return _stopping_account(
+        app,
+        lambda: service.reconcile(
+            app, replace(options, trigger=trigger), progress=progress, gathered=gathered
+        ),
+    )
+
+
+def _stopping_account(app: App, work: Callable[[], RunReport]) -> AccountOutcome:
+    """Do one account's work; what ShipStation says about the account stops only it."""
+    try:
+        report = work()
+    except StopRequested:
+        raise
+    except (ShipStationError, MappingError) as exc:
+        status_code = exc.status_code if isinstance(exc, ShipStationError) else None
+        log.error(
+            "account.failed",
+            error=logs.scrubber.scrub(str(exc)),
+            error_type=type(exc).__name__,
+            status_code=status_code,
+        )
+        return AccountOutcome(app.account, error=exc)
+    return AccountOutcome(app.account, report=report)
+
+
+def _gather_once(app: App, options: service.RunOptions) -> Gathered:
+    """Pull every source in a pull run of its own, as the service's pull jobs do."""
+    run_id = new_run_id(app)
+    logs.bind_run(run_id)
+    trigger = f"pull:{options.trigger}"
+    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), trigger, dry_run=options.dry_run))
+    gathered = gather(app, run_id, record=not options.dry_run)
+    status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
+    summary = {"rejected_rows": len(gathered.rejected)}
+    app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
+    return gathered
+
+
+def narrowed(gathered: Gathered, app: App) -> Gathered:
+    """What one account's run needs of a pull: its warehouses' snapshots, its sources' holds."""
+    names = set(app.warehouse_names())
+    sources = {s.name for s in app.sources}
+    mine = Gathered()
+    for name in names:
+        mine.snapshots[name].extend(gathered.snapshots.get(name, ()))
+    mine.holds = [h for h in gathered.holds if h.subject.removeprefix("source:") in sources]
+    mine.rejected = [
+        r
+        for r in gathered.rejected
+        if r.warehouse in names or (r.warehouse is None and r.source in sources)
+    ]
+    return mine
