@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from inventory_sync import __version__
+from inventory_sync import __version__, exits
 from inventory_sync.commands import (
     adjust,
     db,
@@ -20,13 +20,13 @@ from inventory_sync.commands import (
     support,
     warehouses,
 )
-from inventory_sync.commands.common import EXIT_CODES_HELP, Context
+from inventory_sync.commands.common import Context
 from inventory_sync.shipstation.emulator.command import emulator_command
 
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=EXIT_CODES_HELP,
+    epilog=exits.HELP,
 )
 @click.option(
     "--config",

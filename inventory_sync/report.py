@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from inventory_sync import exits
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     Hold,
@@ -14,13 +15,6 @@ from inventory_sync.domain.model import (
     RunId,
     RunStatus,
 )
-
-EXIT_OK = 0
-EXIT_FAILED_ADJUSTMENTS = 1
-EXIT_USAGE = 2
-EXIT_HELD = 3
-EXIT_SHIPSTATION = 4
-EXIT_BUSY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +50,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        if self.status is RunStatus.HELD:
-            return EXIT_HELD
-        if self.status in {RunStatus.PARTIAL, RunStatus.FAILED}:
-            return EXIT_FAILED_ADJUSTMENTS
-        return EXIT_BUSY if self.busy else EXIT_OK
+        return exits.for_report(self)
 
     def to_json(self) -> dict[str, Any]:
         return {

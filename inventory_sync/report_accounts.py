@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from inventory_sync import exits
 from inventory_sync.domain.model import AccountName, RunStatus
 from inventory_sync.errors import InventorySyncError, ShipStationError
-from inventory_sync.report import (
-    EXIT_BUSY,
-    EXIT_FAILED_ADJUSTMENTS,
-    EXIT_HELD,
-    EXIT_OK,
-    EXIT_SHIPSTATION,
-    RunReport,
-    entry_json,
-    rejected_json,
-)
-
-# The code of the whole run is its accounts' most serious one, in this order.
-_SEVERITY = (EXIT_SHIPSTATION, EXIT_FAILED_ADJUSTMENTS, EXIT_HELD, EXIT_BUSY, EXIT_OK)
-CodeFor = Callable[[BaseException], int]
+from inventory_sync.report import RunReport, entry_json, rejected_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +20,14 @@ class AccountOutcome:
     report: RunReport | None = None
     error: InventorySyncError | None = None
 
-    def exit_code(self, code_for: CodeFor) -> int:
+    @property
+    def exit_code(self) -> int:
         if self.error is not None:
-            return code_for(self.error)
-        return self.report.exit_code if self.report is not None else EXIT_OK
+            return exits.for_error(self.error)
+        return self.report.exit_code if self.report is not None else exits.OK
 
-    def to_json(self, code_for: CodeFor) -> dict[str, Any]:
-        found: dict[str, Any] = {"account": self.account, "exit_code": self.exit_code(code_for)}
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"account": self.account, "exit_code": self.exit_code}
         if self.report is not None:
             return found | {
                 "run_id": self.report.run_id,
@@ -82,9 +70,9 @@ class AccountsReport:
             return RunStatus.PARTIAL
         return RunStatus.HELD if RunStatus.HELD in statuses else RunStatus.SUCCEEDED
 
-    def exit_code(self, code_for: CodeFor) -> int:
-        codes = {o.exit_code(code_for) for o in self.outcomes}
-        return next((c for c in _SEVERITY if c in codes), max(codes, default=EXIT_OK))
+    @property
+    def exit_code(self) -> int:
+        return exits.most_serious(o.exit_code for o in self.outcomes)
 
     def counts(self) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -92,7 +80,7 @@ class AccountsReport:
             total.update(report.counts())
         return dict(total)
 
-    def to_json(self, code_for: CodeFor) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """One report's JSON as before when one account ran; else the sums, and per account."""
         reports = self.reports
         if len(self.outcomes) == 1 and reports:
@@ -100,9 +88,9 @@ class AccountsReport:
         else:
             found = self._summed()
         return found | {
-            "exit_code": self.exit_code(code_for),
+            "exit_code": self.exit_code,
             "failed_accounts": self.failed_accounts,
-            "accounts": [o.to_json(code_for) for o in self.outcomes],
+            "accounts": [o.to_json() for o in self.outcomes],
         }
 
     def _summed(self) -> dict[str, Any]:

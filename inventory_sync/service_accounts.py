@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import structlog
 
-from inventory_sync import actions, logs, service
+from inventory_sync import logs, service
 from inventory_sync.app import App
 from inventory_sync.domain.model import AccountName, Adjustment, RunRecord, RunStatus
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
@@ -68,7 +68,7 @@ def apply_by_account(
 def _applying(
     app: App, adjustments: Sequence[Adjustment], progress: Progress | None
 ) -> Callable[[], RunReport]:
-    return lambda: actions.apply_plan(app, adjustments, progress=progress)
+    return lambda: service.apply_plan(app, adjustments, progress=progress)
 
 
 def chosen_accounts(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from inventory_sync import actions, bootstrap
+from inventory_sync import bootstrap, service
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.render import print_report
 from inventory_sync.domain.model import Sku, TransactionType
@@ -46,7 +46,7 @@ def adjust(
     change = _change(Sku(sku), set_to=set_to, add=add, remove=remove, reason=reason, note=note)
     app = bootstrap.build(ctx.settings(), sources=())
     try:
-        report = actions.manual_adjust(app, warehouse, change)
+        report = service.manual_adjust(app, warehouse, change)
     finally:
         app.close()
     if as_json:

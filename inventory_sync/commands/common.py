@@ -1,4 +1,4 @@
-"""What every command shares: the context, and errors mapped to exit codes in one place."""
+"""What every command shares: the context, and errors turned into messages and exit codes."""
 
 from __future__ import annotations
 
@@ -12,56 +12,20 @@ from typing import Any, ParamSpec, TypeVar
 import click
 import structlog
 
-from inventory_sync import logs
+from inventory_sync import exits, logs
 from inventory_sync.config import Settings, load_settings
 from inventory_sync.errors import (
-    AuthError,
     ConfigError,
     InventorySyncError,
     LedgerError,
     MappingError,
     PlanError,
-    RunHeld,
     ShipStationError,
-    TransportError,
-    UsageError,
-)
-from inventory_sync.report import (
-    EXIT_FAILED_ADJUSTMENTS,
-    EXIT_HELD,
-    EXIT_SHIPSTATION,
-    EXIT_USAGE,
 )
 
 P = ParamSpec("P")
 R = TypeVar("R")
-EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, with its traceback in the log
 log = structlog.get_logger(__name__)
-
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  success (or nothing to do)
-  1  some adjustments failed (the rest were applied)
-  2  configuration or usage error
-  3  the run was held by a guard (nothing pushed)
-  4  ShipStation unreachable, key or plan refused, or the warehouse mapping is wrong
-  5  another inventory-sync was pushing to a warehouse (it was skipped)
- 70  internal error (a bug; the log has the traceback)"""
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """The one mapping from errors to exit codes."""
-    if isinstance(exc, ConfigError | UsageError | click.UsageError):
-        return EXIT_USAGE
-    if isinstance(exc, RunHeld):
-        return EXIT_HELD
-    if isinstance(exc, AuthError | PlanError | TransportError | MappingError):
-        return EXIT_SHIPSTATION
-    if isinstance(exc, ShipStationError) and (exc.status_code or 0) >= 500:  # noqa: PLR2004
-        return EXIT_SHIPSTATION
-    if isinstance(exc, InventorySyncError):
-        return EXIT_FAILED_ADJUSTMENTS
-    return EXIT_INTERNAL
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -72,18 +36,17 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except InventorySyncError as exc:
-            code = exit_code_for(exc)
             _describe(exc)
-            raise SystemExit(code) from exc
-        except KeyboardInterrupt:
+            raise SystemExit(exits.for_error(exc)) from exc
+        except KeyboardInterrupt as exc:
             click.echo("interrupted", err=True)
-            raise SystemExit(130) from None
+            raise SystemExit(exits.for_error(exc)) from None
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
             log.exception("cli.crashed", error=str(exc))
             click.echo(f"internal error: {exc!r} (see the log for the traceback)", err=True)
-            raise SystemExit(EXIT_INTERNAL) from exc
+            raise SystemExit(exits.for_error(exc)) from exc
 
     return wrapper
 

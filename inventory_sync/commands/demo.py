@@ -14,11 +14,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from inventory_sync import bootstrap, logs, service
+from inventory_sync import bootstrap, exits, logs, service
 from inventory_sync.commands.common import Context, handle_errors, pass_context
 from inventory_sync.commands.render import print_report
 from inventory_sync.config import Settings, load_settings
-from inventory_sync.report import EXIT_FAILED_ADJUSTMENTS, RunReport
+from inventory_sync.report import RunReport
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
 from inventory_sync.shipstation.emulator.settings import EmulatorSettings
 from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
@@ -64,7 +64,7 @@ def demo(ctx: Context, state_dir: Path | None) -> None:
         console.print(levels_table(emulator, "ShipStation after"))
         reports.append(_step(settings, console, "3. Run again", dry_run=False))
     if reports[-1].entries or reports[1].exit_code:
-        raise SystemExit(EXIT_FAILED_ADJUSTMENTS)
+        raise SystemExit(exits.FAILED)
 
 
 def _step(settings: Settings, console: Console, title: str, *, dry_run: bool) -> RunReport:

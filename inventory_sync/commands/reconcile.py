@@ -9,15 +9,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from inventory_sync import bootstrap, service
+from inventory_sync import bootstrap, exits, service
 from inventory_sync.app import App
-from inventory_sync.commands.common import (
-    Context,
-    emit_json,
-    exit_code_for,
-    handle_errors,
-    pass_context,
-)
+from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.render import print_accounts, push_progress
 from inventory_sync.domain.model import RunId
 from inventory_sync.errors import InventorySyncError, UsageError
@@ -107,15 +101,15 @@ def reconcile(
                     "status": "error",
                     "error": str(exc),
                     "error_type": type(exc).__name__,
-                    "exit_code": exit_code_for(exc),
+                    "exit_code": exits.for_error(exc),
                 }
             )
         raise
     if as_json:
-        emit_json(summary.to_json(exit_code_for))
+        emit_json(summary.to_json())
     else:
-        print_accounts(summary, Console(), exit_code_for)
-    if code := summary.exit_code(exit_code_for):
+        print_accounts(summary, Console())
+    if code := summary.exit_code:
         raise SystemExit(code)
 
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from inventory_sync import logs
 from inventory_sync.domain.model import AdjustmentStatus
 from inventory_sync.report import RunReport
-from inventory_sync.report_accounts import AccountsReport, CodeFor
+from inventory_sync.report_accounts import AccountsReport
 
 _STYLE = {
     AdjustmentStatus.APPLIED: "green",
@@ -80,7 +80,7 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
     console.print(f"[bold]{report.status.value}[/]: {summary}")
 
 
-def print_accounts(summary: AccountsReport, console: Console, code_for: CodeFor) -> None:
+def print_accounts(summary: AccountsReport, console: Console) -> None:
     """Each account's report under its name, then one line per account saying how it ended."""
     if len(summary.outcomes) == 1 and summary.reports:
         print_report(summary.reports[0], console)
@@ -93,7 +93,7 @@ def print_accounts(summary: AccountsReport, console: Console, code_for: CodeFor)
             print_report(outcome.report, console, title=title)
     console.rule("accounts", align="left")
     for outcome in summary.outcomes:
-        code = outcome.exit_code(code_for)
+        code = outcome.exit_code
         if outcome.error is not None:
             error = escape(logs.scrubber.scrub(f"{type(outcome.error).__name__}: {outcome.error}"))
             console.print(f"[red]{outcome.account}: failed[/] (exit {code}) — {error}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from inventory_sync import actions, bootstrap
+from inventory_sync import bootstrap, service
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.domain.model import Sku
 from inventory_sync.report import entry_json
@@ -30,7 +30,7 @@ def resolve(
     """
     app = bootstrap.build(ctx.settings(), sources=())
     try:
-        entry = actions.resolve(app, adjustment_id, applied=applied, note=note)
+        entry = service.resolve(app, adjustment_id, applied=applied, note=note)
     finally:
         app.close()
     if as_json:
@@ -56,7 +56,7 @@ def release(ctx: Context, sku: str, *, warehouse: str) -> None:
     """
     app = bootstrap.build(ctx.settings(), sources=())
     try:
-        entry = actions.release(app, warehouse, Sku(sku))
+        entry = service.release(app, warehouse, Sku(sku))
     finally:
         app.close()
     click.echo(f"{sku} in {warehouse}: released ({entry.run_id})")

@@ -8,12 +8,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from inventory_sync import bootstrap
+from inventory_sync import bootstrap, exits
 from inventory_sync.clock import SystemClock
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.daemon.overview import Overview, overview
-
-EXIT_UNHEALTHY = 1
 
 
 @click.command()
@@ -39,8 +37,8 @@ def status(ctx: Context, *, as_json: bool) -> None:
         emit_json(found.to_json())
     else:
         _print(found, Console())
-    if not found.healthy:
-        raise SystemExit(EXIT_UNHEALTHY)
+    if code := exits.for_health(healthy=found.healthy):
+        raise SystemExit(code)
 
 
 def _print(found: Overview, console: Console) -> None:

@@ -60,6 +60,11 @@ class AdjustmentStatus(StrEnum):
     def is_final(self) -> bool:
         return self in _FINAL
 
+    @property
+    def is_done(self) -> bool:
+        """Applied, or deliberately not sent (skipped); anything else makes a run partial."""
+        return self in _DONE
+
 
 _FINAL = frozenset(
     {
@@ -69,6 +74,8 @@ _FINAL = frozenset(
         AdjustmentStatus.SKIPPED,
     }
 )
+# The one definition of a change that did not fail: a run with any other is `partial`.
+_DONE = frozenset({AdjustmentStatus.APPLIED, AdjustmentStatus.SKIPPED})
 
 
 class RunStatus(StrEnum):
@@ -279,6 +286,13 @@ class JournalEntry:
     response: str | None = None
     request_id: str | None = None
     error: str | None = None
+
+
+def pushed_status(entries: Iterable[JournalEntry]) -> RunStatus:
+    """How a run that pushed ended: partial when any of its changes is not done."""
+    if all(entry.status.is_done for entry in entries):
+        return RunStatus.SUCCEEDED
+    return RunStatus.PARTIAL
 
 
 @dataclass(frozen=True, slots=True)

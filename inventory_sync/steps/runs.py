@@ -1,22 +1,19 @@
-"""Run bookkeeping shared by every kind of run: ids, confirmation, the closing event."""
+"""Run bookkeeping shared by every kind of run: ids, levels read, confirmation, lock refresh."""
 
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from itertools import chain
 
 import structlog
 
-from inventory_sync import logs
 from inventory_sync.app import App, WarehouseTarget
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
     Levels,
     RunId,
-    RunStatus,
     Sku,
 )
 from inventory_sync.shipstation.models import InventoryLevel
@@ -26,9 +23,6 @@ from inventory_sync.steps.settle import settle
 log = structlog.get_logger(__name__)
 PER_SKU_READS = 5  # up to this many SKUs, a narrowed run reads each SKU's level by itself
 Progress = Callable[[int, int], None]
-NOT_DONE = frozenset(
-    {AdjustmentStatus.FAILED, AdjustmentStatus.UNCERTAIN, AdjustmentStatus.NEEDS_REVIEW}
-)
 
 
 def new_run_id(app: App) -> RunId:
@@ -82,26 +76,3 @@ def confirm(app: App, run_id: RunId) -> list[JournalEntry]:
         settle(app, uncertain)
         journal = app.ledger.journal(run_id=run_id)
     return journal
-
-
-def finish(  # noqa: PLR0917 - private, called from one function
-    app: App,
-    run_id: RunId,
-    status: RunStatus,
-    counts: dict[str, int],
-    started: float,
-    targets: Sequence[WarehouseTarget],
-    *,
-    error: str | None = None,
-) -> None:
-    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
-    level = "error" if status in {RunStatus.FAILED, RunStatus.HELD} else "info"
-    log.log(
-        logs.level_number(level),
-        "run.finished",
-        status=status.value,
-        warehouses=[t.name for t in targets],
-        duration_seconds=round(time.monotonic() - started, 3),
-        error=error,
-        **counts,
-    )

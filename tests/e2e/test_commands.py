@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from e2e_support import API_KEY, FEED
+
+from inventory_sync.ledger.repository import open_ledger
 
 
 class TestWarehouses:
@@ -136,6 +140,20 @@ class TestManualAdjustments:
             "adjust", "BLUE", "-w", "main", "--add", "1", "--set", "1", "--reason", "count"
         )
         assert both.code == 2
+
+    def test_a_change_to_a_warehouse_another_process_is_pushing_to_exits_5(self, world):
+        ledger = open_ledger(world.ledger_url)
+        try:
+            now = datetime.now(UTC)
+            assert ledger.acquire_lock("push:main", "other-host:1:run-x", timedelta(hours=1), now)
+            result = world.run("adjust", "BLUE", "-w", "main", "--set", "3", "--reason", "count")
+            (run,) = ledger.list_runs()
+        finally:
+            ledger.close()
+        assert result.code == 5, result.stderr
+        assert "being pushed to by other-host:1:run-x" in result.stderr
+        assert (run.trigger, run.status.value) == ("manual:count", "failed")
+        assert world.on_hand()["BLUE"] == 10
 
     def test_removing_more_than_shipstation_holds_is_refused_before_sending(self, world):
         result = world.run("adjust", "BLUE", "-w", "main", "--remove", "11", "--reason", "sale")

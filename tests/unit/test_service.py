@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inventory_sync import actions, bootstrap, service
+from inventory_sync import bootstrap, service
 from inventory_sync.app import ConfiguredSource
 from inventory_sync.clock import FixedClock
 from inventory_sync.config import load_settings
@@ -32,6 +32,8 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import (
     AuthError,
+    LedgerError,
+    LockHeld,
     OutcomeUncertain,
     RequestRejected,
     ServerError,
@@ -45,6 +47,7 @@ from inventory_sync.shipstation.memory import MemoryInventory
 from inventory_sync.shipstation.models import InventoryUpdate
 from inventory_sync.sources import MemorySource, snapshot_of
 from inventory_sync.steps import runs
+from inventory_sync.steps.manual import ManualChange
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MAIN = Warehouse("main")
@@ -63,12 +66,23 @@ def seed(on_hand: int = 10) -> dict:
     }
 
 
+class BrokenLedger(MemoryLedger):
+    """The in-memory ledger, failing to record planned changes once ``broken`` is set."""
+
+    broken = False
+
+    def record_planned(self, run_id, adjustments, *, at):
+        if self.broken:
+            raise LedgerError("database is locked")
+        super().record_planned(run_id, adjustments, at=at)
+
+
 class Harness:
     """One warehouse, one source, every port in memory."""
 
     def __init__(self, **reconcile: object) -> None:
         self.clock = FixedClock(NOW)
-        self.ledger = MemoryLedger()
+        self.ledger = BrokenLedger()
         self.inventory = MemoryInventory.from_seed(seed())
         self.source = MemorySource(SourceName("feed"))
         self.reconcile_settings = {"max_changed_share": 1.0, "max_units_share": 100.0, **reconcile}
@@ -430,7 +444,7 @@ class TestUndecidableChangesAreHeldForAPerson:
             load_settings(None, require_file=False, overrides=KEY_ONLY),
             inventory=h.inventory, ledger=h.ledger, sources=(), clock=h.clock,
         )  # fmt: skip
-        resolved = actions.resolve(app, "adj-delta", applied=True, note="checked the app")
+        resolved = service.resolve(app, "adj-delta", applied=True, note="checked the app")
         assert resolved.status is AdjustmentStatus.APPLIED
         assert h.ledger.agreed_levels(MAIN)["SKU-03"] == 13
         h.feed(all_at(10, **{"SKU-03": 15}))  # the feed moves on by 2
@@ -448,7 +462,7 @@ class TestUndecidableChangesAreHeldForAPerson:
             inventory=h.inventory, ledger=h.ledger, sources=(), clock=h.clock,
         )  # fmt: skip
         with pytest.raises(UsageError):
-            actions.resolve(app, "adj-nope", applied=True, note=None)
+            service.resolve(app, "adj-nope", applied=True, note=None)
 
 
 class TestPerWarehousePolicies:
@@ -481,7 +495,7 @@ class TestQuarantine:
         assert statuses == [["failed"], ["failed"], []]  # the third run leaves it alone
         report = h.run()
         assert any(hold.subject == "sku:main/NEW" for hold in report.holds)
-        actions.release(h.app(), "main", Sku("NEW"))
+        service.release(h.app(), "main", Sku("NEW"))
         (entry,) = h.run().entries
         assert entry.status is AdjustmentStatus.APPLIED
         assert h.on_hand()["NEW"] == 5
@@ -525,3 +539,66 @@ class TestNarrowedRuns:
         h.run(skus=frozenset({"SKU-03"}))
         (moved,) = h.ledger.movements_for(MAIN, Sku("SKU-03"))
         assert (moved.before, moved.after) == (10, 8)
+
+
+class TestEveryRunIsFinished:
+    """Whatever stops a run, it is finished in the ledger as failed, and its locks released."""
+
+    def only_run(self, h: Harness) -> RunRecord:
+        (run,) = [r for r in h.ledger.list_runs() if r.run_id != "run-old"]
+        assert run.finished_at is not None
+        assert h.ledger.lock_holder("push:main", NOW) is None
+        return run
+
+    def test_a_ledger_error_mid_reconcile_leaves_a_finished_failed_run(self):
+        h = Harness()
+        h.feed(all_at(10, **{"SKU-01": 15}))
+        h.ledger.broken = True
+        with pytest.raises(LedgerError):
+            h.run()
+        assert self.only_run(h).status is RunStatus.FAILED
+        assert h.inventory.sent == []
+
+    def test_a_ledger_error_while_applying_a_plan_leaves_a_finished_failed_run(self):
+        h = Harness()
+        planned = Adjustment(
+            AdjustmentId("adj-plan"), MAIN, LocationId("se-11"), Sku("SKU-01"),
+            TransactionType.ADJUST, 15, 10, 15, "mirror", {},
+        )  # fmt: skip
+        h.ledger.broken = True
+        with pytest.raises(LedgerError):
+            service.apply_plan(h.app(), [planned])
+        assert self.only_run(h).status is RunStatus.FAILED
+        assert h.inventory.sent == []
+
+    def test_a_ledger_error_in_a_manual_change_leaves_a_finished_failed_run(self):
+        h = Harness()
+        h.ledger.broken = True
+        change = ManualChange(Sku("SKU-01"), TransactionType.ADJUST, 4, "count")
+        with pytest.raises(LedgerError):
+            service.manual_adjust(h.app(), "main", change)
+        run = self.only_run(h)
+        assert (run.status, run.trigger) == (RunStatus.FAILED, "manual:count")
+        assert h.inventory.sent == []
+
+    def test_a_manual_change_to_a_busy_warehouse_is_refused_and_finished(self):
+        h = Harness()
+        h.ledger.acquire_lock("push:main", "other-host:1:run-x", timedelta(minutes=5), NOW)
+        change = ManualChange(Sku("SKU-01"), TransactionType.ADJUST, 4, "count")
+        with pytest.raises(LockHeld):
+            service.manual_adjust(h.app(), "main", change)
+        (run,) = h.ledger.list_runs()
+        assert (run.status, run.finished_at) == (RunStatus.FAILED, NOW)
+        assert h.ledger.lock_holder("push:main", NOW) == "other-host:1:run-x"
+        assert h.inventory.sent == []
+
+    def test_a_skipped_plan_row_is_not_a_failure(self):
+        h = Harness()
+        moved = Adjustment(
+            AdjustmentId("adj-moved"), MAIN, LocationId("se-11"), Sku("SKU-01"),
+            TransactionType.ADJUST, 15, 9, 15, "mirror", {},
+        )  # fmt: skip
+        report = service.apply_plan(h.app(), [moved])  # ShipStation holds 10, not 9
+        assert [e.status for e in report.entries] == [AdjustmentStatus.SKIPPED]
+        assert report.status is RunStatus.SUCCEEDED
+        assert h.ledger.list_runs()[0].status is RunStatus.SUCCEEDED

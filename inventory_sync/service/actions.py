@@ -1,15 +1,13 @@
-"""Operator actions outside the reconcile cadence: a reviewed plan applied, a manual change."""
+"""Operator actions outside the reconcile cadence: a reviewed plan, a manual change, a verdict."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 import structlog
 
-from inventory_sync import logs
-from inventory_sync.app import App
+from inventory_sync.app import App, WarehouseTarget
 from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentId,
@@ -21,18 +19,19 @@ from inventory_sync.domain.model import (
     RunStatus,
     Sku,
     TransactionType,
+    pushed_status,
 )
 from inventory_sync.errors import LockHeld, UsageError
 from inventory_sync.report import RunReport
+from inventory_sync.service.frame import Run, RunStart, run_in_frame
 from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.blocked import consecutive_failures
-from inventory_sync.steps.locks import hold_warehouses, holder_id
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
 from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.movements import remember_levels
 from inventory_sync.steps.push import push
-from inventory_sync.steps.runs import NOT_DONE, Progress, confirm, finish, new_run_id, refreshing
+from inventory_sync.steps.runs import Progress, confirm, new_run_id
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -42,83 +41,78 @@ def apply_plan(
     app: App, adjustments: Sequence[Adjustment], *, progress: Progress | None = None
 ) -> RunReport:
     """Apply a reviewed plan exactly (an approved plan passes the guards), under the same locks."""
-    run_id = new_run_id(app)
-    started = time.monotonic()
-    logs.bind_run(run_id)
-    ensure_targets(app)
-    check_plan_targets(adjustments, app.warehouses)
     wanted = {a.warehouse for a in adjustments}
-    targets = [t for t in app.warehouses if t.name in wanted]
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), "apply"))
-    log.info("run.started", warehouses=sorted(wanted), plan_rows=len(adjustments))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
-        held = {t.name for t in locks.targets}
-        settled = settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse in held])
-        mine = [a for a in adjustments if a.warehouse in held]
-        push(
-            app,
-            run_id,
-            still_current(app, run_id, mine),
-            progress=refreshing(locks, progress),
-            record=False,
-        )
+
+    def pick(targets: Sequence[WarehouseTarget]) -> list[WarehouseTarget]:
+        check_plan_targets(adjustments, targets)
+        return [t for t in targets if t.name in wanted]
+
+    start = RunStart("apply", pick=pick, fields={"plan_rows": len(adjustments)})
+    return run_in_frame(app, start, lambda run: _apply(run, adjustments, run.progress(progress)))
+
+
+def _apply(run: Run, adjustments: Sequence[Adjustment], progress: Progress | None) -> RunReport:
+    app, run_id = run.app, run.run_id
+    held = {t.name for t in run.held}
+    settled = settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse in held])
+    mine = [a for a in adjustments if a.warehouse in held]
+    push(app, run_id, still_current(app, run_id, mine), progress=progress, record=False)
     entries = confirm(app, run_id)
-    for target in targets:
+    for target in run.targets:
         remember_levels(app, run_id, target.name, Levels(), entries)
-    failed = any(e.status in NOT_DONE for e in entries)
-    report = RunReport(
+    return RunReport(
         run_id=run_id,
-        status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED,
+        status=pushed_status(entries),
         dry_run=False,
         entries=tuple(entries),
         unchanged=0,
-        holds=tuple(busy),
         settled=tuple(settled),
         requests=sum(1 for e in entries if e.sent_at is not None),
-        duration_seconds=time.monotonic() - started,
-        busy=bool(busy),
     )
-    finish(app, run_id, report.status, report.counts(), started, targets)
-    return report
 
 
 def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
     """An operator's change, journaled and pushed through the same path as a reconcile."""
-    run_id = new_run_id(app)
-    started = time.monotonic()
-    logs.bind_run(run_id)
-    ensure_targets(app)
-    targets = [t for t in app.warehouses if t.name == warehouse]
-    if not targets:
-        raise UsageError(
-            f"unknown warehouse {warehouse!r}; configured: {[t.name for t in app.warehouses]}"
-        )
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"manual:{change.reason}"))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
-        if busy:
-            raise LockHeld(warehouse, holder=str(busy[0].details.get("holder")))
-        settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == warehouse])
-        adjustment = manual_adjustment(app, run_id, locks.targets[0], change)
-        log.info(
-            "adjustment.manual",
-            sku=change.sku,
-            warehouse=warehouse,
-            rule=adjustment.rule,
-            quantity=change.quantity,
-            before=adjustment.before,
-            after=adjustment.after,
-        )
-        push(app, run_id, [adjustment])
+
+    def pick(targets: Sequence[WarehouseTarget]) -> list[WarehouseTarget]:
+        mine = [t for t in targets if t.name == warehouse]
+        if not mine:
+            known = [t.name for t in targets]
+            raise UsageError(f"unknown warehouse {warehouse!r}; configured: {known}")
+        return mine
+
+    start = RunStart(f"manual:{change.reason}", pick=pick)
+    return run_in_frame(app, start, lambda run: _adjust(run, change))
+
+
+def _adjust(run: Run, change: ManualChange) -> RunReport:
+    app, run_id = run.app, run.run_id
+    if run.busy:
+        (target,) = run.targets
+        raise LockHeld(target.name, holder=str(run.busy[0].details.get("holder")))
+    (target,) = run.held
+    settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name])
+    adjustment = manual_adjustment(app, run_id, target, change)
+    log.info(
+        "adjustment.manual",
+        sku=change.sku,
+        warehouse=target.name,
+        rule=adjustment.rule,
+        quantity=change.quantity,
+        before=adjustment.before,
+        after=adjustment.after,
+    )
+    push(app, run_id, [adjustment], progress=run.progress(None))
     entries = confirm(app, run_id)
-    remember_levels(app, run_id, targets[0].name, Levels(), entries)  # our change is no movement
-    failed = any(e.status in NOT_DONE for e in entries)
-    report = RunReport(
-        run_id=run_id, status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED, dry_run=False,
-        entries=tuple(entries), unchanged=0, requests=len(entries),
-        duration_seconds=time.monotonic() - started,
-    )  # fmt: skip
-    finish(app, run_id, report.status, report.counts(), started, targets)
-    return report
+    remember_levels(app, run_id, target.name, Levels(), entries)  # our change is no movement
+    return RunReport(
+        run_id=run_id,
+        status=pushed_status(entries),
+        dry_run=False,
+        entries=tuple(entries),
+        unchanged=0,
+        requests=len(entries),
+    )
 
 
 def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) -> JournalEntry:

@@ -1,0 +1,137 @@
+"""The frame every pushing run shares: begin, hold the warehouses, run the steps, always finish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import structlog
+
+from inventory_sync import logs
+from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.domain.model import Hold, RunId, RunRecord, RunStatus
+from inventory_sync.report import RunReport
+from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
+from inventory_sync.steps.mapping import ensure_targets
+from inventory_sync.steps.runs import Progress, new_run_id, refreshing
+
+log = structlog.get_logger(__name__)
+Pick = Callable[[Sequence[WarehouseTarget]], list[WarehouseTarget]]
+
+
+def every_warehouse(targets: Sequence[WarehouseTarget]) -> list[WarehouseTarget]:
+    return list(targets)
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """What kind of run to begin, and which of the resolved warehouses it works on."""
+
+    trigger: str
+    dry_run: bool = False  # a dry run sends nothing, so it locks nothing
+    pick: Pick = every_warehouse
+    fields: Mapping[str, object] = field(default_factory=dict)  # more for run.started
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What the steps of one run share: its id, its warehouses, and the locks it holds."""
+
+    app: App
+    run_id: RunId
+    targets: tuple[WarehouseTarget, ...]  # the warehouses asked for
+    held: tuple[WarehouseTarget, ...]  # those this run may push to (all, in a dry run)
+    busy: tuple[Hold, ...]  # one per warehouse another process was pushing to
+    locks: WarehouseLocks | None
+
+    def progress(self, progress: Progress | None) -> Progress | None:
+        """``progress``, keeping the locks fresh as a long push goes on."""
+        return progress if self.locks is None else refreshing(self.locks, progress)
+
+
+Steps = Callable[[Run], RunReport]
+
+
+def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
+    """Begin a run, give ``steps`` its warehouses under lock, and finish the run whatever happens.
+
+    Whatever ``steps`` raises (a ShipStation refusal, a ledger error, a bug, Ctrl-C), the run
+    is finished as failed with the error, its locks released, and the error raised again.
+    """
+    run_id = new_run_id(app)
+    started = time.monotonic()
+    logs.bind_run(run_id)
+    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), start.trigger, dry_run=start.dry_run))
+    targets: list[WarehouseTarget] = []
+    try:
+        ensure_targets(app)
+        targets = start.pick(app.warehouses)
+        names = [t.name for t in targets]
+        log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
+        report = _locked(app, run_id, targets, start, steps)
+    except BaseException as exc:
+        _finish_failed(app, run_id, started, targets, exc)
+        raise
+    report = replace(report, duration_seconds=time.monotonic() - started)
+    _finish(app, run_id, report.status, report.counts(), started, targets)
+    return report
+
+
+def _locked(
+    app: App, run_id: RunId, targets: list[WarehouseTarget], start: RunStart, steps: Steps
+) -> RunReport:
+    if start.dry_run:
+        return steps(Run(app, run_id, tuple(targets), tuple(targets), (), None))
+    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+        run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
+        report = steps(run)
+    return replace(report, holds=(*busy, *report.holds), busy=bool(busy))
+
+
+def _finish_failed(
+    app: App,
+    run_id: RunId,
+    started: float,
+    targets: Sequence[WarehouseTarget],
+    exc: BaseException,
+) -> None:
+    error = str(exc) or type(exc).__name__
+    try:
+        app.ledger.finish_run(run_id, status=RunStatus.FAILED, summary={}, at=app.clock.now())
+    except Exception as finishing:  # noqa: BLE001 - the error that stopped the run matters more
+        # The ledger itself may be what failed; the events still say how the run ended.
+        log.error("run.finish_failed", error=str(finishing))
+    _announce(RunStatus.FAILED, {}, started, targets, error=error)
+
+
+def _finish(  # noqa: PLR0917 - private; the closing facts of one run
+    app: App,
+    run_id: RunId,
+    status: RunStatus,
+    counts: dict[str, int],
+    started: float,
+    targets: Sequence[WarehouseTarget],
+) -> None:
+    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
+    _announce(status, counts, started, targets)
+
+
+def _announce(
+    status: RunStatus,
+    counts: dict[str, int],
+    started: float,
+    targets: Sequence[WarehouseTarget],
+    *,
+    error: str | None = None,
+) -> None:
+    level = "error" if status in {RunStatus.FAILED, RunStatus.HELD} else "info"
+    log.log(
+        logs.level_number(level),
+        "run.finished",
+        status=status.value,
+        warehouses=[t.name for t in targets],
+        duration_seconds=round(time.monotonic() - started, 3),
+        error=error,
+        **counts,
+    )
