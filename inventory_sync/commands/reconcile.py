@@ -125,6 +125,9 @@ def _run(
     known = {w.name for w in settings.all_warehouses()}
     if unknown := options.warehouses - known:
         raise UsageError(f"unknown warehouse(s) {sorted(unknown)}; configured: {sorted(known)}")
+    names = [a.name for a in settings.all_accounts()]
+    if strays := sorted(accounts - set(names)):
+        raise UsageError(f"unknown account(s) {strays}; configured: {', '.join(names)}")
     app = bootstrap.build(settings)
     console = Console(stderr=True, quiet=as_json)
 

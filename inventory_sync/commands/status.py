@@ -12,13 +12,17 @@ from inventory_sync import bootstrap, exits
 from inventory_sync.clock import SystemClock
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.daemon.overview import Overview, overview
+from inventory_sync.errors import UsageError
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option(
+    "--account", metavar="NAME", help="Only this ShipStation account's warehouses and keys."
+)
 @pass_context
 @handle_errors
-def status(ctx: Context, *, as_json: bool) -> None:
+def status(ctx: Context, *, as_json: bool, account: str | None) -> None:
     """Show the service's health from the ledger; exit 1 when unhealthy (a health check).
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
@@ -28,9 +32,12 @@ def status(ctx: Context, *, as_json: bool) -> None:
     no request.
     """
     settings = ctx.settings()
+    names = [a.name for a in settings.all_accounts()]
+    if account is not None and account not in names:
+        raise UsageError(f"unknown account {account!r}; configured: {', '.join(names)}")
     ledger = bootstrap.ledger_only(settings)
     try:
-        found = overview(settings, ledger, SystemClock().now())
+        found = overview(settings, ledger, SystemClock().now(), account=account)
     finally:
         ledger.close()
     if as_json:
@@ -51,7 +58,8 @@ def _print(found: Overview, console: Console) -> None:
     )
     for key in found.keys:
         console.print(
-            f"API key {key['key']}: expires {key['expires_on']} ({key['days_left']} days)"
+            f"API key {key['key']} of {key['account']}: "
+            f"expires {key['expires_on']} ({key['days_left']} days)"
         )
     if found.healthy:
         console.print("[green]healthy[/green]")
@@ -60,11 +68,12 @@ def _print(found: Overview, console: Console) -> None:
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:
-    table = Table("warehouse", "last run", "status", "finished", "applied", "failed")
+    table = Table("warehouse", "account", "last run", "status", "finished", "applied", "failed")
     for row in rows:
         run = row["last_run"] or {}
         table.add_row(
             row["warehouse"],
+            row["account"],
             run.get("run_id", "never"),
             run.get("status", ""),
             run.get("finished_at") or "",

@@ -46,24 +46,38 @@ class Overview:
         }
 
 
-def overview(settings: Settings, ledger: Ledger, now: datetime) -> Overview:
-    """Read the ledger (through its port only) and judge what it shows."""
+def overview(
+    settings: Settings, ledger: Ledger, now: datetime, *, account: str | None = None
+) -> Overview:
+    """Read the ledger (through its port only) and judge what it shows; ``account`` narrows it
+    to that account's warehouses, the sources that feed them, and its keys."""
     problems: list[str] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
     last = last_runs(settings, ledger, runs)
-    warehouses = [_warehouse_json(name, last.get(name), problems) for name in _names(settings)]
+    names = _names(settings, account)
+    warehouses = [
+        _warehouse_json(name, last.get(name), problems) | {"account": settings.account_of(name)}
+        for name in names
+    ]
     sources = [
         _source_json(settings, ledger, index, now, problems)
-        for index in range(len(settings.sources))
+        for index, source in enumerate(settings.sources)
+        if account is None or set(source.warehouses) & set(names)
     ]
-    recent = [e for run in last.values() for e in ledger.journal(run_id=run.run_id)]
-    adjustments = _adjustments_json(ledger.unsettled(), recent, settings, now, problems)
-    keys = _keys_json(settings, now.date(), problems)
+    recent = [e for n, run in last.items() if n in names for e in ledger.journal(run_id=run.run_id)]
+    unsettled = [e for e in ledger.unsettled() if e.adjustment.warehouse in names]
+    adjustments = _adjustments_json(unsettled, recent, settings, now, problems)
+    keys = _keys_json(settings, now.date(), problems, account)
     return Overview(warehouses, sources, adjustments, keys, problems)
 
 
-def _names(settings: Settings) -> list[str]:
-    return [w.name for w in settings.all_warehouses()]
+def _names(settings: Settings, account: str | None = None) -> list[str]:
+    return [
+        w.name
+        for a in settings.all_accounts()
+        if account is None or a.name == account
+        for w in a.warehouses
+    ]
 
 
 def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict[str, RunRecord]:
@@ -77,16 +91,21 @@ def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict
     for run in runs:
         if run.trigger.startswith("pull:") or run.trigger == "drift-scan":
             continue
-        for name in _run_warehouses(ledger, run, wanted) - found.keys():
+        for name in _run_warehouses(settings, ledger, run, wanted) - found.keys():
             found[name] = run
         if found.keys() >= wanted:
             break
     return found
 
 
-def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str]:
+def _run_warehouses(
+    settings: Settings, ledger: Ledger, run: RunRecord, wanted: set[str]
+) -> set[str]:
     if run.trigger.startswith("daemon:"):
         return {run.trigger.partition(":")[2]} & wanted
+    _trigger, at, account = run.trigger.rpartition("@")
+    if at:  # a run of one account among several covers only that account's warehouses
+        wanted = wanted & set(_names(settings, account))
     touched = {str(e.adjustment.warehouse) for e in ledger.journal(run_id=run.run_id)}
     return (touched or wanted) & wanted
 
@@ -168,17 +187,30 @@ def _count(entries: list[JournalEntry], *statuses: AdjustmentStatus) -> int:
     return sum(1 for e in entries if e.status in statuses)
 
 
-def _keys_json(settings: Settings, today: date, problems: list[str]) -> list[dict[str, Any]]:
-    ss = settings.shipstation
+def _keys_json(
+    settings: Settings, today: date, problems: list[str], account: str | None
+) -> list[dict[str, Any]]:
     found = []
-    for label, expires in (
-        ("primary", ss.api_key_expires),
-        ("secondary", ss.secondary_api_key_expires),
-    ):
-        if expires is None:
+    several = len(settings.all_accounts()) > 1
+    for ss in settings.all_accounts():
+        if account is not None and ss.name != account:
             continue
-        left = (expires - today).days
-        if left <= KEY_WARNING_DAYS:
-            problems.append(f"API key {label}: expires {expires.isoformat()} ({left} day(s))")
-        found.append({"key": label, "expires_on": expires.isoformat(), "days_left": left})
+        for label, expires in (
+            ("primary", ss.api_key_expires),
+            ("secondary", ss.secondary_api_key_expires),
+        ):
+            if expires is None:
+                continue
+            left = (expires - today).days
+            named = f"{ss.name} {label}" if several else label
+            if left <= KEY_WARNING_DAYS:
+                problems.append(f"API key {named}: expires {expires.isoformat()} ({left} day(s))")
+            found.append(
+                {
+                    "key": label,
+                    "account": ss.name,
+                    "expires_on": expires.isoformat(),
+                    "days_left": left,
+                }
+            )
     return found

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from inventory_sync.cli import cli
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
 from inventory_sync.shipstation.emulator.settings import EmulatorSettings, FaultSettings
 from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
@@ -188,3 +190,59 @@ class TestThreeAccounts:
         assert "PlanError" in done.stdout
         assert "acme: succeeded (exit 0)" in done.stdout
         assert "accounts failed: bolt-eu, cask" in done.stdout
+
+
+class TestCommandsWithAccounts:
+    def test_commands_that_name_a_warehouse_or_an_account_reach_the_right_one(self, accounts):
+        assert accounts.run("reconcile", "--account", "acme").returncode == 0
+
+        adjusted = accounts.run(
+            "adjust", "RED", "-w", "acme-west", "--set", "8", "--reason", "count"
+        )
+        assert adjusted.returncode == 0, adjusted.stderr
+        assert accounts.on_hand("acme", "acme-west")["RED"] == 8
+
+        explained = accounts.run("explain", "RED", "-w", "acme-west", "--json")
+        (chain,) = json.loads(explained.stdout)["warehouses"]
+        assert (chain["account"], chain["current"]) == ("acme", 8)
+
+        listed = accounts.run("warehouses", "--account", "acme", "--json")
+        assert listed.returncode == 0, listed.stderr
+        found = json.loads(listed.stdout)
+        assert (found["account"], found["ok"]) == ("acme", True)
+        assert {w["name"] for w in found["warehouses"]} == {"acme-east", "acme-west"}
+        assert accounts.counts("cask")["total"] == 0  # nothing but acme was asked
+
+        health = json.loads(accounts.run("status", "--json", "--account", "acme").stdout)
+        assert [(w["warehouse"], w["account"]) for w in health["warehouses"]] == [
+            ("acme-east", "acme"),
+            ("acme-west", "acme"),
+        ]
+        assert all(w["last_run"]["status"] == "succeeded" for w in health["warehouses"])
+        everyone = json.loads(accounts.run("status", "--json").stdout)
+        assert {w["account"] for w in everyone["warehouses"]} == set(LAYOUT)
+
+        runs = json.loads(accounts.run("history", "--account", "acme", "--json").stdout)["runs"]
+        assert len(runs) == 2  # the reconcile and the manual change
+        assert json.loads(accounts.run("history", "--account", "cask", "--json").stdout) == {
+            "runs": []
+        }
+        changes = json.loads(
+            accounts.run("history", "--account", "acme", "--sku", "RED", "--json").stdout
+        )["adjustments"]
+        assert {(a["warehouse"], a["account"]) for a in changes} == {
+            ("acme-east", "acme"),
+            ("acme-west", "acme"),
+        }
+
+    def test_an_unknown_account_is_a_usage_error(self, accounts, monkeypatch):
+        for name, key in KEYS.items():
+            monkeypatch.setenv(
+                f"INVENTORY_SYNC_ACCOUNTS__{name.upper().replace('-', '_')}__API_KEY", key
+            )
+        runner = CliRunner()
+        for command in ("reconcile", "status", "history", "warehouses"):
+            args = ["--config", str(accounts.config), command, "--account", "nobody"]
+            done = runner.invoke(cli, args)
+            assert done.exit_code == 2, (command, done.output)
+            assert "configured: acme, bolt-eu, cask" in done.output
