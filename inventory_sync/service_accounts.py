@@ -20,6 +20,7 @@ from inventory_sync.errors import MappingError, ShipStationError, StopRequested
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountOutcome, AccountsReport
 from inventory_sync.steps.gather import Gathered, gather
+from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.runs import Progress, new_run_id
 
 log = structlog.get_logger(__name__)
@@ -120,15 +121,45 @@ def _stopping_account(app: App, work: Callable[[], RunReport]) -> AccountOutcome
     except StopRequested:
         raise
     except (ShipStationError, MappingError) as exc:
-        status_code = exc.status_code if isinstance(exc, ShipStationError) else None
-        log.error(
-            "account.failed",
-            error=logs.scrubber.scrub(str(exc)),
-            error_type=type(exc).__name__,
-            status_code=status_code,
-        )
-        return AccountOutcome(app.account, error=exc)
+        return account_failed(app, exc)
     return AccountOutcome(app.account, report=report)
+
+
+def account_failed(app: App, exc: ShipStationError | MappingError) -> AccountOutcome:
+    """Log ``account.failed`` (with ``account`` bound by the caller) and say so."""
+    status_code = exc.status_code if isinstance(exc, ShipStationError) else None
+    log.error(
+        "account.failed",
+        error=logs.scrubber.scrub(str(exc)),
+        error_type=type(exc).__name__,
+        status_code=status_code,
+    )
+    return AccountOutcome(app.account, error=exc)
+
+
+def check_accounts(app: App) -> list[AccountOutcome]:
+    """Resolve each account's warehouses and ask its ShipStation once (the service's start).
+
+    An account that fails is logged (``account.failed``) and left for its jobs to retry; the
+    error is raised only when no account passed, as for a service of one account.
+    """
+    failed = []
+    for account in app.account_apps():
+        with bound_account(account):
+            try:
+                ensure_targets(account)
+                found = account.inventory.list_warehouses()
+            except StopRequested:
+                raise
+            except (ShipStationError, MappingError) as exc:
+                failed.append(account_failed(account, exc))
+                continue
+            log.info("daemon.health_checked", shipstation_warehouses=len(found))
+    if failed and len(failed) == len(app.account_apps()) and failed[0].error is not None:
+        raise failed[0].error
+    if app.accounts:
+        app.warehouses = tuple(t for a in app.accounts for t in a.warehouses)
+    return failed
 
 
 def _gather_once(app: App, options: service.RunOptions) -> Gathered:

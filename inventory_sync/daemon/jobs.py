@@ -13,8 +13,9 @@ from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
-from inventory_sync.errors import ShipStationError, SourceError, StopRequested
+from inventory_sync.errors import MappingError, ShipStationError, SourceError, StopRequested
 from inventory_sync.report import RunReport
+from inventory_sync.service_accounts import account_failed, bound_account
 from inventory_sync.shipstation.client import ShipStationClient
 from inventory_sync.steps.gather import Gathered, gather_one, pull
 from inventory_sync.steps.runs import new_run_id
@@ -68,14 +69,16 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
             trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse})
         )
         gathered = generation.cache.take(warehouse, generation.app.clock.now())
+        app = generation.app.for_warehouse(warehouse)  # its account's client and budget
         try:
-            report = service.reconcile(
-                generation.app, options, progress=runtime.progress(job_id), gathered=gathered
-            )
+            with bound_account(app):
+                report = service.reconcile(
+                    app, options, progress=runtime.progress(job_id), gathered=gathered
+                )
         except StopRequested:
-            _settle_leftovers(generation.app, warehouse)
+            _settle_leftovers(app, warehouse)
             return
-        except ShipStationError as exc:  # run.finished has logged it with the run's id
+        except (ShipStationError, MappingError) as exc:  # run.finished has logged it
             runtime.notifier.status(f"{warehouse}: failed: {exc}")
             return
         runtime.notifier.status(status_line(warehouse, report))
@@ -105,23 +108,37 @@ def scan_drift(runtime: Runtime) -> None:
     with runtime.job("drift-scan") as generation:
         if generation is None:
             return
-        app = generation.app
-        if not any(generation.cache.has_data(t.name) for t in app.warehouses):
-            return  # no source data yet: "no drift" would be a claim without a basis
-        gathered = Gathered()
-        for target in app.warehouses:
-            one = generation.cache.take(target.name, app.clock.now(), consume=False)
-            gathered.snapshots[target.name].extend(one.snapshots.get(target.name, ()))
-            gathered.holds.extend(one.holds)
-        options = service.RunOptions(dry_run=True, trigger="drift-scan")
+        for app in generation.app.account_apps():  # each account with its own client
+            with bound_account(app):
+                _scan_account(generation, app)
+
+
+def _scan_account(generation: Generation, app: App) -> None:
+    if not any(generation.cache.has_data(t.name) for t in app.warehouses):
+        return  # no source data yet: "no drift" would be a claim without a basis
+    gathered = Gathered()
+    for target in app.warehouses:
+        one = generation.cache.take(target.name, app.clock.now(), consume=False)
+        gathered.snapshots[target.name].extend(one.snapshots.get(target.name, ()))
+        gathered.holds.extend(one.holds)
+    options = service.RunOptions(dry_run=True, trigger="drift-scan")
+    try:
         report_drift(service.reconcile(app, options, gathered=gathered))
+    except (ShipStationError, MappingError) as exc:
+        if len(generation.app.account_apps()) == 1:
+            raise  # one account: the job fails as it always did
+        account_failed(app, exc)
 
 
 def check_keys(runtime: Runtime) -> None:
     """Warn ahead of an API key's expiry (the client logs shipstation.key_expiring)."""
     with runtime.job("key-check") as generation:
-        if generation is not None and isinstance(generation.app.inventory, ShipStationClient):
-            generation.app.inventory.check_key_expiry(generation.app.clock.now().date())
+        if generation is None:
+            return
+        for app in generation.app.account_apps():
+            if isinstance(app.inventory, ShipStationClient):
+                with bound_account(app):
+                    app.inventory.check_key_expiry(app.clock.now().date())
 
 
 def prune_ledger(runtime: Runtime) -> None:

@@ -40,7 +40,7 @@ def quiet_scheduler_logs() -> None:
 def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundScheduler:
     """A scheduler with the jobs of the current configuration, not yet started."""
     generation = runtime.current
-    workers = len(generation.app.sources) + len(generation.app.warehouses) + 3
+    workers = len(generation.app.sources) + len(generation.app.warehouse_names()) + 3
     scheduler = BackgroundScheduler(
         executors={
             "default": ThreadPoolExecutor(max_workers=workers),
@@ -120,11 +120,13 @@ def wanted_jobs(runtime: Runtime, hasten: jobs.Hasten) -> dict[str, JobSpec]:
         )
         for source in settings.sources
     }
-    for target in runtime.current.app.warehouses:
-        wanted[f"reconcile:{target.name}"] = JobSpec(
+    # Every configured warehouse, resolved or not: an account that failed its start-up check
+    # has its mapping checked again by each of its runs, and recovers without a restart.
+    for name in runtime.current.app.warehouse_names():
+        wanted[f"reconcile:{name}"] = JobSpec(
             jobs.reconcile_warehouse,
             IntervalTrigger(seconds=daemon.reconcile_interval.total_seconds()),
-            [runtime, target.name, hasten],
+            [runtime, name, hasten],
             _grace(daemon.reconcile_interval),
         )
     for job_id, func, when in (

@@ -13,7 +13,15 @@ log = structlog.get_logger(__name__)
 
 
 def ensure_targets(app: App) -> None:
-    """Check the mapping once per App and resolve every warehouse to its location, or refuse."""
+    """Check the mapping once per App and resolve every warehouse to its location, or refuse.
+
+    An App of several accounts checks each account's against that account's ShipStation."""
+    if app.accounts:
+        for account in app.accounts:
+            ensure_targets(account)
+        app.warehouses = tuple(t for account in app.accounts for t in account.warehouses)
+        app.mapping_checked = True
+        return
     if app.mapping_checked or (not app.check_mapping and app.warehouses):
         return
     report = check_mapping(
