@@ -4,37 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NoReturn
 
 from inventory_sync.domain.gates import GateRules
-from inventory_sync.domain.model import (
-    DEFAULT_ACCOUNT,
-    AccountName,
-    Completeness,
-    LocationId,
-    SourceName,
-    Warehouse,
-)
-from inventory_sync.domain.policy import GuardLimits, Policy
-from inventory_sync.errors import UsageError
-from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
-from inventory_sync.shipstation.mapping import WarehouseMapping
-from inventory_sync.shipstation.models import (
+from inventory_sync.domain.inventory import (
     InventoryLevel,
     InventoryLocation,
     InventoryUpdate,
     InventoryWarehouse,
     UpdateReceipt,
 )
+from inventory_sync.domain.model import (
+    DEFAULT_ACCOUNT,
+    AccountName,
+    Completeness,
+    SourceName,
+    Warehouse,
+    WarehouseTarget,
+)
+from inventory_sync.domain.policy import GuardLimits, Policy
+from inventory_sync.errors import UsageError
+from inventory_sync.ports import Clock, InventoryApi, Ledger, Source, Targets
 
-
-@dataclass(frozen=True, slots=True)
-class WarehouseTarget:
-    """A configured warehouse and the ShipStation location its adjustments are written to."""
-
-    name: Warehouse
-    location_id: LocationId
-    inventory_warehouse_id: str | None = None
+# WarehouseTarget is a domain value; it is named here too, where the run functions look first.
+__all__ = ["App", "ConfiguredSource", "WarehouseTarget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,29 +70,44 @@ class AccountRequired:
     def list_locations(self) -> list[InventoryLocation]:
         self._refuse()
 
+    def check_key_expiry(self, today: date) -> object:  # noqa: ARG002
+        self._refuse()
 
-@dataclass(slots=True)
+
+class AccountsTargets:
+    """The Targets of an App of several accounts: every account's, in configuration order."""
+
+    def __init__(self, accounts: tuple[Targets, ...]) -> None:
+        self._accounts = accounts
+
+    @property
+    def names(self) -> tuple[Warehouse, ...]:
+        return tuple(name for targets in self._accounts for name in targets.names)
+
+    def resolve(self) -> tuple[WarehouseTarget, ...]:
+        return tuple(t for targets in self._accounts for t in targets.resolve())
+
+
+@dataclass(frozen=True, slots=True)
 class App:
     """Everything wired: ports, targets and rules. ``close`` releases what was opened.
 
     An App is one ShipStation account (``account``) or, with several, holds one App per account
-    in ``accounts``: each with its own client (budget, 429 pause, keys) and its own warehouses,
-    sharing the ledger, clock, sources and rules. The top App's ``warehouses`` are all of them.
+    in ``accounts``: each with its own client (budget, 429 pause, keys) and its own targets,
+    sharing the ledger, clock, sources and rules. The top App's targets are all of them; its
+    ``inventory`` refuses every call, so work on ShipStation always goes through one account.
     """
 
     ledger: Ledger
     inventory: InventoryApi
     clock: Clock
-    warehouses: tuple[WarehouseTarget, ...]
+    targets: Targets  # the configured warehouses, resolved to locations once, on first use
     sources: tuple[ConfiguredSource, ...]
     policy: Policy = field(default_factory=Policy)  # the default; `policies` per warehouse
     policies: Mapping[Warehouse, Policy] = field(default_factory=dict)
     limits: GuardLimits | Mapping[Warehouse, GuardLimits] = field(default_factory=GuardLimits)
     concurrency: int = 8
     max_attempts: int = 3  # failed attempts in a row before a SKU is quarantined
-    mappings: tuple[WarehouseMapping, ...] = ()  # as configured; resolved into `warehouses`
-    check_mapping: bool = True
-    mapping_checked: bool = False
     closers: list[Callable[[], None]] = field(default_factory=list)
     account: AccountName = DEFAULT_ACCOUNT
     accounts: tuple[App, ...] = ()  # one App per account when there are several
@@ -122,17 +131,12 @@ class App:
             raise UsageError(f"unknown account {name!r}; configured: {known}")
         return found
 
-    def warehouse_names(self) -> list[Warehouse]:
-        """Every configured warehouse, resolved to a location yet or not."""
-        names = [Warehouse(m.name) for m in self.mappings]
-        return names + [t.name for t in self.warehouses if t.name not in names]
-
     def account_of(self, warehouse: str) -> AccountName:
         """The account a warehouse belongs to; UsageError for a warehouse not configured."""
         for account in self.account_apps():
-            if warehouse in account.warehouse_names():
+            if warehouse in account.targets.names:
                 return account.account
-        known = ", ".join(self.warehouse_names())
+        known = ", ".join(self.targets.names)
         raise UsageError(f"unknown warehouse {warehouse!r}; configured: {known}")
 
     def for_warehouse(self, warehouse: str) -> App:

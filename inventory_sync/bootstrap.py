@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from inventory_sync import logs
-from inventory_sync.app import AccountRequired, App, ConfiguredSource, WarehouseTarget
+from inventory_sync.app import AccountRequired, AccountsTargets, App, ConfiguredSource
 from inventory_sync.clock import SystemClock
 from inventory_sync.config import (
     ReconcileOverrides,
@@ -26,16 +26,18 @@ from inventory_sync.domain.model import (
     Sku,
     SourceName,
     Warehouse,
+    WarehouseTarget,
 )
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem, UsageError
-from inventory_sync.ledger.repository import SqlLedger, open_ledger
-from inventory_sync.ports import Clock, InventoryApi, Ledger, Source
+from inventory_sync.ledger.repository import open_ledger
+from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
 from inventory_sync.shipstation.settings import ClientSettings
 from inventory_sync.sources import SourceContext, SourceSpec, load_kind
+from inventory_sync.targets import MappedTargets
 
 
 def build(
@@ -50,37 +52,36 @@ def build(
 ) -> App:
     """Wire everything the settings describe; any part given as an override is used instead.
 
-    ``inventory`` replaces the one account's client; ``inventories`` replaces clients by
-    account name (any account not named gets its real client).
+    ``inventory`` replaces the (first) account's client; ``inventories`` replaces clients by
+    account name (an account not named gets its real client). With several accounts, the App
+    holds one App per account (``App.accounts``), each with its own client and targets.
     """
     clock = clock or SystemClock()
     accounts = settings.all_accounts()
     given = dict(inventories or {})
     if inventory is not None:
-        given[accounts[0].name] = inventory
+        given.setdefault(accounts[0].name, inventory)
     shared = App(
         ledger=ledger or _ledger(settings),
         inventory=AccountRequired(),
         clock=clock,
-        warehouses=(),
+        targets=AccountsTargets(()),
         sources=sources if sources is not None else _sources(settings, clock, credentials_dir),
         policy=policy_from(settings.reconcile),
         policies=policies_from(settings),
         limits=all_limits_from(settings),
         max_attempts=settings.reconcile.max_attempts,
-        check_mapping=settings.reconcile.check_mapping,
     )
     close_ledger = getattr(shared.ledger, "close", None)
     if ledger is None and callable(close_ledger):
         shared.closers.append(close_ledger)
     views = tuple(_account_app(shared, settings, index, given) for index in range(len(accounts)))
     if len(views) == 1:
-        views[0].closers[:0] = shared.closers  # the ledger last, after the client
+        views[0].closers[:0] = shared.closers  # the ledger closes last, after the client
         return views[0]
     return replace(
         shared,
-        warehouses=tuple(t for v in views for t in v.warehouses),
-        mappings=tuple(m for v in views for m in v.mappings),
+        targets=AccountsTargets(tuple(v.targets for v in views)),
         concurrency=sum(v.concurrency for v in views),
         accounts=views,
         closers=[*shared.closers, *(v.close for v in views)],
@@ -90,7 +91,7 @@ def build(
 def _account_app(
     shared: App, settings: Settings, index: int, given: Mapping[str, InventoryApi]
 ) -> App:
-    """One account's App: its own client and warehouses, the shared ledger, clock and rules."""
+    """One account's App: its own client and targets; the shared ledger, clock and rules."""
     account = settings.all_accounts()[index]
     inventory = given.get(account.name)
     closers: list[Callable[[], None]] = []
@@ -102,8 +103,12 @@ def _account_app(
         shared,
         account=AccountName(account.name),
         inventory=inventory,
-        warehouses=_targets(account.warehouses),
-        mappings=_mappings(account.warehouses),
+        targets=MappedTargets(
+            _mappings(account.warehouses),
+            inventory,
+            configured=_targets(account.warehouses),
+            check=settings.reconcile.check_mapping,
+        ),
         sources=tuple(s for s in shared.sources if mine & set(s.warehouses)),
         concurrency=account.concurrency,
         closers=closers,
@@ -114,8 +119,8 @@ def _ledger(settings: Settings) -> Ledger:
     return open_ledger(settings.ledger_url, migrate=True)
 
 
-def ledger_only(settings: Settings) -> SqlLedger:
-    """The ledger alone, for commands that only read it (history, explain, status)."""
+def ledger_only(settings: Settings) -> ClosableLedger:
+    """The ledger alone, migrated, for commands that need nothing else (history, status)."""
     return open_ledger(settings.ledger_url, migrate=True)
 
 

@@ -29,7 +29,7 @@ CLI and the logs can show them without parsing messages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 class InventorySyncError(Exception):
@@ -142,6 +142,21 @@ class ShipStationError(InventorySyncError):
         self.request_id = request_id
         self.support = support
         super().__init__(message)
+
+    def retyped(self, kind: type[E], message: str | None = None, **facts: Any) -> E:  # noqa: ANN401
+        """The same facts (status, codes, request id, support record) as another kind of error;
+        ``message`` and ``facts`` replace this one's where given."""
+        known: dict[str, Any] = {
+            "status_code": self.status_code,
+            "error_code": self.error_code,
+            "error_type": self.error_type,
+            "request_id": self.request_id,
+            "support": self.support,
+        }
+        return kind(str(self) if message is None else message, **(known | facts))
+
+
+E = TypeVar("E", bound=ShipStationError)
 
 
 class TransportError(ShipStationError):

@@ -1,11 +1,23 @@
-"""The small interfaces the service needs; each has an in-memory implementation in fakes.py."""
+"""The small interfaces the service needs, and the types they speak.
+
+Each has an in-memory implementation for tests: ledger/memory.py and shipstation/memory.py
+(held to the same contract tests as the real ones), sources/memory.py, clock.FixedClock;
+Targets is targets.MappedTargets over whichever InventoryApi it is given.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Protocol, runtime_checkable
 
+from inventory_sync.domain.inventory import (
+    InventoryLevel,
+    InventoryLocation,
+    InventoryUpdate,
+    InventoryWarehouse,
+    UpdateReceipt,
+)
 from inventory_sync.domain.model import (
     AbsentCounts,
     Adjustment,
@@ -24,13 +36,7 @@ from inventory_sync.domain.model import (
     SnapshotStats,
     SourceName,
     Warehouse,
-)
-from inventory_sync.shipstation.models import (
-    InventoryLevel,
-    InventoryLocation,
-    InventoryUpdate,
-    InventoryWarehouse,
-    UpdateReceipt,
+    WarehouseTarget,
 )
 
 
@@ -50,6 +56,19 @@ class Source(Protocol):
         """Read the source once. Bad rows go to Snapshot.rejected; a wholly unusable feed raises
         SourceError."""
         ...
+
+
+@runtime_checkable
+class CommittableSource(Protocol):
+    """A source that wants to hear that a snapshot was recorded (to archive files, say)."""
+
+    def commit(self, snapshot: Snapshot) -> None: ...
+
+
+def commit_snapshot(source: Source, snapshot: Snapshot) -> None:
+    """Tell a source its snapshot was recorded; a no-op for sources that do not care."""
+    if isinstance(source, CommittableSource):
+        source.commit(snapshot)
 
 
 class InventoryApi(Protocol):
@@ -73,9 +92,29 @@ class InventoryApi(Protocol):
 
     def list_locations(self) -> list[InventoryLocation]: ...
 
+    def check_key_expiry(self, today: date) -> object:
+        """Warn ahead of an API key's expiry (shipstation.key_expiring); keyless fakes do nothing.
 
-class Ledger(Protocol):
-    """The local record of runs, observations, adjustments and agreed levels."""
+        What it returns is the implementation's own account of the warning."""
+        ...
+
+
+class Targets(Protocol):
+    """The configured warehouses, and the location each one's adjustments are written to."""
+
+    @property
+    def names(self) -> tuple[Warehouse, ...]:
+        """The configured names, in order; known without asking anyone."""
+        ...
+
+    def resolve(self) -> tuple[WarehouseTarget, ...]:
+        """Every configured warehouse with its location, checked against the inventory system
+        on the first call (later calls answer the same); raises MappingError when they differ."""
+        ...
+
+
+class RunLog(Protocol):
+    """The runs: begun, finished, listed."""
 
     def begin_run(self, run: RunRecord) -> None: ...
 
@@ -85,19 +124,11 @@ class Ledger(Protocol):
 
     def get_run(self, run_id: RunId) -> RunRecord | None: ...
 
-    def record_snapshot(
-        self, run_id: RunId, snapshot: Snapshot, *, at: datetime, healthy: bool
-    ) -> int:
-        """Write a snapshot's observations and rejected rows (batched); return rows written.
+    def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
 
-        A healthy snapshot (one that passed its gates) becomes the source's last good one."""
-        ...
 
-    def last_good_snapshot(self, source: SourceName) -> SnapshotStats | None: ...
-
-    def record_rejected(
-        self, run_id: RunId, rejected: Iterable[Rejected], *, at: datetime
-    ) -> int: ...
+class Journal(Protocol):
+    """Every adjustment: planned before it is sent, its outcome after, support records."""
 
     def record_planned(
         self, run_id: RunId, adjustments: Sequence[Adjustment], *, at: datetime
@@ -123,17 +154,33 @@ class Ledger(Protocol):
         """Adjustments left planned, sent or uncertain (by a crash or a lost answer)."""
         ...
 
-    def agreed_levels(self, warehouse: Warehouse) -> dict[Sku, int]: ...
+    def record_support(self, adjustment_id: AdjustmentId, record_json: str) -> None:
+        """Keep the record ShipStation support asks for beside a failed adjustment."""
+        ...
 
-    def record_agreed(
-        self, warehouse: Warehouse, levels: Mapping[Sku, int], *, at: datetime
-    ) -> None: ...
+    def support_record(self, adjustment_id: AdjustmentId) -> str | None: ...
+
+
+class SnapshotStore(Protocol):
+    """What the sources said: snapshots, their observations and rejected rows."""
+
+    def record_snapshot(
+        self, run_id: RunId, snapshot: Snapshot, *, at: datetime, healthy: bool
+    ) -> int:
+        """Write a snapshot's observations and rejected rows (batched); return rows written.
+
+        A healthy snapshot (one that passed its gates) becomes the source's last good one."""
+        ...
+
+    def last_good_snapshot(self, source: SourceName) -> SnapshotStats | None: ...
+
+    def record_rejected(
+        self, run_id: RunId, rejected: Iterable[Rejected], *, at: datetime
+    ) -> int: ...
 
     def last_snapshot_ids(self, source: SourceName) -> set[str]:
         """Snapshot ids (checksums) already recorded for a source."""
         ...
-
-    def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
 
     def rejected_for_run(self, run_id: RunId) -> list[Rejected]: ...
 
@@ -141,23 +188,16 @@ class Ledger(Protocol):
         self, warehouse: Warehouse, sku: Sku, limit: int = 20
     ) -> list[RecordedObservation]: ...
 
-    def record_support(self, adjustment_id: AdjustmentId, record_json: str) -> None:
-        """Keep the record ShipStation support asks for beside a failed adjustment."""
-        ...
 
-    def support_record(self, adjustment_id: AdjustmentId) -> str | None: ...
+class LevelStore(Protocol):
+    """Levels remembered between runs: agreed with a source, seen in ShipStation, absences,
+    and the movements others made."""
 
-    def acquire_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
-        """Take the named lock unless another holder has it unexpired; True when taken."""
-        ...
+    def agreed_levels(self, warehouse: Warehouse) -> dict[Sku, int]: ...
 
-    def refresh_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool: ...
-
-    def release_lock(self, name: str, holder: str) -> bool: ...
-
-    def lock_holder(self, name: str, now: datetime) -> str | None: ...
-
-    def prune(self, older_than: datetime) -> dict[str, int]: ...
+    def record_agreed(
+        self, warehouse: Warehouse, levels: Mapping[Sku, int], *, at: datetime
+    ) -> None: ...
 
     def absent_counts(self, warehouse: Warehouse) -> AbsentCounts:
         """Per SKU, how many consecutive complete snapshots have not listed it."""
@@ -182,3 +222,29 @@ class Ledger(Protocol):
         ...
 
     def movements_for(self, warehouse: Warehouse, sku: Sku, limit: int = 20) -> list[Movement]: ...
+
+
+class LockStore(Protocol):
+    """Named leases, so one process at a time pushes to a warehouse."""
+
+    def acquire_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
+        """Take the named lock unless another holder has it unexpired; True when taken."""
+        ...
+
+    def refresh_lock(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool: ...
+
+    def release_lock(self, name: str, holder: str) -> bool: ...
+
+    def lock_holder(self, name: str, now: datetime) -> str | None: ...
+
+
+class Ledger(RunLog, Journal, SnapshotStore, LevelStore, LockStore, Protocol):
+    """The local record of runs, observations, adjustments and levels: every role in one store."""
+
+    def prune(self, older_than: datetime) -> dict[str, int]: ...
+
+
+class ClosableLedger(Ledger, Protocol):
+    """A ledger opened by a command on its own, which closes it when done."""
+
+    def close(self) -> None: ...

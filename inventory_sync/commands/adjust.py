@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from inventory_sync import bootstrap, service
-from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import print_report
+from inventory_sync.commands.common import Context, handle_errors, pass_context
+from inventory_sync.commands.render import show_report
 from inventory_sync.domain.model import Sku, TransactionType
 from inventory_sync.errors import UsageError
 from inventory_sync.steps.manual import REASONS, ManualChange
@@ -49,12 +48,7 @@ def adjust(
         report = service.manual_adjust(app.for_warehouse(warehouse), warehouse, change)
     finally:
         app.close()
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        print_report(report, Console())
-    if report.exit_code:
-        raise SystemExit(report.exit_code)
+    show_report(report, as_json=as_json)
 
 
 def _change(

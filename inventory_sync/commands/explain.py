@@ -12,7 +12,7 @@ from inventory_sync.commands.common import Context, emit_json, handle_errors, pa
 from inventory_sync.config import Settings
 from inventory_sync.domain.model import Sku, Warehouse
 from inventory_sync.errors import ConfigError, ShipStationError, UsageError
-from inventory_sync.ledger.repository import SqlLedger
+from inventory_sync.ports import Ledger
 from inventory_sync.report import entry_json
 from inventory_sync.steps.levels import current_level
 
@@ -51,7 +51,7 @@ def explain(
         _print(Console(), sku, chains)
 
 
-def _chain(ledger: SqlLedger, warehouse: Warehouse, sku: Sku, limit: int) -> dict[str, Any]:
+def _chain(ledger: Ledger, warehouse: Warehouse, sku: Sku, limit: int) -> dict[str, Any]:
     observations = ledger.observations_for(warehouse, sku, limit)
     entries = [e for e in ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
     return {

@@ -12,11 +12,11 @@ from rich.console import Console
 from inventory_sync import bootstrap, exits, service
 from inventory_sync.app import App
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import print_accounts, push_progress
+from inventory_sync.commands.render import push_progress, show_accounts
 from inventory_sync.domain.model import RunId
 from inventory_sync.errors import InventorySyncError, UsageError
 from inventory_sync.report_accounts import AccountsReport
-from inventory_sync.service_accounts import apply_by_account, reconcile_accounts
+from inventory_sync.service.accounts import apply_by_account, reconcile_accounts
 from inventory_sync.steps.plan_file import read_plan, write_plan
 from inventory_sync.steps.runs import Progress
 
@@ -105,12 +105,7 @@ def reconcile(
                 }
             )
         raise
-    if as_json:
-        emit_json(summary.to_json())
-    else:
-        print_accounts(summary, Console())
-    if code := summary.exit_code:
-        raise SystemExit(code)
+    show_accounts(summary, as_json=as_json)
 
 
 def _run(

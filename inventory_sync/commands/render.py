@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from inventory_sync import logs
+from inventory_sync.commands.common import emit_json
 from inventory_sync.domain.model import AdjustmentStatus
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountsReport
@@ -101,6 +102,26 @@ def print_accounts(summary: AccountsReport, console: Console) -> None:
             console.print(f"{outcome.account}: {outcome.report.status.value} (exit {code})")
     failed = ", ".join(summary.failed_accounts) or "none"
     console.print(f"[bold]{summary.status.value}[/]: accounts failed: {failed}")
+
+
+def show_report(report: RunReport, *, as_json: bool) -> None:
+    """The report on stdout (one JSON object, or tables), then the exit code it maps to."""
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        print_report(report, Console())
+    if code := report.exit_code:
+        raise SystemExit(code)
+
+
+def show_accounts(summary: AccountsReport, *, as_json: bool) -> None:
+    """A run of one or several accounts on stdout, then the exit code of the most serious."""
+    if as_json:
+        emit_json(summary.to_json())
+    else:
+        print_accounts(summary, Console())
+    if code := summary.exit_code:
+        raise SystemExit(code)
 
 
 def _print_rejected(report: RunReport, console: Console) -> None:

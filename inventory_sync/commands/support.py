@@ -10,7 +10,7 @@ from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, handle_errors, pass_context
 from inventory_sync.domain.model import AdjustmentId, AdjustmentStatus, JournalEntry, RunId
 from inventory_sync.errors import SupportRecord, UsageError
-from inventory_sync.ledger.repository import SqlLedger
+from inventory_sync.ports import Ledger
 from inventory_sync.shipstation.support import format_support_record
 
 SUPPORT_ADDRESS = "shippingapisupport@shipstation.com"  # V2 API support, per ShipStation
@@ -37,7 +37,7 @@ def support_bundle(ctx: Context, ident: str) -> None:
     click.echo("\n".join(blocks), nl=False)
 
 
-def _entries(ledger: SqlLedger, ident: str) -> list[JournalEntry]:
+def _entries(ledger: Ledger, ident: str) -> list[JournalEntry]:
     if ident.startswith("run-"):
         entries = ledger.journal(run_id=RunId(ident))
         if not entries and ledger.get_run(RunId(ident)) is None:
@@ -49,7 +49,7 @@ def _entries(ledger: SqlLedger, ident: str) -> list[JournalEntry]:
     return found
 
 
-def _block(ledger: SqlLedger, entry: JournalEntry) -> str:
+def _block(ledger: Ledger, entry: JournalEntry) -> str:
     raw = ledger.support_record(AdjustmentId(entry.adjustment.adjustment_id))
     if raw is None:
         return ""

@@ -15,8 +15,7 @@ from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import MappingError, ShipStationError, SourceError, StopRequested
 from inventory_sync.report import RunReport
-from inventory_sync.service_accounts import account_failed, bound_account
-from inventory_sync.shipstation.client import ShipStationClient
+from inventory_sync.service.accounts import account_failed, bound_account
 from inventory_sync.steps.gather import Gathered, gather_one, pull
 from inventory_sync.steps.runs import new_run_id
 from inventory_sync.steps.settle import settle
@@ -114,12 +113,12 @@ def scan_drift(runtime: Runtime) -> None:
 
 
 def _scan_account(generation: Generation, app: App) -> None:
-    if not any(generation.cache.has_data(t.name) for t in app.warehouses):
+    if not any(generation.cache.has_data(name) for name in app.targets.names):
         return  # no source data yet: "no drift" would be a claim without a basis
     gathered = Gathered()
-    for target in app.warehouses:
-        one = generation.cache.take(target.name, app.clock.now(), consume=False)
-        gathered.snapshots[target.name].extend(one.snapshots.get(target.name, ()))
+    for name in app.targets.names:
+        one = generation.cache.take(name, app.clock.now(), consume=False)
+        gathered.snapshots[name].extend(one.snapshots.get(name, ()))
         gathered.holds.extend(one.holds)
     options = service.RunOptions(dry_run=True, trigger="drift-scan")
     try:
@@ -136,9 +135,8 @@ def check_keys(runtime: Runtime) -> None:
         if generation is None:
             return
         for app in generation.app.account_apps():
-            if isinstance(app.inventory, ShipStationClient):
-                with bound_account(app):
-                    app.inventory.check_key_expiry(app.clock.now().date())
+            with bound_account(app):
+                app.inventory.check_key_expiry(app.clock.now().date())
 
 
 def prune_ledger(runtime: Runtime) -> None:

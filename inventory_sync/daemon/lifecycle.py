@@ -19,7 +19,7 @@ from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
 from inventory_sync.errors import ConfigError, InventorySyncError
 from inventory_sync.notify import Notifier
-from inventory_sync.service_accounts import check_accounts
+from inventory_sync.service.accounts import check_accounts
 
 log = structlog.get_logger(__name__)
 TICK_SECONDS = 5.0  # the main loop's pace when there is no watchdog to feed
@@ -61,13 +61,13 @@ class Daemon:
         generation = self.runtime.current
         self.notifier.status(
             f"running: {len(generation.app.sources)} source(s), "
-            f"{len(generation.app.warehouses)} warehouse(s); no run yet"
+            f"{len(generation.app.targets.names)} warehouse(s); no run yet"
         )
         log.info(
             "daemon.started",
             pid=os.getpid(),
             sources=[s.name for s in generation.app.sources],
-            warehouses=[w.name for w in generation.app.warehouses],
+            warehouses=list(generation.app.targets.names),
             watchdog_seconds=self.notifier.watchdog_interval(),
         )
         return self._loop()
@@ -126,7 +126,7 @@ class Daemon:
                 "config.reloaded",
                 signal=signal_name,
                 sources=[s.name for s in generation.app.sources],
-                warehouses=[w.name for w in generation.app.warehouses],
+                warehouses=list(generation.app.targets.names),
             )
         self.notifier.ready()
 

@@ -40,7 +40,7 @@ def quiet_scheduler_logs() -> None:
 def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundScheduler:
     """A scheduler with the jobs of the current configuration, not yet started."""
     generation = runtime.current
-    workers = len(generation.app.sources) + len(generation.app.warehouse_names()) + 3
+    workers = len(generation.app.sources) + len(generation.app.targets.names) + 3
     scheduler = BackgroundScheduler(
         executors={
             "default": ThreadPoolExecutor(max_workers=workers),
@@ -120,9 +120,7 @@ def wanted_jobs(runtime: Runtime, hasten: jobs.Hasten) -> dict[str, JobSpec]:
         )
         for source in settings.sources
     }
-    # Every configured warehouse, resolved or not: an account that failed its start-up check
-    # has its mapping checked again by each of its runs, and recovers without a restart.
-    for name in runtime.current.app.warehouse_names():
+    for name in runtime.current.app.targets.names:
         wanted[f"reconcile:{name}"] = JobSpec(
             jobs.reconcile_warehouse,
             IntervalTrigger(seconds=daemon.reconcile_interval.total_seconds()),

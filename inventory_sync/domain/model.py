@@ -243,6 +243,15 @@ class Adjustment:
 
 
 @dataclass(frozen=True, slots=True)
+class WarehouseTarget:
+    """A configured warehouse and the ShipStation location its adjustments are written to."""
+
+    name: Warehouse
+    location_id: LocationId
+    inventory_warehouse_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Hold:
     """Why a source or warehouse contributes nothing to this run."""
 

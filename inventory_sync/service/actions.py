@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
 from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentId,
@@ -15,10 +15,12 @@ from inventory_sync.domain.model import (
     JournalEntry,
     Levels,
     Outcome,
+    RunId,
     RunRecord,
     RunStatus,
     Sku,
     TransactionType,
+    WarehouseTarget,
     pushed_status,
 )
 from inventory_sync.errors import LockHeld, UsageError
@@ -28,7 +30,6 @@ from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.blocked import consecutive_failures
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
-from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.movements import remember_levels
 from inventory_sync.steps.push import push
 from inventory_sync.steps.runs import Progress, confirm, new_run_id
@@ -60,15 +61,7 @@ def _apply(run: Run, adjustments: Sequence[Adjustment], progress: Progress | Non
     entries = confirm(app, run_id)
     for target in run.targets:
         remember_levels(app, run_id, target.name, Levels(), entries)
-    return RunReport(
-        run_id=run_id,
-        status=pushed_status(entries),
-        dry_run=False,
-        entries=tuple(entries),
-        unchanged=0,
-        settled=tuple(settled),
-        requests=sum(1 for e in entries if e.sent_at is not None),
-    )
+    return _pushed(run_id, entries, settled, requests=sum(1 for e in entries if e.sent_at))
 
 
 def manual_adjust(app: App, warehouse: str, change: ManualChange) -> RunReport:
@@ -92,7 +85,7 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
         raise LockHeld(target.name, holder=str(run.busy[0].details.get("holder")))
     (target,) = run.held
     settle(app, [e for e in app.ledger.unsettled() if e.adjustment.warehouse == target.name])
-    adjustment = manual_adjustment(app, run_id, target, change)
+    adjustment = manual_adjustment(app.inventory, run_id, target, change)
     log.info(
         "adjustment.manual",
         sku=change.sku,
@@ -105,13 +98,24 @@ def _adjust(run: Run, change: ManualChange) -> RunReport:
     push(app, run_id, [adjustment], progress=run.progress(None))
     entries = confirm(app, run_id)
     remember_levels(app, run_id, target.name, Levels(), entries)  # our change is no movement
+    return _pushed(run_id, entries, (), requests=len(entries))
+
+
+def _pushed(
+    run_id: RunId,
+    entries: Sequence[JournalEntry],
+    settled: Sequence[JournalEntry],
+    *,
+    requests: int,
+) -> RunReport:
     return RunReport(
         run_id=run_id,
         status=pushed_status(entries),
         dry_run=False,
         entries=tuple(entries),
         unchanged=0,
-        requests=len(entries),
+        settled=tuple(settled),
+        requests=requests,
     )
 
 
@@ -144,8 +148,7 @@ def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) ->
 
 def release(app: App, warehouse: str, sku: Sku) -> JournalEntry:
     """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures."""
-    ensure_targets(app)
-    target = next((t for t in app.warehouses if t.name == warehouse), None)
+    target = next((t for t in app.targets.resolve() if t.name == warehouse), None)
     if target is None:
         raise UsageError(f"unknown warehouse {warehouse!r}")
     history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field, replace
 import structlog
 
 from inventory_sync import logs
-from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import Hold, RunId, RunRecord, RunStatus
+from inventory_sync.app import App
+from inventory_sync.domain.model import Hold, RunId, RunRecord, RunStatus, WarehouseTarget
 from inventory_sync.report import RunReport
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
-from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.runs import Progress, new_run_id, refreshing
 
 log = structlog.get_logger(__name__)
@@ -65,8 +64,7 @@ def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
     app.ledger.begin_run(RunRecord(run_id, app.clock.now(), start.trigger, dry_run=start.dry_run))
     targets: list[WarehouseTarget] = []
     try:
-        ensure_targets(app)
-        targets = start.pick(app.warehouses)
+        targets = start.pick(app.targets.resolve())
         names = [t.name for t in targets]
         log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
         report = _locked(app, run_id, targets, start, steps)

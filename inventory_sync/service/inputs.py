@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     Completeness,
@@ -14,6 +14,7 @@ from inventory_sync.domain.model import (
     Levels,
     Sku,
     Snapshot,
+    WarehouseTarget,
 )
 from inventory_sync.domain.planner import WarehouseInput, next_absent_counts, source_values
 from inventory_sync.steps.gather import Gathered

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
 from inventory_sync.domain.guards import check_guards
 from inventory_sync.domain.model import (
     Adjustment,
@@ -18,6 +18,7 @@ from inventory_sync.domain.model import (
     Plan,
     RunId,
     RunStatus,
+    WarehouseTarget,
     pushed_status,
 )
 from inventory_sync.domain.planner import plan
@@ -79,7 +80,7 @@ def _steps(
     blocked = blocked_skus(app, names)
     if gathered is None:
         gathered = gather(app, run_id, record=not options.dry_run)
-    levels = {t.name: read_levels(app, t, options.skus) for t in targets}
+    levels = {t.name: read_levels(app.inventory, t, options.skus) for t in targets}
     if not options.dry_run:
         ours = {e.adjustment.sku for e in settled}
         read = options.skus or None  # a narrowed run saw only these SKUs

@@ -6,11 +6,13 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from inventory_sync.errors import ShipStationError
 from inventory_sync.shipstation.batch import ResultCallback, SendCallback
 from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
+from inventory_sync.shipstation.keys import ExpiryNotice
 from inventory_sync.shipstation.models import (
     GroupBy,
     InventoryLevel,
@@ -101,6 +103,10 @@ class MemoryInventory:
     def list_locations(self) -> list[InventoryLocation]:
         with self.state.lock:
             return list(self.state.locations.values())
+
+    def check_key_expiry(self, today: date) -> list[ExpiryNotice]:  # noqa: ARG002 - the port's
+        """No keys in memory, so none expires."""
+        return []
 
     # -- the rest of the client's surface -----------------------------------------------------
 

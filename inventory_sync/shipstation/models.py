@@ -2,82 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+# The values themselves belong to the port the service uses; the wire speaks them as they are.
+from inventory_sync.domain.inventory import (
+    Condition,
+    InventoryLevel,
+    InventoryLocation,
+    InventoryUpdate,
+    InventoryWarehouse,
+    Money,
+    UpdateReceipt,
+)
 
-class Condition(StrEnum):
-    SELLABLE = "sellable"
-    DAMAGED = "damaged"
-    EXPIRED = "expired"
-    QA_HOLD = "qa_hold"
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: float
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryLevel:
-    """One row of GET /v2/inventory."""
-
-    sku: str
-    on_hand: int
-    allocated: int
-    available: int
-    inventory_warehouse_id: str | None
-    inventory_location_id: str | None  # missing and null are read alike
-    average_cost: Money | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryUpdate:
-    """The body of POST /v2/inventory: one SKU at one location."""
-
-    transaction_type: str  # increment | decrement | adjust | modify
-    sku: str
-    quantity: int
-    inventory_location_id: str
-    condition: Condition | None = None
-    lot: str | None = None
-    cost: Money | None = None
-    usable_start_date: str | None = None
-    usable_end_date: str | None = None
-    effective_at: str | None = None
-    reason: str | None = None
-    notes: str | None = None
-    new_inventory_location_id: str | None = None
-    new_cost: Money | None = None
-    new_condition: Condition | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateReceipt:
-    """What a successful update left behind: the status and the id to quote to support."""
-
-    status_code: int
-    request_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryWarehouse:
-    inventory_warehouse_id: str
-    name: str
-    created_at: str | None = None
-    updated_at: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryLocation:
-    inventory_location_id: str
-    name: str
-    inventory_warehouse_id: str
-    created_at: str | None = None
-    updated_at: str | None = None
-    barcode: str | None = None
-
+__all__ = [
+    "REPLAYABLE_TRANSACTIONS",
+    "TRANSACTION_TYPES",
+    "Condition",
+    "GroupBy",
+    "InventoryLevel",
+    "InventoryLocation",
+    "InventoryUpdate",
+    "InventoryWarehouse",
+    "Money",
+    "UpdateReceipt",
+]
 
 TRANSACTION_TYPES = frozenset({"increment", "decrement", "adjust", "modify"})
 

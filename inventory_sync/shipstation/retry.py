@@ -1,8 +1,7 @@
-"""Which failures may be retried for which call, and how long to wait between attempts."""
+"""Which failures may be retried for which call (the wait between attempts: backoff.py)."""
 
 from __future__ import annotations
 
-import random
 from enum import Enum
 
 import httpx
@@ -15,7 +14,7 @@ NEVER_SENT = (
     httpx.UnsupportedProtocol,
 )
 
-_BACKOFF_CAP_SECONDS = 20.0
+BACKOFF_CAP_SECONDS = 20.0  # a longer outage is better reported than waited out by a worker
 
 
 class Replay(Enum):
@@ -27,9 +26,3 @@ class Replay(Enum):
 
 def never_sent(exc: httpx.TransportError) -> bool:
     return isinstance(exc, NEVER_SENT)
-
-
-def backoff_seconds(attempt: int, rng: random.Random, base: float) -> float:
-    """Exponential backoff with jitter: half fixed, half random, so workers spread out."""
-    ceiling = min(_BACKOFF_CAP_SECONDS, base * 2**attempt)
-    return float(ceiling / 2 + rng.uniform(0, ceiling / 2))

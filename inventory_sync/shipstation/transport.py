@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import structlog
 
+from inventory_sync.backoff import backoff_seconds
 from inventory_sync.errors import (
     AuthError,
     ConnectFailed,
@@ -24,7 +25,7 @@ from inventory_sync.errors import (
 from inventory_sync.shipstation.budget import RequestBudget, retry_after_seconds
 from inventory_sync.shipstation.failures import error_for, read_facts, request_id_of
 from inventory_sync.shipstation.keys import ApiKey, KeyRing
-from inventory_sync.shipstation.retry import Replay, backoff_seconds, never_sent
+from inventory_sync.shipstation.retry import BACKOFF_CAP_SECONDS, Replay, never_sent
 from inventory_sync.shipstation.settings import ClientSettings
 from inventory_sync.shipstation.support import build_record
 
@@ -151,15 +152,7 @@ class Requester:
             log.error("shipstation.throttled", action=call.action, retry_after=wait)
         if throttled or attempts.rate_limited >= self._settings.max_rate_limit_waits:
             error = self._error(call, request, response)
-            raise RateLimited(
-                str(error),
-                retry_after=wait,
-                status_code=429,
-                error_code=error.error_code,
-                error_type=error.error_type,
-                request_id=error.request_id,
-                support=error.support,
-            )
+            raise error.retyped(RateLimited, retry_after=wait, status_code=429)
         attempts.rate_limited += 1
         log.warning("shipstation.rate_limited", action=call.action, retry_after=wait)
         self._budget.pause(wait)
@@ -168,30 +161,22 @@ class Requester:
         self, call: Call, request: httpx.Request, response: httpx.Response, attempts: _Attempts
     ) -> None:
         if call.replay is Replay.IF_NOT_SENT:
-            error = self._error(call, request, response)
-            raise OutcomeUncertain(
+            raise self._error(call, request, response).retyped(
+                OutcomeUncertain,
                 f"{call.action}: ShipStation answered {response.status_code}; the change may "
                 "or may not have applied — read back before acting again",
-                status_code=error.status_code,
-                error_code=error.error_code,
-                error_type=error.error_type,
-                request_id=error.request_id,
-                support=error.support,
             )
         if attempts.transient >= self._settings.max_read_retries:
-            error = self._error(call, request, response)
-            raise ServerError(
-                str(error),
-                status_code=error.status_code,
-                error_code=error.error_code,
-                error_type=error.error_type,
-                request_id=error.request_id,
-                support=error.support,
-            )
+            raise self._error(call, request, response).retyped(ServerError)
         self._back_off(call, attempts, reason=str(response.status_code))
 
     def _back_off(self, call: Call, attempts: _Attempts, *, reason: str) -> None:
-        wait = backoff_seconds(attempts.transient, self._rng, self._settings.retry_base_seconds)
+        wait = backoff_seconds(
+            attempts.transient,
+            base=self._settings.retry_base_seconds,
+            cap=BACKOFF_CAP_SECONDS,
+            rng=self._rng,
+        )
         attempts.transient += 1
         log.info(
             "shipstation.request_retried",
@@ -231,12 +216,5 @@ class Requester:
         support = self._record(call, request, response, facts.request_id or request_id_of(response))
         error = error_for(response, call.action, support)
         if message is not None and isinstance(error, AuthError):
-            error = AuthError(
-                f"{call.action}: {message} (401)",
-                status_code=401,
-                error_code=error.error_code,
-                error_type=error.error_type,
-                request_id=error.request_id,
-                support=support,
-            )
+            return error.retyped(AuthError, f"{call.action}: {message} (401)", status_code=401)
         return error

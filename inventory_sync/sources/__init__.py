@@ -1,13 +1,12 @@
 """Sources: pulling stock from the systems that hold the truth, one module per kind."""
 
+from inventory_sync.ports import CommittableSource, commit_snapshot
 from inventory_sync.sources.base import (
     ENTRY_POINT_GROUP,
-    CommittableSource,
     SourceContext,
     SourceKind,
     SourceSpec,
     UnknownSourceKind,
-    commit_snapshot,
     known_kinds,
     load_kind,
 )

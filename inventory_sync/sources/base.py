@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
 from inventory_sync.domain.model import (
     Completeness,
     QuantityBasis,
-    Snapshot,
     SourceName,
     Warehouse,
 )
@@ -56,19 +55,6 @@ class SourceKind(Protocol):
     options_model: type[BaseModel]
 
     def build(self, spec: SourceSpec, options: BaseModel, context: SourceContext) -> Source: ...
-
-
-@runtime_checkable
-class CommittableSource(Protocol):
-    """A source that wants to hear that a snapshot was recorded (to archive files, say)."""
-
-    def commit(self, snapshot: Snapshot) -> None: ...
-
-
-def commit_snapshot(source: Source, snapshot: Snapshot) -> None:
-    """Tell a source its snapshot was recorded; a no-op for sources that do not care."""
-    if isinstance(source, CommittableSource):
-        source.commit(snapshot)
 
 
 class UnknownSourceKind(KeyError):

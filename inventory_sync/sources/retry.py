@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from inventory_sync.backoff import backoff_seconds
 from inventory_sync.errors import SourceUnavailable
 
 MAX_DELAY_SECONDS = 60.0  # never wait longer than this between two tries, whatever a server says
@@ -22,7 +23,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, response: httpx.Response | None) -> float:
         """Backoff doubling per attempt; a 429/503's Retry-After (seconds) wins when given."""
-        wait = self.backoff_seconds * 2.0**attempt
+        wait = backoff_seconds(attempt, base=self.backoff_seconds, cap=MAX_DELAY_SECONDS)
         if response is not None:
             after = response.headers.get("Retry-After", "")
             if after.strip().isdigit():

@@ -6,8 +6,15 @@ from collections.abc import Sequence
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId, Sku
+from inventory_sync.app import App
+from inventory_sync.domain.model import (
+    Adjustment,
+    AdjustmentStatus,
+    Outcome,
+    RunId,
+    Sku,
+    WarehouseTarget,
+)
 from inventory_sync.errors import UsageError
 from inventory_sync.ports import InventoryApi
 

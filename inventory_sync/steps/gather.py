@@ -12,7 +12,7 @@ from inventory_sync.domain.gates import check_snapshot
 from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Snapshot, Warehouse
 from inventory_sync.errors import SourceError
 from inventory_sync.gcpause import gc_paused
-from inventory_sync.sources import commit_snapshot
+from inventory_sync.ports import commit_snapshot
 
 log = structlog.get_logger(__name__)
 _LOGGED_REJECTS = 50  # per snapshot; the ledger keeps every one

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import Hold
+from inventory_sync.app import App
+from inventory_sync.domain.model import Hold, WarehouseTarget
 
 log = structlog.get_logger(__name__)
 # Long enough to outlive a pause in refreshing, short enough that a crashed holder's lock

@@ -5,10 +5,10 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
-from inventory_sync.app import App, WarehouseTarget
-from inventory_sync.domain.model import Adjustment, RunId, Sku, TransactionType
+from inventory_sync.domain.model import Adjustment, RunId, Sku, TransactionType, WarehouseTarget
 from inventory_sync.domain.rules import adjustment_id
 from inventory_sync.errors import UsageError
+from inventory_sync.ports import InventoryApi
 from inventory_sync.steps.levels import current_level
 
 REASONS = ("sale", "return", "damage", "count", "manual")
@@ -26,10 +26,10 @@ class ManualChange:
 
 
 def manual_adjustment(
-    app: App, run_id: RunId, target: WarehouseTarget, change: ManualChange
+    inventory: InventoryApi, run_id: RunId, target: WarehouseTarget, change: ManualChange
 ) -> Adjustment:
     """The journal entry for the change, with ShipStation's level now as its `before`."""
-    before = current_level(app.inventory, target.location_id, change.sku)
+    before = current_level(inventory, target.location_id, change.sku)
     after = _after(change, before)
     basis = {
         "reason": change.reason,

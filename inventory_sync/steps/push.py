@@ -10,6 +10,7 @@ from dataclasses import asdict
 import structlog
 
 from inventory_sync.app import App
+from inventory_sync.domain.inventory import InventoryUpdate, UpdateReceipt
 from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId
 from inventory_sync.errors import (
     AuthError,
@@ -17,7 +18,6 @@ from inventory_sync.errors import (
     PlanError,
     ShipStationError,
 )
-from inventory_sync.shipstation.models import InventoryUpdate, UpdateReceipt
 from inventory_sync.steps.agree import agree_on
 
 log = structlog.get_logger(__name__)

@@ -8,15 +8,17 @@ from itertools import chain
 
 import structlog
 
-from inventory_sync.app import App, WarehouseTarget
+from inventory_sync.app import App
+from inventory_sync.domain.inventory import InventoryLevel
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
     Levels,
     RunId,
     Sku,
+    WarehouseTarget,
 )
-from inventory_sync.shipstation.models import InventoryLevel
+from inventory_sync.ports import InventoryApi
 from inventory_sync.steps.locks import WarehouseLocks
 from inventory_sync.steps.settle import settle
 
@@ -30,7 +32,9 @@ def new_run_id(app: App) -> RunId:
     return RunId(f"run-{stamp}-{secrets.token_hex(3)}")
 
 
-def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -> Levels:
+def read_levels(
+    inventory: InventoryApi, target: WarehouseTarget, skus: Collection[str] = ()
+) -> Levels:
     """ShipStation's on-hand per SKU at the target location (conditions and lots summed).
 
     With `skus`, only those: a handful is asked for one by one (a request each, instead of
@@ -38,7 +42,7 @@ def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -
     """
     on_hand: dict[Sku, int] = {}
     allocated: dict[Sku, int] = {}
-    for row in _level_rows(app, target.location_id, skus):
+    for row in _level_rows(inventory, target.location_id, skus):
         if row.inventory_location_id not in {None, target.location_id}:
             continue  # a server that ignores the filter must not mix locations
         if skus and row.sku not in skus:
@@ -50,13 +54,14 @@ def read_levels(app: App, target: WarehouseTarget, skus: Collection[str] = ()) -
     return Levels(on_hand, allocated)
 
 
-def _level_rows(app: App, location: str, skus: Collection[str]) -> Iterable[InventoryLevel]:
+def _level_rows(
+    inventory: InventoryApi, location: str, skus: Collection[str]
+) -> Iterable[InventoryLevel]:
     if skus and len(skus) <= PER_SKU_READS:
         return chain.from_iterable(
-            app.inventory.list_levels(inventory_location_id=location, sku=sku)
-            for sku in sorted(skus)
+            inventory.list_levels(inventory_location_id=location, sku=sku) for sku in sorted(skus)
         )
-    return app.inventory.list_levels(inventory_location_id=location)
+    return inventory.list_levels(inventory_location_id=location)
 
 
 def refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config_template import config_toml
+
 from inventory_sync.ledger.repository import SqlLedger, open_ledger
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
 from inventory_sync.shipstation.emulator.settings import EmulatorSettings, FaultSettings
@@ -71,37 +73,19 @@ def config_text(
     reconcile: str = LOOSE_GUARDS,
     stop_timeout: str = f"{STOP_TIMEOUT:.0f}s",
 ) -> str:
-    return f"""
-state_dir = "{tmp / "state"}"
-
-[shipstation]
-base_url = "{base_url}"
-requests_per_minute = 100000
-{shipstation}
-
-[[warehouses]]
-name = "main"
-inventory_warehouse_id = "se-1"
-inventory_location_id = "se-11"
-
-[[sources]]
-name = "feed"
-type = "csv"
-warehouses = ["main"]
-interval = "1s"
-[sources.options]
-path = "{feed}"
-stable_seconds = 0
-
-[reconcile]
-{reconcile}
-
-[daemon]
-reconcile_interval = "2s"
-debounce_seconds = 0.2
-stop_timeout = "{stop_timeout}"
-{extra}
-"""
+    daemon = (
+        '[daemon]\nreconcile_interval = "2s"\ndebounce_seconds = 0.2\n'
+        f'stop_timeout = "{stop_timeout}"\n{extra}'
+    )
+    return config_toml(
+        tmp / "state",
+        base_url,
+        feed,
+        shipstation=f"requests_per_minute = 100000\n{shipstation}",
+        reconcile=reconcile,
+        source='interval = "1s"',
+        tail=daemon,
+    )
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:

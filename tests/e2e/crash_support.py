@@ -15,6 +15,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from config_template import config_toml
 from e2e_support import API_KEY, Result, World
 
 from inventory_sync.domain.model import AdjustmentStatus, JournalEntry, Warehouse
@@ -110,39 +111,21 @@ def feed_text(values: dict[str, int]) -> str:
 
 def write_config(tmp: Path, base_url: str, feed: Path, scenario: Scenario) -> Path:
     config = tmp / "inventory-sync.toml"
-    config.write_text(
-        f"""
-state_dir = "{tmp / "state"}"
-
-[shipstation]
-base_url = "{base_url}"
-concurrency = {scenario.concurrency}
-# The emulator's latency paces the push, not the client's request budget.
-requests_per_minute = 60000
-
-[reconcile]
-mode = "{scenario.mode}"
-# Guards off: these runs move most of the account on purpose.
-max_changed_share = 1.0
-max_units_share = 100
-max_zeroed = 1000
-check_mapping = {str(scenario.check_mapping).lower()}
-
-[[warehouses]]
-name = "{WAREHOUSE}"
-inventory_warehouse_id = "se-1"
-inventory_location_id = "{LOCATION}"
-
-[[sources]]
-name = "feed"
-type = "csv"
-warehouses = ["{WAREHOUSE}"]
-[sources.options]
-path = "{feed}"
-stable_seconds = 0
-""",
-        encoding="utf-8",
+    text = config_toml(
+        tmp / "state",
+        base_url,
+        feed,
+        warehouse=WAREHOUSE,
+        location=LOCATION,
+        shipstation=f"concurrency = {scenario.concurrency}\n"
+        "# The emulator's latency paces the push, not the client's request budget.\n"
+        "requests_per_minute = 60000",
+        reconcile=f'mode = "{scenario.mode}"\n'
+        "# Guards off: these runs move most of the account on purpose.\n"
+        "max_changed_share = 1.0\nmax_units_share = 100\nmax_zeroed = 1000\n"
+        f"check_mapping = {str(scenario.check_mapping).lower()}",
     )
+    config.write_text(text, encoding="utf-8")
     return config
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from config_template import config_toml
 
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
 from inventory_sync.shipstation.emulator.settings import EmulatorSettings
@@ -98,29 +99,7 @@ class World:
 
 def write_config(tmp: Path, base_url: str, feed: Path, extra: str = "") -> Path:
     config = tmp / "inventory-sync.toml"
-    config.write_text(
-        f"""
-state_dir = "{tmp / "state"}"
-
-[shipstation]
-base_url = "{base_url}"
-
-[[warehouses]]
-name = "main"
-inventory_warehouse_id = "se-1"
-inventory_location_id = "se-11"
-
-[[sources]]
-name = "feed"
-type = "csv"
-warehouses = ["main"]
-[sources.options]
-path = "{feed}"
-stable_seconds = 0
-{extra}
-""",
-        encoding="utf-8",
-    )
+    config.write_text(config_toml(tmp / "state", base_url, feed, tail=extra), encoding="utf-8")
     return config
 
 

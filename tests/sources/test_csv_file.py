@@ -10,7 +10,7 @@ from source_helpers import EPOCH, make_spec, write_file
 
 from inventory_sync.domain.model import Completeness, Observation, Sku, Warehouse
 from inventory_sync.errors import ConfigError, FeedFormatError, SourceUnavailable
-from inventory_sync.sources.base import commit_snapshot
+from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvFileSource, CsvOptions
 from inventory_sync.sources.files import FileCandidate
 

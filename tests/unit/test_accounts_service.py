@@ -22,7 +22,7 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import AuthError, PlanError, UsageError
 from inventory_sync.ledger.memory import MemoryLedger
-from inventory_sync.service_accounts import chosen_accounts, reconcile_accounts
+from inventory_sync.service.accounts import chosen_accounts, reconcile_accounts
 from inventory_sync.shipstation.emulator.state import LevelFilter
 from inventory_sync.shipstation.memory import MemoryInventory
 from inventory_sync.sources import MemorySource, snapshot_of
@@ -115,10 +115,10 @@ class TestAccountsApp:
         assert app.account_names() == ["acme", "bolt", "cask"]
         acme = app.for_account("acme")
         assert acme.inventory is world.inventories["acme"]
-        assert [t.name for t in acme.warehouses] == ["acme-east", "acme-west"]
+        assert [t.name for t in acme.targets.resolve()] == ["acme-east", "acme-west"]
         assert app.account_of("cask-main") == "cask"
         assert app.for_warehouse("bolt-main").inventory is world.inventories["bolt"]
-        assert [t.name for t in app.warehouses] == [w for ws in LAYOUT.values() for w in ws]
+        assert list(app.targets.names) == [w for ws in LAYOUT.values() for w in ws]
 
     def test_the_top_app_refuses_to_reach_shipstation_itself(self):
         app = Accounts().app()

@@ -13,14 +13,15 @@ from dataclasses import replace
 
 import structlog
 
-from inventory_sync import logs, service
+from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import AccountName, Adjustment, RunRecord, RunStatus
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountOutcome, AccountsReport
+from inventory_sync.service.actions import apply_plan
+from inventory_sync.service.reconcile import RunOptions, reconcile
 from inventory_sync.steps.gather import Gathered, gather
-from inventory_sync.steps.mapping import ensure_targets
 from inventory_sync.steps.runs import Progress, new_run_id
 
 log = structlog.get_logger(__name__)
@@ -29,7 +30,7 @@ ProgressFor = Callable[[App], AbstractContextManager[Progress | None]]
 
 def reconcile_accounts(
     app: App,
-    options: service.RunOptions,
+    options: RunOptions,
     *,
     accounts: frozenset[str] = frozenset(),
     progress_for: ProgressFor | None = None,
@@ -69,7 +70,7 @@ def apply_by_account(
 def _applying(
     app: App, adjustments: Sequence[Adjustment], progress: Progress | None
 ) -> Callable[[], RunReport]:
-    return lambda: service.apply_plan(app, adjustments, progress=progress)
+    return lambda: apply_plan(app, adjustments, progress=progress)
 
 
 def chosen_accounts(
@@ -84,7 +85,7 @@ def chosen_accounts(
         a
         for a in app.account_apps()
         if (not accounts or a.account in accounts)
-        and (not warehouses or warehouses & set(a.warehouse_names()))
+        and (not warehouses or warehouses & set(a.targets.names))
     ]
 
 
@@ -97,7 +98,7 @@ def bound_account(app: App) -> Iterator[None]:
 
 def _run_account(
     app: App,
-    options: service.RunOptions,
+    options: RunOptions,
     progress: Progress | None,
     gathered: Gathered | None,
     *,
@@ -108,7 +109,7 @@ def _run_account(
     trigger = f"{options.trigger}@{app.account}" if several else options.trigger
     return _stopping_account(
         app,
-        lambda: service.reconcile(
+        lambda: reconcile(
             app, replace(options, trigger=trigger), progress=progress, gathered=gathered
         ),
     )
@@ -147,7 +148,7 @@ def check_accounts(app: App) -> list[AccountOutcome]:
     for account in app.account_apps():
         with bound_account(account):
             try:
-                ensure_targets(account)
+                account.targets.resolve()  # a mapping that does not match ShipStation fails
                 found = account.inventory.list_warehouses()
             except StopRequested:
                 raise
@@ -157,12 +158,10 @@ def check_accounts(app: App) -> list[AccountOutcome]:
             log.info("daemon.health_checked", shipstation_warehouses=len(found))
     if failed and len(failed) == len(app.account_apps()) and failed[0].error is not None:
         raise failed[0].error
-    if app.accounts:
-        app.warehouses = tuple(t for a in app.accounts for t in a.warehouses)
     return failed
 
 
-def _gather_once(app: App, options: service.RunOptions) -> Gathered:
+def _gather_once(app: App, options: RunOptions) -> Gathered:
     """Pull every source in a pull run of its own, as the service's pull jobs do."""
     run_id = new_run_id(app)
     logs.bind_run(run_id)
@@ -177,7 +176,7 @@ def _gather_once(app: App, options: service.RunOptions) -> Gathered:
 
 def narrowed(gathered: Gathered, app: App) -> Gathered:
     """What one account's run needs of a pull: its warehouses' snapshots, its sources' holds."""
-    names = set(app.warehouse_names())
+    names = set(app.targets.names)
     sources = {s.name for s in app.sources}
     mine = Gathered()
     for name in names:
