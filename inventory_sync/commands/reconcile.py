@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -124,18 +123,21 @@ def _run(
     if strays := sorted(accounts - set(names)):
         raise UsageError(f"unknown account(s) {strays}; configured: {', '.join(names)}")
     app = bootstrap.build(settings)
-    console = Console(stderr=True, quiet=as_json)
-
-    def progress_for(account: App) -> AbstractContextManager[Progress | None]:
-        rpm = getattr(account.inventory, "budget", None)
-        return push_progress(console, getattr(rpm, "requests_per_minute", 200))
-
+    rates = {a.name: a.requests_per_minute for a in settings.all_accounts()}
+    several = len(rates) > 1
     try:
-        if apply_file is not None:
-            _plan_run, adjustments = read_plan(apply_file)
-            summary = apply_by_account(app, adjustments, progress_for=progress_for)
-        else:
-            summary = reconcile_accounts(app, options, accounts=accounts, progress_for=progress_for)
+        with push_progress(Console(stderr=True, quiet=as_json)) as bar:
+
+            def progress_for(account: App) -> Progress:
+                return bar(f"{account.account}: " if several else "", rates[account.account])
+
+            if apply_file is not None:
+                _plan_run, adjustments = read_plan(apply_file)
+                summary = apply_by_account(app, adjustments, progress_for=progress_for)
+            else:
+                summary = reconcile_accounts(
+                    app, options, accounts=accounts, progress_for=progress_for
+                )
     finally:
         app.close()
     if len(summary.outcomes) == 1 and summary.outcomes[0].error is not None:

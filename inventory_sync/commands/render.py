@@ -134,13 +134,15 @@ def _print_rejected(report: RunReport, console: Console) -> None:
         console.print(f"  … {len(report.rejected) - 20:,} more in the ledger")
 
 
+Bar = Callable[[int, int], None]
+
+
 @contextmanager
-def push_progress(
-    console: Console, requests_per_minute: int
-) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar with an estimate from the request budget; silent when not a terminal."""
+def push_progress(console: Console) -> Iterator[Callable[[str, int], Bar]]:
+    """Progress bars, one per account pushing, each with an estimate from that account's
+    request budget; silent when not a terminal. Yields ``bar(label, requests_per_minute)``."""
     if not console.is_terminal:
-        yield lambda _done, _total: None
+        yield lambda _label, _rpm: lambda _done, _total: None
         return
     columns = (
         TextColumn("{task.description}"),
@@ -149,13 +151,18 @@ def push_progress(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task: list[TaskID] = []
 
-        def update(done: int, total: int) -> None:
-            if not task:
-                minutes = total / requests_per_minute
-                about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
-                task.append(progress.add_task(f"pushing {total:,} requests, {about}", total=total))
-            progress.update(task[0], completed=done)
+        def bar(label: str, requests_per_minute: int) -> Bar:
+            task: list[TaskID] = []
 
-        yield update
+            def update(done: int, total: int) -> None:
+                if not task:
+                    minutes = total / requests_per_minute
+                    about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
+                    text = f"{label}pushing {total:,} requests, {about}"
+                    task.append(progress.add_task(text, total=total))
+                progress.update(task[0], completed=done)
+
+            return update
+
+        yield bar

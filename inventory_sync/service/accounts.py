@@ -8,7 +8,8 @@ others go on and the report says which account failed and why.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 
 import structlog
@@ -25,7 +26,7 @@ from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.runs import Progress, new_run_id
 
 log = structlog.get_logger(__name__)
-ProgressFor = Callable[[App], AbstractContextManager[Progress | None]]
+ProgressFor = Callable[[App], Progress | None]
 
 
 def reconcile_accounts(
@@ -35,17 +36,18 @@ def reconcile_accounts(
     accounts: frozenset[str] = frozenset(),
     progress_for: ProgressFor | None = None,
 ) -> AccountsReport:
-    """Reconcile every chosen account (all, or ``accounts``), each on its own."""
+    """Reconcile every chosen account (all, or ``accounts``), each on its own, at once."""
     chosen = chosen_accounts(app, options.warehouses, accounts)
+    several = len(chosen) > 1
     # One source may feed several accounts: pull it once, not once per account.
-    gathered = _gather_once(app, options) if len(chosen) > 1 else None
-    outcomes = []
-    for account in chosen:
-        progress = progress_for(account) if progress_for else nullcontext(None)
-        with bound_account(account), progress as tick:
-            mine = None if gathered is None else narrowed(gathered, account)
-            outcomes.append(_run_account(account, options, tick, mine, several=len(chosen) > 1))
-    return AccountsReport(tuple(outcomes), dry_run=options.dry_run)
+    gathered = _gather_once(app, options) if several else None
+
+    def work(account: App) -> AccountOutcome:
+        mine = None if gathered is None else narrowed(gathered, account)
+        tick = progress_for(account) if progress_for else None
+        return _run_account(account, options, tick, mine, several=several)
+
+    return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
 
 
 def apply_by_account(
@@ -55,22 +57,35 @@ def apply_by_account(
     rows: dict[AccountName, list[Adjustment]] = {}
     for adjustment in adjustments:
         rows.setdefault(app.account_of(adjustment.warehouse), []).append(adjustment)
-    outcomes = []
-    for account in app.account_apps():
-        if account.account not in rows:
-            continue
-        progress = progress_for(account) if progress_for else nullcontext(None)
-        with bound_account(account), progress as tick:
-            outcomes.append(
-                _stopping_account(account, _applying(account, rows[account.account], tick))
-            )
-    return AccountsReport(tuple(outcomes))
+
+    def work(account: App) -> AccountOutcome:
+        tick = progress_for(account) if progress_for else None
+        mine = rows[account.account]
+        return _stopping_account(account, lambda: apply_plan(account, mine, progress=tick))
+
+    chosen = [a for a in app.account_apps() if a.account in rows]
+    return AccountsReport(tuple(each_account(chosen, work)))
 
 
-def _applying(
-    app: App, adjustments: Sequence[Adjustment], progress: Progress | None
-) -> Callable[[], RunReport]:
-    return lambda: apply_plan(app, adjustments, progress=progress)
+def each_account(
+    accounts: Sequence[App], work: Callable[[App], AccountOutcome]
+) -> list[AccountOutcome]:
+    """Do each account's work on a thread of its own, in configuration order.
+
+    Each account has its own budget, so pushing them together takes as long as the slowest,
+    not the sum. What is not about one account (the ledger, a stop) is raised after all end.
+    """
+    if len(accounts) == 1:
+        with bound_account(accounts[0]):
+            return [work(accounts[0])]
+
+    def bound(account: App) -> AccountOutcome:
+        with bound_account(account):  # a new thread starts with an empty log context
+            return work(account)
+
+    with ThreadPoolExecutor(len(accounts), thread_name_prefix="account") as pool:
+        futures = [pool.submit(bound, account) for account in accounts]
+    return [future.result() for future in futures]
 
 
 def chosen_accounts(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -167,7 +168,7 @@ class TestOneAccountFailing:
         assert summary.status is RunStatus.PARTIAL
         assert summary.exit_code == 4
         failed = [e for e in events() if e["event"] == "account.failed"]
-        assert [(e["account"], e["error_type"]) for e in failed] == [
+        assert sorted((e["account"], e["error_type"]) for e in failed) == [
             ("bolt", "AuthError"),
             ("cask", "PlanError"),
         ]
@@ -191,6 +192,36 @@ class TestOneAccountFailing:
         assert summary.status is RunStatus.SUCCEEDED
         assert summary.exit_code == 0
         assert world.red("cask", "cask-main") == 9
+
+
+class MeetingInventory(MemoryInventory):
+    """A fake whose first write waits until every account has reached its own first write."""
+
+    def __init__(self, state, barrier: threading.Barrier) -> None:
+        super().__init__(state)
+        self.barrier = barrier
+        self.first = threading.Lock()
+        self.met = False
+
+    def update_level(self, update):
+        with self.first:  # one waiter per account; its other writes queue behind it
+            if not self.met:
+                self.barrier.wait()  # raises BrokenBarrierError if the accounts take turns
+                self.met = True
+        return super().update_level(update)
+
+
+class TestAccountsTogether:
+    def test_the_accounts_push_at_the_same_time(self):
+        world = Accounts()
+        barrier = threading.Barrier(len(LAYOUT), timeout=10)
+        world.inventories = {
+            name: MeetingInventory(inventory.state, barrier)
+            for name, inventory in world.inventories.items()
+        }
+        summary = reconcile_accounts(world.app(), service.RunOptions())
+        assert summary.status is RunStatus.SUCCEEDED
+        assert all(inventory.met for inventory in world.inventories.values())
 
 
 class TestOneSourceManyAccounts:
