@@ -9,6 +9,8 @@ import pytest
 from inventory_sync.config import load_settings
 from inventory_sync.errors import ConfigError
 
+REPO = Path(__file__).resolve().parents[2]
+
 ACCOUNTS = """
 [shipstation]
 base_url = "http://127.0.0.1:8089"
@@ -61,6 +63,12 @@ def key_of(settings, account: str) -> str | None:
 
 
 class TestAccounts:
+    def test_the_shipped_accounts_example_is_valid(self):
+        settings = load_settings(REPO / "config" / "example-accounts.toml")
+        assert [a.name for a in settings.all_accounts()] == ["acme", "bolt-eu"]
+        assert settings.all_accounts()[1].concurrency == 4
+        assert settings.account_of("bolt") == "bolt-eu"
+
     def test_each_account_has_its_own_pace_and_warehouses(self, tmp_path):
         settings = load_settings(write(tmp_path, ACCOUNTS))
         acme, bolt = settings.all_accounts()
