@@ -101,7 +101,12 @@ class AccountsReport:
             "status": self.status.value,
             "dry_run": self.dry_run,
             **self.counts(),
-            "adjustments": [entry_json(e) for r in reports for e in r.entries],
+            "adjustments": [
+                entry_json(e) | {"account": o.account}
+                for o in self.outcomes
+                if o.report is not None
+                for e in o.report.entries
+            ],
             "holds": [
                 {"subject": h.subject, "reason": h.reason, **dict(h.details)}
                 for r in reports

@@ -45,7 +45,8 @@ def reconcile_accounts(
     def work(account: App) -> AccountOutcome:
         mine = None if gathered is None else narrowed(gathered, account)
         tick = progress_for(account) if progress_for else None
-        return _run_account(account, options, tick, mine, several=several)
+        named = len(app.account_apps()) > 1  # several configured, whether or not all run
+        return _run_account(account, options, tick, mine, named=named)
 
     return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
 
@@ -117,11 +118,11 @@ def _run_account(
     progress: Progress | None,
     gathered: Gathered | None,
     *,
-    several: bool,
+    named: bool,
 ) -> AccountOutcome:
     # With several accounts, each run's trigger names its account, so `status` can tell whose
     # warehouses a run without adjustments covered.
-    trigger = f"{options.trigger}@{app.account}" if several else options.trigger
+    trigger = f"{options.trigger}@{app.account}" if named else options.trigger
     return _stopping_account(
         app,
         lambda: reconcile(

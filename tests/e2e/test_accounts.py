@@ -221,6 +221,9 @@ class TestCommandsWithAccounts:
         assert all(w["last_run"]["status"] == "succeeded" for w in health["warehouses"])
         everyone = json.loads(accounts.run("status", "--json").stdout)
         assert {w["account"] for w in everyone["warehouses"]} == set(LAYOUT)
+        # acme's runs count for acme's warehouses only, even the manual one that changed one.
+        never = [w["warehouse"] for w in everyone["warehouses"] if w["last_run"] is None]
+        assert never == ["bolt-1", "bolt-2", "cask"]
 
         runs = json.loads(accounts.run("history", "--account", "acme", "--json").stdout)["runs"]
         assert len(runs) == 2  # the reconcile and the manual change

@@ -185,6 +185,11 @@ class TestOneAccountFailing:
         assert by_name["cask"]["error_type"] == "PlanError"
         assert found["failed_accounts"] == ["cask"]
         assert (found["exit_code"], found["applied"], found["planned"]) == (4, 3, 3)
+        assert {(a["account"], a["warehouse"]) for a in found["adjustments"]} == {
+            ("acme", "acme-east"),
+            ("acme", "acme-west"),
+            ("bolt", "bolt-main"),
+        }
 
     def test_every_account_succeeding_exits_zero(self):
         world = Accounts()
@@ -258,6 +263,7 @@ class TestNarrowing:
         app = world.app()
         summary = reconcile_accounts(app, service.RunOptions(), accounts=frozenset({"bolt"}))
         assert [o.account for o in summary.outcomes] == ["bolt"]
+        assert world.ledger.get_run(summary.reports[0].run_id).trigger == "cli@bolt"
         assert world.inventories["acme"].reads == []
         assert world.red("bolt", "bolt-main") == 9
         assert world.red("acme", "acme-east") == 5
