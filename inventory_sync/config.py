@@ -32,7 +32,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from inventory_sync.config_accounts import env_name, overlay_accounts, stray_variables
+from inventory_sync.config_accounts import overlay_accounts
+from inventory_sync.config_problems import cross_reference_problems, problems_from
 from inventory_sync.config_sources import check_source_options
 from inventory_sync.domain.model import DEFAULT_ACCOUNT, Completeness, QuantityBasis
 from inventory_sync.errors import ConfigError, ConfigProblem
@@ -372,74 +373,6 @@ class Settings(BaseSettings):
         )
 
 
-def cross_reference_problems(settings: Settings) -> list[str]:
-    """Problems no single section can see: duplicate names, unknown warehouse references."""
-    problems = _account_problems(settings)
-    placed = _warehouse_keys(settings)
-    known = [name for name, _key in placed]
-    problems += _duplicates_at(placed)
-    problems += _duplicates("sources", [s.name for s in settings.sources])
-    for index, source in enumerate(settings.sources):
-        for name in source.warehouses:
-            if name not in known:
-                problems.append(
-                    f"sources[{index}].warehouses: {name!r} is not a configured warehouse "
-                    f"(known: {', '.join(known) or 'none'})"
-                )
-    return problems
-
-
-def _account_problems(settings: Settings) -> list[str]:
-    names = [a.name for a in settings.accounts]
-    problems = _duplicates("accounts", names)
-    spelled: dict[str, str] = {}
-    for index, name in enumerate(names):
-        env = env_name(name)
-        if env in spelled and spelled[env] != name:
-            problems.append(
-                f"accounts[{index}].name: {name!r} and {spelled[env]!r} share the environment "
-                f"name {env} (INVENTORY_SYNC_ACCOUNTS__{env}__...); rename one"
-            )
-        spelled.setdefault(env, name)
-    if settings.accounts and settings.warehouses:
-        problems.append(
-            "warehouses: with [[accounts]], each warehouse goes under its account "
-            "([[accounts.warehouses]])"
-        )
-    return problems + stray_variables(names, os.environ)
-
-
-def _warehouse_keys(settings: Settings) -> list[tuple[str, str]]:
-    """(warehouse name, its key in the file) for every warehouse, top level and per account."""
-    placed = [(w.name, f"warehouses[{i}]") for i, w in enumerate(settings.warehouses)]
-    for a_index, account in enumerate(settings.accounts):
-        placed += [
-            (w.name, f"accounts[{a_index}].warehouses[{i}]")
-            for i, w in enumerate(account.warehouses)
-        ]
-    return placed
-
-
-def _duplicates_at(placed: list[tuple[str, str]]) -> list[str]:
-    seen: dict[str, str] = {}
-    found = []
-    for name, key in placed:
-        if name in seen:
-            found.append(f"{key}.name: {name!r} is used more than once (also {seen[name]})")
-        seen.setdefault(name, key)
-    return found
-
-
-def _duplicates(section: str, names: list[str]) -> list[str]:
-    seen: set[str] = set()
-    found = []
-    for index, name in enumerate(names):
-        if name in seen:
-            found.append(f"{section}[{index}].name: {name!r} is used more than once")
-        seen.add(name)
-    return found
-
-
 def find_config_file(explicit: Path | None, environ: dict[str, str] | None = None) -> Path | None:
     """--config, else $INVENTORY_SYNC_CONFIG, else ./inventory-sync.toml, else /etc/..."""
     env = os.environ if environ is None else environ
@@ -494,44 +427,3 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([ConfigProblem(str(path), f"not valid TOML: {exc}")]) from exc
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), f"cannot be read: {exc.strerror}")]) from exc
-
-
-def problems_from(exc: ValidationError) -> list[ConfigProblem]:
-    """Turn pydantic's errors into one ConfigProblem per key, in the file's own terms."""
-    problems: list[ConfigProblem] = []
-    for error in exc.errors(include_url=False):
-        key = _key(error["loc"])
-        nested = (error.get("ctx") or {}).get("problems")
-        if nested:
-            problems += [_nested_problem(key, text) for text in nested]
-        else:
-            problems.append(ConfigProblem(key or "(top level)", _message(error, key)))
-    return problems
-
-
-def _nested_problem(key: str, text: str) -> ConfigProblem:
-    head, sep, tail = text.partition(": ")
-    if not sep:
-        return ConfigProblem(key or "(top level)", text)
-    return ConfigProblem(f"{key}.{head}" if key else head, tail)
-
-
-def _message(error: Any, key: str) -> str:  # noqa: ANN401
-    message = str(error["msg"])
-    if error["type"] == "extra_forbidden":
-        return "unknown key (check the spelling; see docs/configuration.md)"
-    secret = "key" in key.rsplit(".", 1)[-1] or key.endswith("url")
-    shown = "input" in error and error["type"] != "missing" and not secret
-    if shown and not isinstance(error["input"], dict | list):
-        return f"{message} (got {error['input']!r})"
-    return message
-
-
-def _key(loc: tuple[int | str, ...]) -> str:
-    key = ""
-    for part in loc:
-        if isinstance(part, int):
-            key += f"[{part}]"
-        elif not str(part).startswith(("function-", "model-")):
-            key += f".{part}" if key else str(part)
-    return key
