@@ -1,7 +1,7 @@
 """Three ShipStation accounts in one configuration: one throttled hard, one without the add-on.
 
 Three emulators on loopback (one per account), five warehouses across them fed by one 3PL file,
-and `inventory-sync reconcile` run as a subprocess. Budget: about 10 s.
+and `inventory-sync reconcile` run as a subprocess. Budget: about 40 s (fifteen command runs).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ LAYOUT = {
 }
 TARGET = {"RED": 7, "BLUE": 3, "GREEN": 0}
 START = 5
-KEYS = {name: f"{name}-key-0c1f2e3d4b" for name in LAYOUT}
+KEYS = {f"{name}__API_KEY": f"{name}-key-0c1f2e3d4b" for name in LAYOUT}
 
 
 def seed(warehouses: dict[str, tuple[str, str]]) -> dict:
@@ -52,12 +52,13 @@ def seed(warehouses: dict[str, tuple[str, str]]) -> dict:
 
 
 def emulator_for(account: str) -> RunningEmulator:
-    settings = EmulatorSettings(api_keys=(KEYS[account],), rate_limit_per_minute=200)
+    key = KEYS[f"{account}__API_KEY"]
+    settings = EmulatorSettings(api_keys=(key,), rate_limit_per_minute=200)
     if account == "cask":  # the key is good, the plan lacks the Inventory API add-on
-        settings = EmulatorSettings(plan_refused_keys=(KEYS[account],), api_keys=())
+        settings = EmulatorSettings(plan_refused_keys=(key,), api_keys=())
     if account == "bolt-eu":  # throttled hard: every request 429, come back in ten minutes
         faults = FaultSettings(burst_429_rate=1.0, burst_429_length=10_000, burst_retry_after=600)
-        settings = EmulatorSettings(api_keys=(KEYS[account],), faults=faults)
+        settings = EmulatorSettings(api_keys=(key,), faults=faults)
     return start_emulator(settings, EmulatorState.from_seed(seed(LAYOUT[account])))
 
 
@@ -89,10 +90,12 @@ class Accounts:
         self.config = tmp / "inventory-sync.toml"
         self.config.write_text(config_text(tmp, self.emulators, feed), encoding="utf-8")
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, keys: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "INVENTORY_SYNC_LOGGING__FORMAT": "json"}
-        for account, key in KEYS.items():  # the documented scheme, one variable per account
-            env[f"INVENTORY_SYNC_ACCOUNTS__{account.upper().replace('-', '_')}__API_KEY"] = key
+        for account, key in (keys or KEYS).items():  # the documented scheme, one per account
+            env[f"INVENTORY_SYNC_ACCOUNTS__{account.upper().replace('-', '_')}"] = key
         return subprocess.run(
             [sys.executable, "-m", "inventory_sync", "--config", str(self.config), *args],
             capture_output=True,
@@ -182,6 +185,22 @@ class TestThreeAccounts:
         assert accounts.counts("acme")["total"] == 0
         assert accounts.counts("cask")["total"] == 0
 
+    def test_an_account_whose_keys_are_refused_after_failover_stops_alone(self, accounts):
+        refused = {"acme__API_KEY": "revoked-key-1", "acme__SECONDARY_API_KEY": "revoked-key-2"}
+        keys = {**KEYS, **refused}
+        done = accounts.run(
+            "reconcile", "--json", "--account", "acme", "--account", "cask", keys=keys
+        )
+        assert done.returncode == 4, done.stderr
+        by_name = {a["account"]: a for a in json.loads(done.stdout)["accounts"]}
+        assert (by_name["acme"]["error_type"], by_name["acme"]["status_code"]) == ("AuthError", 401)
+        failed_over = [
+            e for e in events(done.stderr) if e["event"] == "shipstation.key_failed_over"
+        ]
+        assert [e["account"] for e in failed_over] == ["acme"]
+        assert all(r.status == 401 for r in accounts.emulators["acme"].requests)
+        assert "revoked-key" not in done.stderr + done.stdout  # keys never reach the logs
+
     def test_the_console_summary_names_the_failed_accounts(self, accounts):
         done = accounts.run("reconcile", "--dry-run")
         assert done.returncode == 4, done.stderr
@@ -240,9 +259,7 @@ class TestCommandsWithAccounts:
 
     def test_an_unknown_account_is_a_usage_error(self, accounts, monkeypatch):
         for name, key in KEYS.items():
-            monkeypatch.setenv(
-                f"INVENTORY_SYNC_ACCOUNTS__{name.upper().replace('-', '_')}__API_KEY", key
-            )
+            monkeypatch.setenv(f"INVENTORY_SYNC_ACCOUNTS__{name.upper().replace('-', '_')}", key)
         runner = CliRunner()
         for command in ("reconcile", "status", "history", "warehouses"):
             args = ["--config", str(accounts.config), command, "--account", "nobody"]
