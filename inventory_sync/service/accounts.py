@@ -39,8 +39,11 @@ def reconcile_accounts(
     """Reconcile every chosen account (all, or ``accounts``), each on its own, at once."""
     chosen = chosen_accounts(app, options.warehouses, accounts)
     several = len(chosen) > 1
-    # One source may feed several accounts: pull it once, not once per account.
-    gathered = _gather_once(app, options) if several else None
+    # One source may feed several accounts: pull it once, not once per account. Only the
+    # chosen accounts' sources: a feed pulled is a feed committed (a file archived, say).
+    wanted = {s.name for account in chosen for s in account.sources}
+    sources = tuple(s for s in app.sources if s.name in wanted)
+    gathered = _gather_once(replace(app, sources=sources), options) if several else None
 
     def work(account: App) -> AccountOutcome:
         mine = None if gathered is None else narrowed(gathered, account)

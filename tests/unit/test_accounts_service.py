@@ -66,7 +66,7 @@ class Accounts:
         everywhere = {Warehouse(w): {"RED": 9, "BLUE": 5} for ws in LAYOUT.values() for w in ws}
         self.source.queue(snapshot_of(SourceName("3pl"), everywhere, taken_at=NOW))
 
-    def app(self):
+    def app(self, sources: tuple[ConfiguredSource, ...] | None = None):
         accounts = [
             {
                 "name": name,
@@ -84,7 +84,7 @@ class Accounts:
             settings,
             inventories=self.inventories,
             ledger=self.ledger,
-            sources=(configured,),
+            sources=(configured,) if sources is None else sources,
             clock=self.clock,
         )
 
@@ -257,6 +257,25 @@ class TestNarrowing:
     def test_a_warehouse_picks_its_account(self):
         app = Accounts().app()
         assert [a.account for a in chosen_accounts(app, frozenset({"bolt-main"}))] == ["bolt"]
+
+    def test_a_source_of_accounts_not_chosen_is_not_pulled(self):
+        world = Accounts()
+        only_acme = MemorySource(SourceName("acme-only"))
+        configured = [
+            ConfiguredSource(
+                world.source,
+                (Warehouse("bolt-main"), Warehouse("cask-main")),
+                Completeness.COMPLETE,
+            ),
+            ConfiguredSource(only_acme, (Warehouse("acme-east"),), Completeness.COMPLETE),
+        ]
+        world.source.queue(
+            snapshot_of(SourceName("3pl"), {Warehouse("bolt-main"): {"RED": 9}}, taken_at=NOW)
+        )
+        app = world.app(sources=tuple(configured))
+        reconcile_accounts(app, service.RunOptions(), accounts=frozenset({"bolt", "cask"}))
+        assert only_acme.pulls == 0
+        assert world.source.pulls == 1
 
     def test_an_account_run_reads_only_its_own_shipstation(self):
         world = Accounts()
