@@ -9,10 +9,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from inventory_sync import bootstrap
+from inventory_sync import bootstrap, exits, logs
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.config import Settings
-from inventory_sync.errors import MappingError, UsageError
+from inventory_sync.errors import MappingError, ShipStationError, UsageError
 from inventory_sync.shipstation.mapping import MappingReport, check_mapping, create_missing
 from inventory_sync.shipstation.models import InventoryLocation, InventoryWarehouse
 
@@ -48,13 +48,34 @@ def warehouses(ctx: Context, *, create: bool, accounts: tuple[str, ...], as_json
         raise UsageError(f"unknown account(s) {unknown}; configured: {', '.join(names)}")
     chosen = [n for n in names if not accounts or n in accounts]
     console = Console()
-    found = [_one_account(settings, name, create=create, console=console, as_json=as_json)
-             for name in chosen]  # fmt: skip
+    found: list[tuple[str, _Checked]] = []
+    refused: dict[str, ShipStationError] = {}
+    for name in chosen:
+        try:
+            found.append(
+                _one_account(settings, name, create=create, console=console, as_json=as_json)
+            )
+        except ShipStationError as exc:
+            if len(chosen) == 1:
+                raise  # one account: its error is the command's, as ever
+            refused[name] = exc  # this account's ShipStation refused; the others are listed
     errors = [f"{name}: {e}" if len(names) > 1 else str(e) for name, r in found for e in r.errors]
     if as_json:
-        emit_json(_accounts_json(found))
-    if errors:
+        emit_json(_accounts_json(found, refused))
+    _end(errors, refused)
+
+
+def _end(errors: list[str], refused: dict[str, ShipStationError]) -> None:
+    """Exit with the most serious account's code: a refusal's, or 4 for a mapping problem."""
+    for name, exc in refused.items():
+        click.echo(f"inventory-sync: account {name}: {logs.scrubber.scrub(str(exc))}", err=True)
+    if errors and not refused:
         raise MappingError(f"{len(errors)} warehouse mapping problem(s)", findings=errors)
+    for finding in errors:
+        click.echo(f"  - {finding}", err=True)
+    if refused:
+        codes = [exits.for_error(exc) for exc in refused.values()]
+        raise SystemExit(exits.most_serious([*codes, exits.SHIPSTATION if errors else exits.OK]))
 
 
 def _one_account(
@@ -84,14 +105,26 @@ class _Checked:
         return list(self.report.errors)
 
 
-def _accounts_json(found: list[tuple[str, _Checked]]) -> dict[str, Any]:
+def _accounts_json(
+    found: list[tuple[str, _Checked]], refused: dict[str, ShipStationError]
+) -> dict[str, Any]:
     """Today's object when one account is shown (with its name); else one per account."""
     shown = [
         {"account": name, **_as_json(c.report, c.warehouses, c.locations, c.created)}
         for name, c in found
     ]
-    if len(shown) == 1:
+    if len(shown) == 1 and not refused:
         return shown[0]
+    shown += [
+        {
+            "account": name,
+            "ok": False,
+            "error": logs.scrubber.scrub(str(exc)),
+            "error_type": type(exc).__name__,
+            "status_code": exc.status_code,
+        }
+        for name, exc in refused.items()
+    ]
     return {"ok": all(one["ok"] for one in shown), "accounts": shown}
 
 

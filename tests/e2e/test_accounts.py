@@ -232,6 +232,16 @@ class TestCommandsWithAccounts:
         assert {w["name"] for w in found["warehouses"]} == {"acme-east", "acme-west"}
         assert accounts.counts("cask")["total"] == 0  # nothing but acme was asked
 
+        every = accounts.run("warehouses", "--json")
+        assert every.returncode == 4, every.stderr  # cask's 402 is the most serious
+        by_name = {a["account"]: a for a in json.loads(every.stdout)["accounts"]}
+        assert by_name["acme"]["ok"] is True
+        assert (by_name["bolt-eu"]["error_type"], by_name["cask"]["error_type"]) == (
+            "RateLimited",
+            "PlanError",
+        )
+        assert "account cask:" in every.stderr
+
         health = json.loads(accounts.run("status", "--json", "--account", "acme").stdout)
         assert [(w["warehouse"], w["account"]) for w in health["warehouses"]] == [
             ("acme-east", "acme"),
