@@ -43,6 +43,13 @@ def _account_problems(settings: Settings) -> list[str]:
                 f"name {env} (INVENTORY_SYNC_ACCOUNTS__{env}__...); rename one"
             )
         spelled.setdefault(env, name)
+    ss = settings.shipstation
+    if settings.accounts and (ss.api_key or ss.secondary_api_key):
+        problems.append(
+            "shipstation.api_key: with [[accounts]], each account has its own keys "
+            "(INVENTORY_SYNC_ACCOUNTS__<NAME>__API_KEY or the credential "
+            "shipstation_api_key.<name>); this one would be used by none"
+        )
     if settings.accounts and settings.warehouses:
         problems.append(
             "warehouses: with [[accounts]], each warehouse goes under its account "

@@ -184,6 +184,14 @@ class TestAccountProblemsAreNamed:
         assert "'ghost' is not a configured warehouse" in problems["sources[0].warehouses"]
         assert "bolt" in problems["sources[0].warehouses"]
 
+    def test_a_single_account_key_beside_accounts_is_refused_not_ignored(
+        self, tmp_path, monkeypatch
+    ):
+        monkeypatch.setenv("INVENTORY_SYNC_SHIPSTATION__API_KEY", "stray-key-123456")
+        problems = problems_of(tmp_path, ACCOUNTS)
+        assert "INVENTORY_SYNC_ACCOUNTS__<NAME>__API_KEY" in problems["shipstation.api_key"]
+        assert "stray-key-123456" not in str(problems)
+
     def test_an_account_needs_a_warehouse(self, tmp_path):
         text = '[[accounts]]\nname = "empty"\napi_key = "k-123456"\n'
         problems = problems_of(tmp_path, text)
