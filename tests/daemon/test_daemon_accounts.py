@@ -14,6 +14,7 @@ from inventory_sync.shipstation.emulator.settings import EmulatorSettings
 from inventory_sync.shipstation.emulator.state import EmulatorState
 
 BARE_KEY = "bare-account-key-61d0a9"
+SINGLE_KEY = "INVENTORY_SYNC_SHIPSTATION__API_KEY"
 
 
 def two_accounts(world, bare_url: str) -> None:
@@ -86,6 +87,7 @@ class TestTwoAccounts:
             two_accounts(world, bare.base_url)
             daemon = world.start(
                 {
+                    SINGLE_KEY: None,  # each account has its own
                     "INVENTORY_SYNC_ACCOUNTS__GOOD__API_KEY": API_KEY,
                     "INVENTORY_SYNC_ACCOUNTS__BARE__API_KEY": BARE_KEY,
                 }
@@ -109,7 +111,8 @@ class TestTwoAccounts:
                 ("bare", "failed"),
             }
             assert all(r.status == 402 for r in bare.requests)
-            health = json.loads(world.run("status", "--json", "--account", "good").stdout)
+            status = world.run("status", "--json", "--account", "good", env={SINGLE_KEY: None})
+            health = json.loads(status.stdout)
             assert [w["warehouse"] for w in health["warehouses"]] == ["main"]
         finally:
             bare.stop()
