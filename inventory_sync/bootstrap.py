@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -249,15 +250,31 @@ def configured_source(source: SourceSettings, context: SourceContext) -> Configu
     return ConfiguredSource(built, spec.warehouses, Completeness(source.snapshot), gates)
 
 
+CREDENTIAL_ENV_PREFIX = "INVENTORY_SYNC_CREDENTIAL_"
+
+
+def credential_variable(name: str) -> str:
+    """The environment variable that may hold a named credential: east-sftp.pw ->
+    INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PW."""
+    return CREDENTIAL_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
 def secret_reader(credentials_dir: Path | None) -> Callable[[str], str]:
-    """Reads a named secret from the credentials directory and registers it for redaction."""
+    """Reads a named secret and registers it for redaction: from its environment variable if
+    set (as settings are), else from the credentials directory (systemd's LoadCredential=)."""
     directory = credentials_dir or Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent"))
 
     def read(name: str) -> str:
+        variable = credential_variable(name)
         path = directory / name
-        if not path.is_file():
-            raise ConfigError([ConfigProblem(f"credential {name}", f"no file {path}")])
-        value = path.read_text(encoding="utf-8").strip()
+        if variable in os.environ:
+            value = os.environ[variable].strip()
+        elif path.is_file():
+            value = path.read_text(encoding="utf-8").strip()
+        else:
+            raise ConfigError(
+                [ConfigProblem(f"credential {name}", f"no file {path} and no ${variable}")]
+            )
         logs.register_secret(value)
         return value
 

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -111,6 +112,16 @@ class ShipStationSettings(_Section):
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     concurrency: int = Field(default=8, ge=1, le=64)
     max_rate_limit_pause_seconds: float = Field(default=120.0, gt=0, le=3600)
+
+    @field_validator("api_key", "secondary_api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # An unset shell variable exported as the key would be sent as is and refused (401).
+        if value is not None and not value.get_secret_value().strip():
+            raise PydanticCustomError(
+                "blank_key", "is empty (an unset variable, or an empty credential file?)"
+            )
+        return value
 
 
 class ReconcileOverrides(_Section):
@@ -425,5 +436,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([ConfigProblem(str(path), "file not found")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), f"not valid TOML: {exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        # tomllib decodes the whole file first; a binary or Latin-1 file fails before parsing.
+        problem = f"not UTF-8 text (byte {exc.start}: {exc.reason}); TOML files are UTF-8"
+        raise ConfigError([ConfigProblem(str(path), problem)]) from exc
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), f"cannot be read: {exc.strerror}")]) from exc

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inventory_sync import sources
+from inventory_sync.sources.file_options import LOCATION_ERROR
 
 
 def check_source_options(type_name: str, options: dict[str, Any]) -> list[str]:
@@ -28,6 +29,8 @@ def _describe(error: Any) -> str:  # noqa: ANN401
     message = str(error["msg"])
     if error["type"] == "extra_forbidden":
         message = "unknown option (see docs/sources.md)"
-    elif error["type"] != "missing" and not isinstance(error.get("input"), dict | list):
+    elif error["type"] in {"missing", LOCATION_ERROR}:
+        pass  # a location's message never repeats the value: it may hold a password
+    elif not isinstance(error.get("input"), dict | list):
         message = f"{message} (got {error.get('input')!r})"
     return f"options.{key}: {message}" if key else f"options: {message}"

@@ -5,7 +5,8 @@
     ├── UsageError                  the command line asked for something impossible   exit 2
     ├── SourceError                 a source could not be read at all
     │   ├── SourceUnavailable       transport or I/O failure; may recover by itself
-    │   └── FeedFormatError         the feed is unusable as a whole (missing column, encoding)
+    │   ├── FeedFormatError         the feed is unusable as a whole (missing column, encoding)
+    │   └── SourceMisconfigured     the source's system refused our settings (password, host key)
     ├── LedgerError                 the ledger could not be read or written
     │   └── LockHeld                another process pushes to this warehouse
     ├── MappingError                configured warehouses/locations do not match ShipStation  exit 4
@@ -77,6 +78,15 @@ class SourceUnavailable(SourceError):
 
 class FeedFormatError(SourceError):
     """The feed is unusable as a whole: a missing column, an undecodable file, a bad shape."""
+
+
+class SourceMisconfigured(SourceError):
+    """The source's system refused our settings (a wrong password, an unknown host key, a
+    missing bucket). Asking again will not help; ``key`` names the option to fix."""
+
+    def __init__(self, message: str, *, source: str, key: str, origin: str | None = None) -> None:
+        self.key = key
+        super().__init__(message, source=source, origin=origin)
 
 
 class LedgerError(InventorySyncError):

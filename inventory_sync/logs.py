@@ -23,6 +23,12 @@ _QUIET = {
     "sqlalchemy": logging.WARNING,
     "alembic": logging.WARNING,
     "apscheduler": logging.INFO,
+    # Remote feed stores: paramiko logs each SSH handshake, botocore each request at DEBUG.
+    "paramiko": logging.WARNING,
+    "botocore": logging.WARNING,
+    "aiobotocore": logging.WARNING,
+    "s3fs": logging.WARNING,
+    "fsspec": logging.WARNING,
 }
 
 

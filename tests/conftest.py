@@ -13,9 +13,10 @@ POSTGRES_ENV = "INVENTORY_SYNC_TEST_POSTGRES_URL"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
-    """No test sees the developer's INVENTORY_SYNC_* settings or credentials."""
+    """No test sees the developer's INVENTORY_SYNC_* settings or credentials; the tests' own
+    INVENTORY_SYNC_TEST_* variables (a PostgreSQL URL, a Loki binary) stay."""
     for name in list(os.environ):
-        if name.startswith("INVENTORY_SYNC_") and name != POSTGRES_ENV:
+        if name.startswith("INVENTORY_SYNC_") and not name.startswith("INVENTORY_SYNC_TEST_"):
             monkeypatch.delenv(name)
     for name in ("CREDENTIALS_DIRECTORY", "STATE_DIRECTORY", "NOTIFY_SOCKET", "WATCHDOG_USEC"):
         monkeypatch.delenv(name, raising=False)

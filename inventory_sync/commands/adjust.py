@@ -10,14 +10,17 @@ from inventory_sync.commands.render import show_report
 from inventory_sync.domain.model import Sku, TransactionType
 from inventory_sync.errors import UsageError
 from inventory_sync.steps.manual import REASONS, ManualChange
+from inventory_sync.steps.plan_file import MAX_QUANTITY
 
 
 @click.command()
 @click.argument("sku")
 @click.option("--warehouse", "-w", required=True, metavar="NAME", help="The configured warehouse.")
-@click.option("--set", "set_to", type=click.IntRange(min=0), metavar="N", help="Set on-hand to N.")
-@click.option("--add", type=click.IntRange(min=1), metavar="N", help="Add N units.")
-@click.option("--remove", type=click.IntRange(min=1), metavar="N", help="Remove N units.")
+@click.option(
+    "--set", "set_to", type=click.IntRange(0, MAX_QUANTITY), metavar="N", help="Set on-hand to N."
+)
+@click.option("--add", type=click.IntRange(1, MAX_QUANTITY), metavar="N", help="Add N units.")
+@click.option("--remove", type=click.IntRange(1, MAX_QUANTITY), metavar="N", help="Remove N units.")
 @click.option("--reason", required=True, type=click.Choice(REASONS), help="Why the stock changed.")
 @click.option("--note", metavar="TEXT", help="Free text kept in the ledger beside the change.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")

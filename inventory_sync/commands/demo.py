@@ -18,6 +18,7 @@ from inventory_sync import bootstrap, exits, logs, service
 from inventory_sync.commands.common import Context, handle_errors, pass_context
 from inventory_sync.commands.render import print_report
 from inventory_sync.config import Settings, load_settings
+from inventory_sync.errors import UsageError
 from inventory_sync.report import RunReport
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
 from inventory_sync.shipstation.emulator.settings import EmulatorSettings
@@ -119,7 +120,10 @@ def _copy_feeds(state: Path) -> dict[str, Path]:
 @contextmanager
 def _state(state_dir: Path | None) -> Iterator[Path]:
     if state_dir is not None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--state-dir {state_dir}: cannot create it ({exc.strerror})") from exc
         yield state_dir
         return
     with tempfile.TemporaryDirectory(prefix="inventory-sync-demo-") as tmp:

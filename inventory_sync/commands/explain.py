@@ -20,7 +20,13 @@ from inventory_sync.steps.levels import current_level
 @click.command()
 @click.argument("sku")
 @click.option("--warehouse", "-w", metavar="NAME", help="Only this warehouse (default: all).")
-@click.option("--limit", default=5, show_default=True, help="Observations and adjustments shown.")
+@click.option(
+    "--limit",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Observations and adjustments shown.",
+)
 @click.option("--offline", is_flag=True, help="Do not ask ShipStation for the current level.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @pass_context

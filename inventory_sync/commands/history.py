@@ -24,7 +24,13 @@ RUNS_PER_ACCOUNT = 10  # runs read per run shown when narrowing to an account
 @click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
 @click.option("--account", metavar="NAME", help="Only runs and adjustments of this account.")
-@click.option("--limit", default=20, show_default=True, help="How many runs or adjustments.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many runs or adjustments.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @pass_context
 @handle_errors
@@ -55,6 +61,8 @@ def history(
         entries = ledger.journal(
             run_id=RunId(run_id) if run_id else None, sku=Sku(sku) if sku else None
         )
+        if run_id and not entries and ledger.get_run(RunId(run_id)) is None:
+            raise UsageError(f"no run {run_id!r} in the ledger (see `inventory-sync history`)")
     finally:
         ledger.close()
     entries = [

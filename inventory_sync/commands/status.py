@@ -27,9 +27,9 @@ def status(ctx: Context, *, as_json: bool, account: str | None) -> None:
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
     adjustments, and key expiry. Unhealthy: a last run failed or held, a source stale,
-    adjustments unsettled for longer than [daemon] unsettled_after, or an API key expiring
-    within 7 days. Reads only the configuration and the ledger; needs no API key and sends
-    no request.
+    adjustments unsettled for longer than [daemon] unsettled_after or waiting for review, or
+    an API key expiring within 7 days. Reads only the configuration and the ledger; needs no
+    API key and sends no request.
     """
     settings = ctx.settings()
     names = [a.name for a in settings.all_accounts()]
@@ -64,7 +64,7 @@ def _print(found: Overview, console: Console) -> None:
     if found.healthy:
         console.print("[green]healthy[/green]")
     for problem in found.problems:
-        console.print(f"[red]unhealthy:[/red] {problem}")
+        console.print(f"[red]unhealthy:[/red] {problem.text}")
 
 
 def _warehouses(rows: list[dict[str, Any]]) -> Table:

@@ -1,4 +1,4 @@
-"""Source health as transitions: unavailable once, recovered once, stale once per episode."""
+"""What "unhealthy" means (one list for `status` and the alerts); source health as transitions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import structlog
 
@@ -14,6 +15,26 @@ from inventory_sync.errors import SourceError
 from inventory_sync.ports import Clock
 
 log = structlog.get_logger(__name__)
+
+
+class Unhealthy(StrEnum):
+    """Each reason `status` turns unhealthy for; monitoring/loki/alerts.yaml and
+    monitoring/check-logs have an alert labelled ``condition=<value>`` for every one."""
+
+    RUN_FAILED = "run_failed"
+    RUN_HELD = "run_held"
+    SOURCE_STALE = "source_stale"
+    ADJUSTMENTS_UNSETTLED = "adjustments_unsettled"
+    ADJUSTMENTS_NEED_REVIEW = "adjustments_need_review"
+    KEY_EXPIRING = "key_expiring"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason for being unhealthy, with the sentence `status` shows for it."""
+
+    condition: Unhealthy
+    text: str
 
 
 @dataclass(slots=True)

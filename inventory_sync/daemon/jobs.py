@@ -8,16 +8,15 @@ from datetime import timedelta
 
 import structlog
 
-from inventory_sync import logs, service
+from inventory_sync import service
 from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
-from inventory_sync.domain.model import RunRecord, RunStatus, Snapshot, SourceName, Warehouse
+from inventory_sync.domain.model import RunStatus, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import MappingError, ShipStationError, SourceError, StopRequested
 from inventory_sync.report import RunReport
 from inventory_sync.service.accounts import account_failed, bound_account
 from inventory_sync.steps.gather import Gathered, gather_one, pull
-from inventory_sync.steps.runs import new_run_id
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -46,14 +45,11 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
 def _admit(generation: Generation, configured: ConfiguredSource, snapshot: Snapshot) -> None:
     app = generation.app
     # Snapshots belong to a run in the ledger; a pull is a small run of its own.
-    run_id = new_run_id(app)
-    logs.bind_run(run_id)
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), f"pull:{configured.name}"))
-    gathered = Gathered()
-    gather_one(app, run_id, configured, gathered, snapshot=snapshot)
-    status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
-    summary = {"rows": snapshot.row_count, "rejected_rows": len(snapshot.rejected)}
-    app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
+    with service.recorded_run(app, f"pull:{configured.name}") as ending:
+        gathered = Gathered()
+        gather_one(app, ending.run_id, configured, gathered, snapshot=snapshot)
+        ending.status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
+        ending.summary = {"rows": snapshot.row_count, "rejected_rows": len(snapshot.rejected)}
     generation.cache.admit(configured, snapshot, gathered)
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from inventory_sync.config import Settings
+from inventory_sync.daemon.health import Problem, Unhealthy
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
@@ -18,7 +19,7 @@ from inventory_sync.ports import Ledger
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
-_BAD_RUNS = {RunStatus.FAILED, RunStatus.HELD}
+_BAD_RUNS = {RunStatus.FAILED: Unhealthy.RUN_FAILED, RunStatus.HELD: Unhealthy.RUN_HELD}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class Overview:
     sources: list[dict[str, Any]]
     adjustments: dict[str, Any]
     keys: list[dict[str, Any]]
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -38,7 +39,8 @@ class Overview:
     def to_json(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
-            "problems": self.problems,
+            "problems": [p.text for p in self.problems],
+            "conditions": sorted({p.condition.value for p in self.problems}),
             "warehouses": self.warehouses,
             "sources": self.sources,
             "adjustments": self.adjustments,
@@ -51,7 +53,7 @@ def overview(
 ) -> Overview:
     """Read the ledger (through its port only) and judge what it shows; ``account`` narrows it
     to that account's warehouses, the sources that feed them, and its keys."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
     last = last_runs(settings, ledger, runs)
     names = _names(settings, account)
@@ -67,6 +69,7 @@ def overview(
     recent = [e for n, run in last.items() if n in names for e in ledger.journal(run_id=run.run_id)]
     unsettled = [e for e in ledger.unsettled() if e.adjustment.warehouse in names]
     adjustments = _adjustments_json(unsettled, recent, settings, now, problems)
+    adjustments["needs_review"] = _needs_review(ledger, problems, set(names))
     keys = _keys_json(settings, now.date(), problems, account)
     return Overview(warehouses, sources, adjustments, keys, problems)
 
@@ -110,11 +113,14 @@ def _run_warehouses(
     return (touched or wanted) & wanted
 
 
-def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> dict[str, Any]:
+def _warehouse_json(name: str, run: RunRecord | None, problems: list[Problem]) -> dict[str, Any]:
     if run is None:
         return {"warehouse": name, "last_run": None}
     if run.status in _BAD_RUNS:
-        problems.append(f"warehouse {name}: last run {run.run_id} {run.status.value}")
+        condition = _BAD_RUNS[run.status]
+        problems.append(
+            Problem(condition, f"warehouse {name}: last run {run.run_id} {run.status.value}")
+        )
     return {
         "warehouse": name,
         "last_run": {
@@ -129,7 +135,7 @@ def _warehouse_json(name: str, run: RunRecord | None, problems: list[str]) -> di
 
 
 def _source_json(
-    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[str]
+    settings: Settings, ledger: Ledger, index: int, now: datetime, problems: list[Problem]
 ) -> dict[str, Any]:
     source = settings.sources[index]
     limit = source.interval * settings.daemon.stale_after_intervals
@@ -138,7 +144,8 @@ def _source_json(
     stale = age is None or age > limit
     if stale:
         since = "never" if age is None else f"{age.total_seconds():.0f} s ago"
-        problems.append(f"source {source.name}: stale (last good data {since})")
+        text = f"source {source.name}: stale (last good data {since})"
+        problems.append(Problem(Unhealthy.SOURCE_STALE, text))
     return {
         "source": source.name,
         "interval_seconds": source.interval.total_seconds(),
@@ -160,14 +167,13 @@ def _adjustments_json(
     recent: list[JournalEntry],
     settings: Settings,
     now: datetime,
-    problems: list[str],
+    problems: list[Problem],
 ) -> dict[str, Any]:
     bound = settings.daemon.unsettled_after
     overdue = [e for e in unsettled if now - e.planned_at > bound]
     if overdue:
-        problems.append(
-            f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
-        )
+        text = f"{len(overdue)} adjustment(s) unsettled for more than {bound.total_seconds():.0f} s"
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_UNSETTLED, text))
     return {
         "pending": _count(unsettled, AdjustmentStatus.PLANNED, AdjustmentStatus.SENT),
         "uncertain": _count(unsettled, AdjustmentStatus.UNCERTAIN),
@@ -176,6 +182,16 @@ def _adjustments_json(
         "failed_in_last_runs": _count(recent, AdjustmentStatus.FAILED),
         "needs_review_in_last_runs": _count(recent, AdjustmentStatus.NEEDS_REVIEW),
     }
+
+
+def _needs_review(ledger: Ledger, problems: list[Problem], names: set[str]) -> int:
+    # Unlike the counts of the last runs, this stays until a person resolves each one.
+    entries = ledger.journal(status=AdjustmentStatus.NEEDS_REVIEW)
+    waiting = sum(1 for e in entries if e.adjustment.warehouse in names)
+    if waiting:
+        text = f"{waiting} adjustment(s) need review (inventory-sync resolve)"
+        problems.append(Problem(Unhealthy.ADJUSTMENTS_NEED_REVIEW, text))
+    return waiting
 
 
 def _oldest(entries: list[JournalEntry]) -> str | None:
@@ -188,7 +204,7 @@ def _count(entries: list[JournalEntry], *statuses: AdjustmentStatus) -> int:
 
 
 def _keys_json(
-    settings: Settings, today: date, problems: list[str], account: str | None
+    settings: Settings, today: date, problems: list[Problem], account: str | None
 ) -> list[dict[str, Any]]:
     found = []
     several = len(settings.all_accounts()) > 1
@@ -204,7 +220,8 @@ def _keys_json(
             left = (expires - today).days
             named = f"{ss.name} {label}" if several else label
             if left <= KEY_WARNING_DAYS:
-                problems.append(f"API key {named}: expires {expires.isoformat()} ({left} day(s))")
+                text = f"API key {named}: expires {expires.isoformat()} ({left} day(s))"
+                problems.append(Problem(Unhealthy.KEY_EXPIRING, text))
             found.append(
                 {
                     "key": label,

@@ -18,6 +18,31 @@ BUSY_TIMEOUT_MS = 30_000  # wait this long for another process's write before gi
 READ_ONLY = {"ledger_read_only": True}  # execution option: a plain deferred BEGIN will do
 
 
+# What a driver's words mean for the person who has to fix it.
+_HINTS = (
+    (
+        ("unable to open database file", "readonly database", "read-only file system"),
+        (
+            "it cannot be written there: check that its directory exists, that this user may "
+            "write to it, and that the file system is not read-only"
+        ),
+    ),
+    (
+        ("database or disk is full", "disk i/o error", "no space left"),
+        "the disk holding it may be full: free some space",
+    ),
+)
+
+
+def describe_failure(exc: Exception, engine: Engine) -> str:
+    """Where the ledger is and what went wrong, in the driver's words plus what to check."""
+    detail = str(getattr(exc, "orig", None) or exc)  # without SQLAlchemy's "Background" link
+    place = sqlite_file(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+    lowered = detail.lower()
+    hint = next((h for keys, h in _HINTS if any(k in lowered for k in keys)), None)
+    return f"{place}: {detail}" + (f" ({hint})" if hint else "")
+
+
 def ledger_url_from(path_or_url: str) -> str:
     """Turn a bare filesystem path into a SQLite URL; pass URLs through unchanged."""
     if "://" in path_or_url:
@@ -44,15 +69,29 @@ def create_ledger_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise LedgerError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    shown = parsed.render_as_string(hide_password=True)
+    if backend != "postgresql":
+        raise LedgerError(f"the ledger is SQLite or PostgreSQL, not {backend}: {shown}")
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        # A driver that is not installed (psycopg comes with the `postgres` extra).
+        raise LedgerError(f"cannot use {shown}: {exc}") from exc
 
 
 def _sqlite_engine(url: str) -> Engine:
     path = sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot create the ledger's directory {path.parent} ({exc.strerror}); "
+                "set state_dir or ledger.url to a place this user may write"
+            ) from exc
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)

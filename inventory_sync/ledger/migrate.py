@@ -13,7 +13,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from inventory_sync.errors import LedgerError
-from inventory_sync.ledger.engine import READ_ONLY, create_ledger_engine, sqlite_file
+from inventory_sync.ledger.engine import (
+    READ_ONLY,
+    create_ledger_engine,
+    describe_failure,
+    sqlite_file,
+)
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x1ED6E5  # an arbitrary, fixed advisory-lock key for ledger migrations
@@ -55,9 +60,14 @@ def upgrade_engine(engine: Engine) -> None:
                 # the same from BEGIN IMMEDIATE. Released with the transaction.
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             command.upgrade(alembic_config(connection), "head")
-    except (SQLAlchemyError, CommandError) as exc:
-        # CommandError: e.g. the database is at a revision this (older) package does not know.
-        raise LedgerError(f"could not migrate the ledger: {exc}") from exc
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"could not migrate the ledger {describe_failure(exc, engine)}") from exc
+    except CommandError as exc:
+        # E.g. the database is at a revision this (older) package does not know.
+        raise LedgerError(
+            f"could not migrate the ledger: {exc} (was it written by a newer release of "
+            "inventory-sync? run that release, or a later one, against it)"
+        ) from exc
 
 
 def current_revision(url: str) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, RowMapping, Select
 from sqlalchemy.exc import SQLAlchemyError
 
 from inventory_sync.errors import LedgerError
-from inventory_sync.ledger.engine import READ_ONLY
+from inventory_sync.ledger.engine import READ_ONLY, describe_failure
 
 
 class Transactions:
@@ -27,7 +27,7 @@ class Transactions:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger write failed: {exc}") from exc
+            raise LedgerError(f"ledger write failed: {describe_failure(exc, self.engine)}") from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -36,7 +36,7 @@ class Transactions:
             with self._reader.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger read failed: {exc}") from exc
+            raise LedgerError(f"ledger read failed: {describe_failure(exc, self.engine)}") from exc
 
     def fetch(self, query: Select[Any]) -> list[RowMapping]:
         """Every row of a query, as mappings."""

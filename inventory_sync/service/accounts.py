@@ -21,7 +21,7 @@ from inventory_sync.errors import MappingError, ShipStationError, StopRequested
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountOutcome, AccountsReport
 from inventory_sync.service.actions import apply_plan
-from inventory_sync.service.reconcile import RunOptions, reconcile
+from inventory_sync.service.run import RunOptions, reconcile
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.runs import Progress, new_run_id
 

@@ -16,8 +16,6 @@ from inventory_sync.domain.model import (
     Levels,
     Outcome,
     RunId,
-    RunRecord,
-    RunStatus,
     Sku,
     TransactionType,
     WarehouseTarget,
@@ -25,14 +23,14 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import LockHeld, UsageError
 from inventory_sync.report import RunReport
-from inventory_sync.service.frame import Run, RunStart, run_in_frame
+from inventory_sync.service.frame import Run, RunStart, recorded_run, run_in_frame
 from inventory_sync.steps.agree import agree_on
 from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.blocked import consecutive_failures
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
 from inventory_sync.steps.movements import remember_levels
 from inventory_sync.steps.push import push
-from inventory_sync.steps.runs import Progress, confirm, new_run_id
+from inventory_sync.steps.runs import Progress, confirm
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -154,20 +152,18 @@ def release(app: App, warehouse: str, sku: Sku) -> JournalEntry:
     history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
     if not consecutive_failures(history):
         raise UsageError(f"{sku} in {warehouse} is not quarantined (its last change did not fail)")
-    run_id = new_run_id(app)
-    now = app.clock.now()
-    app.ledger.begin_run(RunRecord(run_id, now, "release"))
-    marker = Adjustment(
-        adjustment_id=AdjustmentId(f"rel-{run_id}"),
-        warehouse=target.name, location_id=target.location_id, sku=sku,
-        transaction_type=TransactionType.ADJUST, quantity=0, before=None, after=0,
-        rule="release", basis={"operator": operator()},
-    )  # fmt: skip
-    app.ledger.record_planned(run_id, [marker], at=now)
-    said = f"quarantine released by {operator()}; nothing sent"
-    app.ledger.mark_outcome(
-        marker.adjustment_id, Outcome(AdjustmentStatus.SKIPPED, now, error=said)
-    )
-    app.ledger.finish_run(run_id, status=RunStatus.SUCCEEDED, summary={}, at=now)
+    with recorded_run(app, "release") as ending:
+        run_id, now = ending.run_id, app.clock.now()
+        marker = Adjustment(
+            adjustment_id=AdjustmentId(f"rel-{run_id}"),
+            warehouse=target.name, location_id=target.location_id, sku=sku,
+            transaction_type=TransactionType.ADJUST, quantity=0, before=None, after=0,
+            rule="release", basis={"operator": operator()},
+        )  # fmt: skip
+        app.ledger.record_planned(run_id, [marker], at=now)
+        said = f"quarantine released by {operator()}; nothing sent"
+        app.ledger.mark_outcome(
+            marker.adjustment_id, Outcome(AdjustmentStatus.SKIPPED, now, error=said)
+        )
     log.info("sku.released", warehouse=warehouse, sku=sku)
     return JournalEntry(run_id, marker, AdjustmentStatus.SKIPPED, now, error=said)

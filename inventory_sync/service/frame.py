@@ -1,9 +1,10 @@
-"""The frame every pushing run shares: begin, hold the warehouses, run the steps, always finish."""
+"""The frame every run shares: begin, (hold the warehouses, run the steps,) always finish."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import structlog
@@ -52,27 +53,55 @@ class Run:
 Steps = Callable[[Run], RunReport]
 
 
+@dataclass(slots=True)
+class RunEnding:
+    """How a recorded run ends: set by its body; a body that raises ends it failed."""
+
+    run_id: RunId
+    status: RunStatus = RunStatus.SUCCEEDED
+    summary: Mapping[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def recorded_run(app: App, trigger: str, *, dry_run: bool = False) -> Iterator[RunEnding]:
+    """Begin a run in the ledger and finish it whatever happens: as the body set it, or failed.
+
+    The one place a run is begun and finished; runs that push add their frame around it
+    (run_in_frame), runs that only record (a pull, a release) use it as it is.
+    """
+    ending = RunEnding(new_run_id(app))
+    logs.bind_run(ending.run_id)
+    app.ledger.begin_run(RunRecord(ending.run_id, app.clock.now(), trigger, dry_run=dry_run))
+    try:
+        yield ending
+    except BaseException:
+        _finish_failed(app, ending.run_id)
+        raise
+    app.ledger.finish_run(
+        ending.run_id, status=ending.status, summary=ending.summary, at=app.clock.now()
+    )
+
+
 def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
     """Begin a run, give ``steps`` its warehouses under lock, and finish the run whatever happens.
 
     Whatever ``steps`` raises (a ShipStation refusal, a ledger error, a bug, Ctrl-C), the run
     is finished as failed with the error, its locks released, and the error raised again.
     """
-    run_id = new_run_id(app)
     started = time.monotonic()
-    logs.bind_run(run_id)
-    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), start.trigger, dry_run=start.dry_run))
     targets: list[WarehouseTarget] = []
     try:
-        targets = start.pick(app.targets.resolve())
-        names = [t.name for t in targets]
-        log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
-        report = _locked(app, run_id, targets, start, steps)
+        with recorded_run(app, start.trigger, dry_run=start.dry_run) as ending:
+            targets = start.pick(app.targets.resolve())
+            names = [t.name for t in targets]
+            log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
+            report = _locked(app, ending.run_id, targets, start, steps)
+            report = replace(report, duration_seconds=time.monotonic() - started)
+            ending.status, ending.summary = report.status, report.counts()
     except BaseException as exc:
-        _finish_failed(app, run_id, started, targets, exc)
+        _announce(RunStatus.FAILED, {}, started, targets, error=str(exc) or type(exc).__name__)
         raise
-    report = replace(report, duration_seconds=time.monotonic() - started)
-    _finish(app, run_id, report.status, report.counts(), started, targets)
+    _announce(report.status, report.counts(), started, targets)
     return report
 
 
@@ -81,43 +110,23 @@ def _locked(
 ) -> RunReport:
     if start.dry_run:
         return steps(Run(app, run_id, tuple(targets), tuple(targets), (), None))
-    with hold_warehouses(app, holder_id(run_id), targets) as (locks, busy):
+    with hold_warehouses(app.ledger, app.clock, holder_id(run_id), targets) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
     return replace(report, holds=(*busy, *report.holds), busy=bool(busy))
 
 
-def _finish_failed(
-    app: App,
-    run_id: RunId,
-    started: float,
-    targets: Sequence[WarehouseTarget],
-    exc: BaseException,
-) -> None:
-    error = str(exc) or type(exc).__name__
+def _finish_failed(app: App, run_id: RunId) -> None:
     try:
         app.ledger.finish_run(run_id, status=RunStatus.FAILED, summary={}, at=app.clock.now())
     except Exception as finishing:  # noqa: BLE001 - the error that stopped the run matters more
         # The ledger itself may be what failed; the events still say how the run ended.
         log.error("run.finish_failed", error=str(finishing))
-    _announce(RunStatus.FAILED, {}, started, targets, error=error)
-
-
-def _finish(  # noqa: PLR0917 - private; the closing facts of one run
-    app: App,
-    run_id: RunId,
-    status: RunStatus,
-    counts: dict[str, int],
-    started: float,
-    targets: Sequence[WarehouseTarget],
-) -> None:
-    app.ledger.finish_run(run_id, status=status, summary=counts, at=app.clock.now())
-    _announce(status, counts, started, targets)
 
 
 def _announce(
     status: RunStatus,
-    counts: dict[str, int],
+    counts: Mapping[str, int],
     started: float,
     targets: Sequence[WarehouseTarget],
     *,

@@ -111,8 +111,11 @@ class Requester:
             ) from exc
         if attempts.transient >= self._settings.max_read_retries:
             kind = TransportError if sent else ConnectFailed
+            # Name the server: a wrong base_url is the usual cause, and the message says which.
+            server = f"{request.url.scheme}://{request.url.netloc.decode()}"
             raise kind(
-                f"{call.action}: {type(exc).__name__} after {attempts.transient + 1} attempt(s)",
+                f"{call.action}: {type(exc).__name__} after {attempts.transient + 1} attempt(s) "
+                f"to {server} ({exc})",
                 support=support,
             ) from exc
         self._back_off(call, attempts, reason=type(exc).__name__)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from inventory_sync.domain.model import Snapshot, SourceName, Warehouse
-from inventory_sync.errors import FeedFormatError, SourceUnavailable
+from inventory_sync.errors import FeedFormatError
 from inventory_sync.ports import Source
 from inventory_sync.sources.base import (
     SourceContext,
@@ -19,26 +18,18 @@ from inventory_sync.sources.base import (
     invalid_options,
 )
 from inventory_sync.sources.delimited import Columns, LayoutError, ParsedFeed, parse_delimited
-from inventory_sync.sources.files import (
-    DEFAULT_TEMPORARY_SUFFIXES,
-    FileCandidate,
-    FileChanged,
-    archive_files,
-    is_stable,
-    list_candidates,
-    read_unchanged,
-)
+from inventory_sync.sources.feed_files import FeedFiles, PickedFile
+from inventory_sync.sources.file_options import FileOptions
 from inventory_sync.sources.rows import RowRules, validate_rows
 
 _FORMAT_DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
-class CsvOptions(BaseModel):
-    """Options of the `csv` kind, as written under [sources.options]."""
+class CsvOptions(FileOptions):
+    """Options of the `csv` kind, as written under [sources.options] (where: FileOptions)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str = Field(min_length=1)
     format: Literal["csv", "tsv"] = "csv"
     delimiter: str | None = None  # overrides format
     encoding: str = "utf-8"
@@ -46,9 +37,6 @@ class CsvOptions(BaseModel):
     quantity_column: str = "quantity"
     warehouse_column: str | None = None
     warehouse_map: dict[str, str] = Field(default_factory=dict)
-    temporary_suffixes: tuple[str, ...] = DEFAULT_TEMPORARY_SUFFIXES
-    stable_seconds: float = Field(default=5, ge=0)
-    archive_dir: str | None = None
 
     @field_validator("delimiter")
     @classmethod
@@ -91,8 +79,9 @@ class CsvFileSource:
             quantity_field=options.quantity_column,
             warehouse_field=options.warehouse_column or "warehouse",
         )
+        self._files = FeedFiles(options, spec.name, context)
         # snapshot_id -> the files that snapshot makes obsolete (itself and older stable ones)
-        self._pending: dict[str, list[Path]] = {}
+        self._pending: dict[str, tuple[str, ...]] = {}
 
     @property
     def name(self) -> SourceName:
@@ -100,53 +89,21 @@ class CsvFileSource:
 
     def pull(self) -> Snapshot:
         """Read the newest stable file; raise SourceUnavailable while none is ready."""
-        stable = self._stable_candidates()
-        chosen = stable[0]
-        data = self._read(chosen)
-        snapshot = self._snapshot(chosen, data)
+        picked = self._files.pick()
+        snapshot = self._snapshot(picked)
         # Only the latest pull can be committed: a held snapshot's entry must not pile up.
-        self._pending = {snapshot.snapshot_id: [c.path for c in stable]}
+        self._pending = {snapshot.snapshot_id: picked.superseded}
         return snapshot
 
     def commit(self, snapshot: Snapshot) -> None:
         """Archive the snapshot's file and older ones it supersedes; call after recording it.
 
         Archiving inside pull() would lose the file if the run died before recording it."""
-        paths = self._pending.pop(snapshot.snapshot_id, [])
-        if self._options.archive_dir is None or not paths:
-            return
-        archive_dir = Path(self._options.archive_dir).expanduser()
-        try:
-            archive_files(paths, archive_dir, snapshot.snapshot_id[:12])
-        except OSError as err:
-            raise self._unavailable(f"could not archive into {archive_dir}: {err}") from err
+        paths = self._pending.pop(snapshot.snapshot_id, ())
+        self._files.archive(paths, snapshot.snapshot_id[:12])
 
-    def _stable_candidates(self) -> list[FileCandidate]:
-        try:
-            found = list_candidates(self._options.path, self._options.temporary_suffixes)
-        except OSError as err:
-            raise self._unavailable(f"could not list {self._options.path}: {err}") from err
-        if not found:
-            raise self._unavailable(f"no file matches {self._options.path}")
-        now = self._context.clock.now()
-        stable = [c for c in found if is_stable(c, now, self._options.stable_seconds)]
-        if not stable:
-            raise self._unavailable(
-                f"{len(found)} file(s) match {self._options.path} but none has been unchanged"
-                f" for {self._options.stable_seconds}s yet (still being written?)"
-            )
-        return stable
-
-    def _read(self, candidate: FileCandidate) -> bytes:
-        try:
-            return read_unchanged(candidate)
-        except FileChanged:
-            raise self._unavailable(f"{candidate.path} changed while being read") from None
-        except OSError as err:
-            raise self._unavailable(f"could not read {candidate.path}: {err}") from err
-
-    def _snapshot(self, candidate: FileCandidate, data: bytes) -> Snapshot:
-        origin = str(candidate.path)
+    def _snapshot(self, picked: PickedFile) -> Snapshot:
+        origin, data = picked.origin, picked.data
         feed = self._parse(origin, data)
         good, rejected = validate_rows(feed.rows, self._rules)  # reads the file's rows
         no_rows = not good and not rejected and not feed.rejected
@@ -157,7 +114,7 @@ class CsvFileSource:
         return Snapshot(
             source=self._spec.name,
             snapshot_id=hashlib.sha256(data).hexdigest(),
-            taken_at=candidate.mtime,
+            taken_at=picked.candidate.mtime,
             completeness=self._spec.completeness,
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
@@ -201,12 +158,9 @@ class CsvFileSource:
     def _format_error(self, origin: str, message: str) -> FeedFormatError:
         return FeedFormatError(f"{origin}: {message}", source=self._spec.name, origin=origin)
 
-    def _unavailable(self, message: str) -> SourceUnavailable:
-        return SourceUnavailable(message, source=self._spec.name, origin=self._options.path)
-
 
 class CsvKind:
-    """Files on disk: one CSV or TSV per snapshot, dropped by a 3PL or an export job."""
+    """Files on disk, SFTP or S3: one CSV or TSV per snapshot, dropped by a 3PL or an export."""
 
     options_model: type[BaseModel] = CsvOptions
 

@@ -1,13 +1,17 @@
-"""Finding feed files on disk: glob, skip half-uploaded ones, wait until stable, archive."""
+"""Finding feed files in a store: glob, skip half-uploaded ones, wait until stable, archive.
+
+The rules are the same wherever the files live; a ``FileStore`` (local disk, SFTP, a bucket)
+only lists, stats, opens and moves. Stores raise OSError for I/O failures and StoreProblem for
+what they can name better (an unknown host key, a missing bucket).
+"""
 
 from __future__ import annotations
 
-import glob
-import shutil
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import BinaryIO, Protocol
 
 DEFAULT_TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload")
 
@@ -16,37 +20,85 @@ class FileChanged(Exception):  # a signal to the caller; never leaves sources/
     """The file changed while it was being read."""
 
 
+class StoreProblem(Exception):  # turned into a SourceError, with the source's name, by FeedFiles
+    """A store could not do what was asked. ``key`` names the option to fix when asking again
+    cannot help (a refused password, an unknown host key, a missing bucket)."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(message)
+
+
 @dataclass(frozen=True, slots=True)
 class FileCandidate:
-    """A matching file as seen by one stat() call."""
+    """A matching file as seen by one listing or stat: where it is, how big, how old.
 
-    path: Path
+    ``version`` is what the store knows besides size and mtime that changes with the content
+    (an S3 ETag); None where there is nothing more."""
+
+    path: str  # the store's own path: a local path, a path on the server, bucket/key
     size: int
     mtime_ns: int
+    version: str | None = None
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path.replace("\\", "/"))
 
     @property
     def mtime(self) -> datetime:
         return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
 
-    @classmethod
-    def stat(cls, path: Path) -> FileCandidate:
-        st = path.stat()
-        return cls(path, st.st_size, st.st_mtime_ns)
+
+class FileStore(Protocol):
+    """Where a source's files live. Paths are the store's own; patterns may hold globs.
+
+    ``failures`` lists the store library's own exception types that mean "the I/O failed"
+    besides OSError (paramiko's, say), wherever they surface: also while a stream is read."""
+
+    failures: tuple[type[Exception], ...]
+
+    def origin(self, path: str) -> str:
+        """How a path is shown in errors and rejected rows (a URL for remote stores)."""
+        ...
+
+    def glob(self, pattern: str) -> list[FileCandidate]:
+        """Every regular file matching the pattern (files that vanish meanwhile are left out)."""
+        ...
+
+    def stat(self, path: str) -> FileCandidate: ...
+
+    def open(self, path: str) -> BinaryIO:
+        """The file's bytes as a stream, from the start; the caller closes it."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def make_folder(self, path: str) -> None:
+        """Create a folder and its parents if missing (a no-op where folders are implied)."""
+        ...
+
+    def move(self, path: str, target: str) -> None:
+        """Move a file on the store itself; ``target`` does not exist yet."""
+        ...
+
+    def join(self, folder: str, name: str) -> str: ...
+
+    def close(self) -> None: ...
 
 
-def list_candidates(pattern: str, temporary_suffixes: Iterable[str]) -> list[FileCandidate]:
-    """Every regular file matching the pattern, minus temporary ones, newest first."""
-    suffixes = tuple(s.lower() for s in temporary_suffixes)
-    found: list[FileCandidate] = []
-    for name in glob.glob(str(Path(pattern).expanduser())):  # noqa: PTH207 - absolute patterns
-        path = Path(name)
-        if path.name.lower().endswith(suffixes) or not path.is_file():
-            continue
-        try:
-            found.append(FileCandidate.stat(path))
-        except FileNotFoundError:
-            continue  # moved away between glob and stat: someone else's business
-    found.sort(key=lambda c: (c.mtime_ns, c.path.name), reverse=True)
+def is_temporary(name: str, temporary_suffixes: Iterable[str]) -> bool:
+    """True for names of uploads in progress (``stock.csv.part``), in any letter case."""
+    return name.lower().endswith(tuple(s.lower() for s in temporary_suffixes))
+
+
+def list_candidates(
+    store: FileStore, pattern: str, temporary_suffixes: Iterable[str]
+) -> list[FileCandidate]:
+    """Every file matching the pattern, minus temporary ones, newest first."""
+    suffixes = tuple(temporary_suffixes)
+    found = [c for c in store.glob(pattern) if not is_temporary(c.name, suffixes)]
+    found.sort(key=lambda c: (c.mtime_ns, c.name), reverse=True)
     return found
 
 
@@ -58,25 +110,39 @@ def is_stable(candidate: FileCandidate, now: datetime, stable_seconds: float) ->
     return now - candidate.mtime >= timedelta(seconds=stable_seconds)
 
 
-def read_unchanged(candidate: FileCandidate) -> bytes:
+def read_unchanged(store: FileStore, candidate: FileCandidate) -> bytes:
     """Read the whole file; raise FileChanged if it is not the file that was judged stable."""
-    data = candidate.path.read_bytes()
-    after = FileCandidate.stat(candidate.path)
-    if after != candidate or len(data) != candidate.size:
-        raise FileChanged(str(candidate.path))
+    with store.open(candidate.path) as stream:
+        data = stream.read()
+    check_unchanged(store, candidate, len(data))
     return data
 
 
-def archive_files(paths: Iterable[Path], archive_dir: Path, tag: str) -> list[Path]:
-    """Move files into archive_dir, never overwriting an earlier file of the same name."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    moved: list[Path] = []
+def check_unchanged(store: FileStore, candidate: FileCandidate, size_read: int) -> None:
+    """Raise FileChanged unless the file still looks as it did when it was chosen.
+
+    For readers that stream the file themselves: call after the last byte was read."""
+    try:
+        after = store.stat(candidate.path)
+    except FileNotFoundError:
+        raise FileChanged(candidate.path) from None
+    if after != candidate or size_read != candidate.size:
+        raise FileChanged(candidate.path)
+
+
+def archive_files(store: FileStore, paths: Iterable[str], folder: str, tag: str) -> list[str]:
+    """Move files into folder on their own store, never overwriting an earlier file."""
+    store.make_folder(folder)
+    moved: list[str] = []
     for path in paths:
-        if not path.exists():
+        if not store.exists(path):
             continue  # already gone: archiving is idempotent
-        target = archive_dir / path.name
-        if target.exists():
-            target = archive_dir / f"{path.stem}.{tag}{path.suffix}"
-        # shutil.move, not rename: the archive may be on another filesystem.
-        moved.append(Path(shutil.move(path, target)))
+        name = posixpath.basename(path.replace("\\", "/"))
+        target = store.join(folder, name)
+        if store.exists(target):
+            stem, dot, suffix = name.rpartition(".")
+            tagged = f"{stem}.{tag}.{suffix}" if dot and stem else f"{name}.{tag}"
+            target = store.join(folder, tagged)
+        store.move(path, target)
+        moved.append(target)
     return moved

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import structlog
 
-from inventory_sync.app import App
 from inventory_sync.domain.model import Hold, WarehouseTarget
+from inventory_sync.ports import Clock, LockStore
 
 log = structlog.get_logger(__name__)
 # Long enough to outlive a pause in refreshing, short enough that a crashed holder's lock
@@ -21,17 +21,17 @@ LOCK_TTL = timedelta(minutes=5)
 _REFRESH_EVERY = 60.0  # seconds
 
 
-def _acquire(app: App, name: str, holder: str) -> bool:
+def _acquire(store: LockStore, clock: Clock, name: str, holder: str) -> bool:
     """Take the lock; a lease left by a dead process on this machine is taken over at once."""
-    if app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now()):
+    if store.acquire_lock(name, holder, LOCK_TTL, clock.now()):
         return True
-    other = app.ledger.lock_holder(name, app.clock.now())
+    other = store.lock_holder(name, clock.now())
     if other is None or not _died_here(other):
         return False
     # Releasing names the dead holder, so of two processes racing here only one can take it.
-    app.ledger.release_lock(name, other)
+    store.release_lock(name, other)
     log.warning("lock.taken_over", lock=name, dead_holder=other)
-    return app.ledger.acquire_lock(name, holder, LOCK_TTL, app.clock.now())
+    return store.acquire_lock(name, holder, LOCK_TTL, clock.now())
 
 
 def _died_here(holder: str) -> bool:
@@ -60,8 +60,11 @@ def holder_id(run_id: str) -> str:
 class WarehouseLocks:
     """The locks this run holds; ``refresh`` is cheap to call often."""
 
-    def __init__(self, app: App, holder: str, targets: Sequence[WarehouseTarget]) -> None:
-        self.app = app
+    def __init__(
+        self, store: LockStore, clock: Clock, holder: str, targets: Sequence[WarehouseTarget]
+    ) -> None:
+        self.store = store
+        self.clock = clock
         self.holder = holder
         self.targets = list(targets)
         self._refreshed = time.monotonic()
@@ -71,25 +74,25 @@ class WarehouseLocks:
             return
         self._refreshed = time.monotonic()
         for target in self.targets:
-            if not self.app.ledger.refresh_lock(
-                lock_name(target), self.holder, LOCK_TTL, self.app.clock.now()
+            if not self.store.refresh_lock(
+                lock_name(target), self.holder, LOCK_TTL, self.clock.now()
             ):
                 log.error("lock.lost", warehouse=target.name, holder=self.holder)
 
 
 @contextmanager
 def hold_warehouses(
-    app: App, holder: str, targets: Sequence[WarehouseTarget]
+    store: LockStore, clock: Clock, holder: str, targets: Sequence[WarehouseTarget]
 ) -> Iterator[tuple[WarehouseLocks, list[Hold]]]:
     """Lock each target; yield the locks taken and a Hold for each warehouse another process has."""
     taken: list[WarehouseTarget] = []
     holds: list[Hold] = []
     try:
         for target in targets:
-            if _acquire(app, lock_name(target), holder):
+            if _acquire(store, clock, lock_name(target), holder):
                 taken.append(target)
                 continue
-            other = app.ledger.lock_holder(lock_name(target), app.clock.now())
+            other = store.lock_holder(lock_name(target), clock.now())
             log.warning("warehouse.busy", warehouse=target.name, holder=other)
             holds.append(
                 Hold(
@@ -98,7 +101,7 @@ def hold_warehouses(
                     {"holder": other},
                 )
             )
-        yield WarehouseLocks(app, holder, taken), holds
+        yield WarehouseLocks(store, clock, holder, taken), holds
     finally:
         for target in taken:
-            app.ledger.release_lock(lock_name(target), holder)
+            store.release_lock(lock_name(target), holder)

@@ -17,9 +17,12 @@ from inventory_sync.domain.model import (
     TransactionType,
     Warehouse,
 )
+from inventory_sync.domain.rules import adjustment_id
 from inventory_sync.errors import UsageError
 
 FORMAT = "inventory-sync/plan@1"
+# ShipStation's quantities are 32-bit integers; a larger number in a plan is a typo or an edit.
+MAX_QUANTITY = 2**31 - 1
 _FIELDS = ("adjustment_id", "warehouse", "location_id", "sku", "transaction_type", "quantity",
            "before", "after", "rule")  # fmt: skip
 
@@ -34,7 +37,10 @@ def write_plan(
         "created_at": created_at.isoformat(),
         "adjustments": [_adjustment_json(a) for a in adjustments],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the plan ({exc.strerror})") from exc
 
 
 def _adjustment_json(adjustment: Adjustment) -> dict[str, Any]:
@@ -54,6 +60,8 @@ def read_plan(path: Path) -> tuple[RunId, list[Adjustment]]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not a plan (not UTF-8 text: {exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -61,9 +69,25 @@ def read_plan(path: Path) -> tuple[RunId, list[Adjustment]]:
     rows = document.get("adjustments")
     if not isinstance(rows, list):
         raise UsageError(f"{path}: 'adjustments' must be a list")
-    return RunId(str(document.get("run_id", ""))), [
-        _adjustment(path, i, r) for i, r in enumerate(rows)
-    ]
+    run_id = RunId(str(document.get("run_id", "")))
+    adjustments = [_adjustment(path, i, r) for i, r in enumerate(rows)]
+    for index, adjustment in enumerate(adjustments):
+        _check_unedited(path, index, run_id, adjustment)
+    return run_id, adjustments
+
+
+def _check_unedited(path: Path, index: int, run_id: RunId, a: Adjustment) -> None:
+    """The id is derived from the row's content, so a row changed by hand no longer matches it;
+    applying it would send a change nobody planned under an id that names another one."""
+    expected = adjustment_id(
+        run_id, a.warehouse, a.sku, a.transaction_type, quantity=a.quantity, after=a.after
+    )
+    if a.adjustment_id != expected:
+        raise UsageError(
+            f"{path}: adjustments[{index}] ({a.sku}) was edited after --plan-out wrote it "
+            "(its adjustment_id no longer matches its run, sku, type, quantity and after); "
+            "make a new plan with --plan-out instead"
+        )
 
 
 def _adjustment(path: Path, index: int, row: Any) -> Adjustment:  # noqa: ANN401 - JSON
@@ -91,6 +115,8 @@ def _adjustment(path: Path, index: int, row: Any) -> Adjustment:  # noqa: ANN401
 
 
 def _whole(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
+        raise ValueError(
+            f"{name} must be a whole number from 0 to {MAX_QUANTITY}, got {str(value)[:40]}"
+        )
     return value

@@ -10,7 +10,9 @@ from daemon_support import SKUS, START_BOUND, wait_for
 from inventory_sync.domain.model import (
     Adjustment,
     AdjustmentId,
+    AdjustmentStatus,
     LocationId,
+    Outcome,
     RunId,
     RunRecord,
     Sku,
@@ -65,6 +67,7 @@ class TestUnhealthy:
         code, found = status(world)
         assert code == 1
         assert any("source feed: stale" in p for p in found["problems"])
+        assert found["conditions"] == ["source_stale"]
 
     def test_a_key_expiring_within_seven_days_is_a_problem(self, world):
         soon = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
@@ -76,6 +79,7 @@ class TestUnhealthy:
             {"key": "primary", "account": "default", "expires_on": soon, "days_left": 3}
         ]
         assert any("API key primary" in p for p in found["problems"])
+        assert found["conditions"] == ["key_expiring"]
 
     def test_a_held_last_run_is_a_problem(self, world):
         world.write_config(RELAXED, reconcile="max_changed_share = 0.5")
@@ -88,6 +92,7 @@ class TestUnhealthy:
         code, found = status(world)
         assert code == 1
         assert found["warehouses"][0]["last_run"]["status"] == "held"
+        assert found["conditions"] == ["run_held"]
 
     def test_an_adjustment_unsettled_for_too_long_is_a_problem(self, world):
         world.write_config(RELAXED + '\nunsettled_after = "1h"')
@@ -101,6 +106,26 @@ class TestUnhealthy:
         assert code == 1
         assert found["adjustments"]["overdue"] == 1
         assert found["adjustments"]["pending"] == 1
+        assert found["conditions"] == ["adjustments_unsettled"]
+
+    def test_an_adjustment_waiting_for_review_is_a_problem_until_resolved(self, world):
+        world.write_config(RELAXED)
+        push_once(world)
+        now = datetime.now(UTC)
+        with world.ledger() as ledger:
+            run_id = RunId("run-undecidable")
+            ledger.begin_run(RunRecord(run_id, now, "manual"))
+            ledger.record_planned(run_id, [_adjustment()], at=now)
+            undecided = Outcome(AdjustmentStatus.NEEDS_REVIEW, now, error="undecidable")
+            ledger.mark_outcome(AdjustmentId("adj-test-crashed"), undecided)
+        code, found = status(world)
+        assert (code, found["conditions"]) == (1, ["adjustments_need_review"])
+        assert found["adjustments"]["needs_review"] == 1
+        with world.ledger() as ledger:
+            decided = Outcome(AdjustmentStatus.APPLIED, now, response="checked by a person")
+            ledger.mark_outcome(AdjustmentId("adj-test-crashed"), decided)
+        code, found = status(world)
+        assert (code, found["conditions"], found["adjustments"]["needs_review"]) == (0, [], 0)
 
 
 def _adjustment() -> Adjustment:

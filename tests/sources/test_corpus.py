@@ -1,4 +1,6 @@
-"""The bad-input corpus: each broken feed gives a clear, named error; good rows still arrive."""
+"""The bad-input corpus: each broken feed gives a clear, named error; good rows still arrive.
+
+File cases run through every transport (local disk, SFTP, S3), with the same errors."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from loopback import Answer
-from source_helpers import make_spec, write_file
+from source_helpers import make_spec
 
 from inventory_sync import errors
 from inventory_sync.sources.csv_file import KIND as CSV
@@ -19,12 +21,14 @@ CORPUS = Path(__file__).parent / "corpus"
 CASES = tomllib.loads((CORPUS / "expected.toml").read_text())["case"]
 
 
-def csv_source(case, tmp_path, context):
-    path = write_file(tmp_path / case["file"], (CORPUS / case["file"]).read_bytes())
+def csv_source(case, place, context):
+    """The case's file, written where the place keeps files, read by a csv source there."""
+    origin = place.write(case["file"], (CORPUS / case["file"]).read_bytes())
     spec_fields = dict(case.get("spec", {}))
     warehouses = spec_fields.pop("warehouses", ["main"])
-    options = CsvOptions(path=str(path), **case.get("options", {}))
-    return CSV.build(make_spec(*warehouses, **spec_fields), options, context), str(path)
+    options = {**place.options(), "path": place.path(case["file"]), **case.get("options", {})}
+    source = CSV.build(make_spec(*warehouses, **spec_fields), CsvOptions(**options), context)
+    return source, origin
 
 
 def http_source(case, server, context):
@@ -41,12 +45,22 @@ def test_the_corpus_is_big_enough_and_every_file_has_an_expectation():
     assert {case.get("kind", "csv") for case in CASES} == {"csv", "http_json"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
-def test_each_bad_feed_is_reported_clearly(case, tmp_path, context, server):
-    if case.get("kind", "csv") == "http_json":
-        source, origin = http_source(case, server, context)
-    else:
-        source, origin = csv_source(case, tmp_path, context)
+FILE_CASES = [c for c in CASES if c.get("kind", "csv") == "csv"]
+HTTP_CASES = [c for c in CASES if c.get("kind", "csv") == "http_json"]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c["file"] for c in FILE_CASES])
+def test_each_bad_file_is_reported_clearly_through_every_transport(case, place, context):
+    """The same named errors whether the file is on disk, on an SFTP server or in a bucket."""
+    check_case(case, *csv_source(case, place, context))
+
+
+@pytest.mark.parametrize("case", HTTP_CASES, ids=[c["file"] for c in HTTP_CASES])
+def test_each_bad_page_is_reported_clearly(case, context, server):
+    check_case(case, *http_source(case, server, context))
+
+
+def check_case(case, source, origin):
     if "error" in case:
         with pytest.raises(getattr(errors, case["error"])) as raised:
             source.pull()

@@ -12,7 +12,8 @@ from inventory_sync.domain.model import Completeness, Observation, Sku, Warehous
 from inventory_sync.errors import ConfigError, FeedFormatError, SourceUnavailable
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvFileSource, CsvOptions
-from inventory_sync.sources.files import FileCandidate
+from inventory_sync.sources.files import FileChanged, list_candidates, read_unchanged
+from inventory_sync.sources.local_store import LocalStore
 
 
 def build(context, spec=None, **options) -> CsvFileSource:
@@ -161,18 +162,18 @@ class TestWhichFile:
         stop.set()
         writer.join()
         rows = len(path.read_text().splitlines()) - 1
-        clock._now = FileCandidate.stat(path).mtime + timedelta(seconds=1)
+        clock._now = LocalStore().stat(str(path)).mtime + timedelta(seconds=1)
         snapshot = source.pull()
         assert snapshot.row_count == rows >= 50
         assert snapshot.rejected == ()
 
-    def test_a_file_that_changes_between_stat_and_read_is_not_used(self, tmp_path, context):
+    def test_a_file_that_changes_between_listing_and_read_is_not_used(self, tmp_path):
         path = write_file(tmp_path / "s.csv", "sku,quantity\nA,1\n")
-        source = build(context, path=str(path))
-        [candidate] = source._stable_candidates()
+        store = LocalStore()
+        [candidate] = list_candidates(store, str(path), ())
         write_file(path, "sku,quantity\nA,1\nB,2\n")
-        with pytest.raises(SourceUnavailable, match="changed while being read"):
-            source._read(candidate)
+        with pytest.raises(FileChanged):
+            read_unchanged(store, candidate)
 
 
 class TestArchive:

@@ -602,3 +602,22 @@ class TestEveryRunIsFinished:
         assert [e.status for e in report.entries] == [AdjustmentStatus.SKIPPED]
         assert report.status is RunStatus.SUCCEEDED
         assert h.ledger.list_runs()[0].status is RunStatus.SUCCEEDED
+
+    def test_a_run_that_only_records_is_finished_as_its_body_says(self):
+        h = Harness()
+        with service.recorded_run(h.app(), "pull:feed") as ending:
+            ending.status, ending.summary = RunStatus.HELD, {"rows": 3}
+        (run,) = h.ledger.list_runs()
+        assert (run.trigger, run.status, dict(run.summary)) == (
+            "pull:feed",
+            RunStatus.HELD,
+            {"rows": 3},
+        )
+        assert run.finished_at is not None
+
+    def test_a_run_that_only_records_and_raises_is_finished_failed(self):
+        h = Harness()
+        with pytest.raises(RuntimeError), service.recorded_run(h.app(), "pull:feed"):
+            raise RuntimeError("a bug")
+        (run,) = h.ledger.list_runs()
+        assert (run.status, run.finished_at) == (RunStatus.FAILED, NOW)

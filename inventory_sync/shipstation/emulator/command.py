@@ -19,7 +19,14 @@ DEMO_SEED = "demo-emulator.json"
 
 def _load_state(seed: Path | None) -> EmulatorState:
     if seed is not None:
-        return EmulatorState.load(seed)
+        try:
+            return EmulatorState.load(seed)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            # json.JSONDecodeError is a ValueError; the others come from a record missing a
+            # field or of the wrong shape. All say the file is not a seed.
+            raise click.BadParameter(
+                f"{seed} is not a seed (JSON as written by --dump): {exc!r}", param_hint="--seed"
+            ) from exc
     packaged = resources.files("inventory_sync").joinpath("data", DEMO_SEED)
     with resources.as_file(packaged) as path:
         return EmulatorState.load(path)

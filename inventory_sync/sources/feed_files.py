@@ -1,0 +1,186 @@
+"""The files of one file-based source: pick the newest complete one, read it, archive it.
+
+Every file kind (csv, and any kind like it) reads through this, so a local path, an sftp://
+URL and an s3:// URL behave the same: globs, temporary suffixes, the stability window, the
+check that the file did not change while read, and archive_dir as a move on the same store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from inventory_sync.domain.model import SourceName
+from inventory_sync.errors import (
+    ConfigError,
+    ConfigProblem,
+    SourceError,
+    SourceMisconfigured,
+    SourceUnavailable,
+)
+from inventory_sync.sources.base import SourceContext
+from inventory_sync.sources.file_options import FileOptions, S3Options, SftpOptions
+from inventory_sync.sources.files import (
+    FileCandidate,
+    FileChanged,
+    FileStore,
+    StoreProblem,
+    archive_files,
+    check_unchanged,
+    is_stable,
+    list_candidates,
+    read_unchanged,
+)
+from inventory_sync.sources.local_store import LocalStore
+from inventory_sync.sources.locations import Location
+
+
+@dataclass(frozen=True)
+class PickedFile:
+    """The file a pull uses, its bytes, and the older complete files it supersedes."""
+
+    candidate: FileCandidate
+    origin: str  # the path or URL shown in errors and rejected rows
+    data: bytes
+    superseded: tuple[str, ...]  # every stable candidate's path, the chosen one first
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """The file a pull uses, open for reading from its first byte, and the files it supersedes."""
+
+    candidate: FileCandidate
+    origin: str
+    stream: BinaryIO
+    superseded: tuple[str, ...]
+
+
+class FeedFiles:
+    """Where one source's files are, and the rules for choosing and archiving them."""
+
+    def __init__(self, options: FileOptions, source: SourceName, context: SourceContext) -> None:
+        self._options = options
+        self._source = source
+        self._clock = context.clock
+        self._location = options.location
+        try:
+            self._connect = store_connector(self._location, options, context.read_secret)
+        except StoreProblem as err:  # a key that cannot be read, a missing extra
+            problem = ConfigProblem(err.key or "options.path", str(err))
+            raise ConfigError([problem], origin=f"source {source!r}") from None
+
+    @property
+    def shown_path(self) -> str:
+        """The configured path as errors show it (never holds a password: the URL cannot)."""
+        return self._options.path
+
+    def pick(self) -> PickedFile:
+        """Read the newest stable file; raise SourceUnavailable while none is ready."""
+        with self._errors(f"could not read {self.shown_path}"), self._store() as store:
+            stable = self._stable(store)
+            chosen = stable[0]
+            try:
+                data = read_unchanged(store, chosen)
+            except FileChanged:
+                raise self._unavailable(
+                    f"{store.origin(chosen.path)} changed while being read"
+                ) from None
+            return PickedFile(
+                chosen, store.origin(chosen.path), data, tuple(c.path for c in stable)
+            )
+
+    @contextmanager
+    def opened(self) -> Iterator[OpenedFile]:
+        """The newest stable file as a binary stream, for readers that stream it themselves.
+
+        After the block the file is looked at again: one that changed while it was read
+        raises SourceUnavailable, so what the block built from it must then be dropped."""
+        with self._errors(f"could not read {self.shown_path}"), self._store() as store:
+            stable = self._stable(store)
+            chosen = stable[0]
+            origin = store.origin(chosen.path)
+            with store.open(chosen.path) as stream:
+                yield OpenedFile(chosen, origin, stream, tuple(c.path for c in stable))
+            try:
+                check_unchanged(store, chosen, chosen.size)
+            except FileChanged:
+                raise self._unavailable(f"{origin} changed while being read") from None
+
+    def archive(self, paths: Sequence[str], tag: str) -> None:
+        """Move the files into archive_dir on their own store; a no-op without archive_dir."""
+        folder = self._options.archive_folder
+        if folder is None or not paths:
+            return
+        doing = f"could not archive into {self._options.archive_dir}"
+        with self._errors(doing), self._store() as store:
+            archive_files(store, paths, folder, tag)
+
+    def _stable(self, store: FileStore) -> list[FileCandidate]:
+        pattern = self._location.pattern
+        found = list_candidates(store, pattern, self._options.temporary_suffixes)
+        if not found:
+            raise self._unavailable(f"no file matches {self.shown_path}")
+        now = self._clock.now()
+        stable = [c for c in found if is_stable(c, now, self._options.stable_seconds)]
+        if not stable:
+            raise self._unavailable(
+                f"{len(found)} file(s) match {self.shown_path} but none has been unchanged"
+                f" for {self._options.stable_seconds}s yet (still being written?)"
+            )
+        return stable
+
+    @contextmanager
+    def _store(self) -> Iterator[FileStore]:
+        """A connected store, closed after; its library's I/O errors become OSError."""
+        store = self._connect()
+        try:
+            yield store
+        except store.failures as err:
+            raise OSError(f"{type(err).__name__}: {err}") from err
+        finally:
+            store.close()
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Store problems and I/O errors become the project's errors, naming this source."""
+        try:
+            yield
+        except SourceError:
+            raise
+        except StoreProblem as err:
+            if err.key is not None:
+                raise SourceMisconfigured(
+                    f"{self.shown_path}: {err} (fix {err.key})",
+                    source=self._source,
+                    key=err.key,
+                    origin=self.shown_path,
+                ) from None
+            raise self._unavailable(f"{self.shown_path}: {err}") from err
+        except OSError as err:
+            raise self._unavailable(f"{doing}: {err}") from err
+
+    def _unavailable(self, message: str) -> SourceUnavailable:
+        return SourceUnavailable(message, source=self._source, origin=self.shown_path)
+
+
+def store_connector(
+    location: Location, options: FileOptions, read_secret: Callable[[str], str]
+) -> Callable[[], FileStore]:
+    """A function that opens the location's store; credentials are read once, here.
+
+    The remote stores are imported only when configured: s3fs alone takes a third of a second
+    to import, and a service with local feeds should not pay for it at every start."""
+    if location.scheme == "sftp":
+        from inventory_sync.sources.sftp_store import sftp_connector  # noqa: PLC0415 - see above
+
+        return sftp_connector(location, options.sftp or SftpOptions(), read_secret)
+    if location.scheme == "s3":
+        try:
+            from inventory_sync.sources.s3_store import s3_connector  # noqa: PLC0415 - see above
+        except ImportError:
+            message = "s3:// paths need the s3 extra: pip install 'inventory-sync[s3]'"
+            raise StoreProblem(message, key="options.path") from None
+        return s3_connector(location, options.s3 or S3Options(), read_secret)
+    return LocalStore

@@ -1,0 +1,120 @@
+"""`inventory-sync reconcile` with its feed on a real SFTP server and in a real S3 bucket.
+
+The command runs as a subprocess, as users run it; the servers run in this test process. The
+secrets go in through a credentials directory or an environment variable, and are then looked
+for in everything the run left behind: its output, its logs, the ledger file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from e2e_support import FEED, World, make_world, write_config
+from remote_servers import S3Server, SftpServer
+
+# mtimes far in the past: the feed is complete whatever the stability window.
+OLD = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def every_byte_left_behind(world: World, *results) -> bytes:
+    """Output and logs of the runs, and every file in the state directory (the ledger)."""
+    found = b"".join(r.stdout.encode() + r.stderr.encode() for r in results)
+    for path in (world.tmp / "state").rglob("*"):
+        if path.is_file():
+            found += path.read_bytes()
+    return found
+
+
+@pytest.fixture
+def sftp_world(tmp_path: Path):
+    with SftpServer(tmp_path / "sftp-root") as server:
+        (tmp_path / "sftp-root" / "in").mkdir(parents=True)
+        feed = tmp_path / "sftp-root" / "in" / "stock-1.csv"
+        feed.write_text(FEED, encoding="utf-8")
+        stamp = OLD.timestamp()
+        os.utime(feed, (stamp, stamp))
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(server.known_hosts_line())
+        world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+        extra = (
+            'archive_dir = "/done"\n'
+            "[sources.options.sftp]\n"
+            'password_secret = "east_sftp_password"\n'
+            f'known_hosts = "{known_hosts}"\n'
+        )
+        config = write_config(
+            tmp_path, world.emulator.base_url, server.url("in/stock-*.csv"), extra
+        )  # type: ignore[arg-type]
+        try:
+            yield dataclasses.replace(world, config=config), server
+        finally:
+            world.emulator.stop()
+
+
+class TestSftpFeed:
+    def test_a_run_reads_the_feed_over_sftp_pushes_it_and_archives_the_file(
+        self, sftp_world, tmp_path
+    ):
+        world, server = sftp_world
+        credentials = tmp_path / "credentials"
+        credentials.mkdir()
+        (credentials / "east_sftp_password").write_text(server.password + "\n")
+        env = {"CREDENTIALS_DIRECTORY": str(credentials)}
+        result = world.run("--log-level", "debug", "reconcile", "--json", env=env)
+        assert result.code == 0, result.stderr
+        assert result.json()["applied"] == 2
+        assert world.on_hand()["RED"] == 12
+        assert sorted(p.name for p in (server.root / "done").iterdir()) == ["stock-1.csv"]
+        assert list((server.root / "in").iterdir()) == []
+        assert server.password.encode() not in every_byte_left_behind(world, result)
+
+    def test_a_wrong_password_says_which_option_to_fix_and_never_shows_it(self, sftp_world):
+        world, server = sftp_world
+        wrong = "wrong-password-7d1c9e"
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": wrong}
+        result = world.run("--log-level", "debug", "reconcile", "--json", env=env)
+        # The source is held for this run, so its warehouse is not reconciled. (The exit code
+        # of a run with a held source is issue 11's item 5, not asserted here.)
+        [hold] = result.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert "refused the login of user 'feeds'" in hold["reason"]
+        assert "(fix options.sftp.password_secret)" in hold["reason"]
+        [event] = [e for e in result.log_events() if e["event"] == "source.unavailable"]
+        assert "options.sftp.password_secret" in event["error"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert sorted(p.name for p in (server.root / "in").iterdir()) == ["stock-1.csv"]
+        assert wrong.encode() not in every_byte_left_behind(world, result)
+
+
+class TestS3Feed:
+    def test_a_run_reads_the_feed_from_a_bucket_and_never_shows_the_secret(self, tmp_path):
+        with S3Server() as s3:
+            s3.client().create_bucket(Bucket="feeds")
+            s3.put("feeds", "in/stock-1.csv", FEED.encode(), OLD)
+            world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+            extra = (
+                'archive_dir = "/done"\n'
+                "[sources.options.s3]\n"
+                f'endpoint_url = "{s3.endpoint}"\n'
+                'access_key_id_secret = "feeds_key_id"\n'
+                'secret_access_key_secret = "feeds_secret"\n'
+            )
+            config = write_config(tmp_path, world.emulator.base_url, "s3://feeds/in/*.csv", extra)  # type: ignore[arg-type]
+            world = dataclasses.replace(world, config=config)
+            env = {
+                "INVENTORY_SYNC_CREDENTIAL_FEEDS_KEY_ID": s3.access_key_id,
+                "INVENTORY_SYNC_CREDENTIAL_FEEDS_SECRET": s3.secret_access_key,
+            }
+            try:
+                result = world.run("--log-level", "debug", "reconcile", "--json", env=env)
+                assert result.code == 0, result.stderr
+                assert world.on_hand()["RED"] == 12
+                assert s3.keys("feeds", "") == ["done/stock-1.csv"]
+                left = every_byte_left_behind(world, result)
+                assert s3.secret_access_key.encode() not in left
+            finally:
+                world.emulator.stop()
