@@ -25,7 +25,7 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.policy import GuardLimits, Policy
 from inventory_sync.errors import UsageError
-from inventory_sync.ports import Clock, InventoryApi, Ledger, Source, Targets
+from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source, Targets
 
 # WarehouseTarget is a domain value; it is named here too, where the run functions look first.
 __all__ = ["App", "ConfiguredSource", "WarehouseTarget"]
@@ -61,7 +61,12 @@ class AccountRequired:
     ) -> Iterator[InventoryLevel]:
         self._refuse()
 
-    def update_level(self, update: InventoryUpdate) -> UpdateReceipt:  # noqa: ARG002
+    def update_level(
+        self,
+        update: InventoryUpdate,  # noqa: ARG002
+        *,
+        before_send: Callable[[], None] | None = None,  # noqa: ARG002
+    ) -> UpdateReceipt:
         self._refuse()
 
     def list_warehouses(self) -> list[InventoryWarehouse]:
@@ -108,6 +113,7 @@ class App:
     limits: GuardLimits | Mapping[Warehouse, GuardLimits] = field(default_factory=GuardLimits)
     concurrency: int = 8
     max_attempts: int = 3  # failed attempts in a row before a SKU is quarantined
+    leases: Leases | None = None  # set on a ledger several replicas can share (PostgreSQL)
     closers: list[Callable[[], None]] = field(default_factory=list)
     account: AccountName = DEFAULT_ACCOUNT
     accounts: tuple[App, ...] = ()  # one App per account when there are several

@@ -31,8 +31,8 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem, UsageError
-from inventory_sync.ledger.repository import open_ledger
-from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Ledger, Source
+from inventory_sync.ledger.repository import SqlLedger, open_ledger
+from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
@@ -50,20 +50,24 @@ def build(
     clock: Clock | None = None,
     credentials_dir: Path | None = None,
     inventories: Mapping[str, InventoryApi] | None = None,
+    leases: Leases | None = None,
 ) -> App:
     """Wire everything the settings describe; any part given as an override is used instead.
 
     ``inventory`` replaces the (first) account's client; ``inventories`` replaces clients by
     account name (an account not named gets its real client). With several accounts, the App
     holds one App per account (``App.accounts``), each with its own client and targets.
+    ``leases``: replicas coordinate through it; by default the ledger built here when it is
+    PostgreSQL (SQLite is one host's file: one process, as before).
     """
     clock = clock or SystemClock()
     accounts = settings.all_accounts()
     given = dict(inventories or {})
     if inventory is not None:
         given.setdefault(accounts[0].name, inventory)
+    built = ledger or _ledger(settings)
     shared = App(
-        ledger=ledger or _ledger(settings),
+        ledger=built,
         inventory=AccountRequired(),
         clock=clock,
         targets=AccountsTargets(()),
@@ -72,6 +76,7 @@ def build(
         policies=policies_from(settings),
         limits=all_limits_from(settings),
         max_attempts=settings.reconcile.max_attempts,
+        leases=leases if leases is not None else _shared_leases(built),
     )
     close_ledger = getattr(shared.ledger, "close", None)
     if ledger is None and callable(close_ledger):
@@ -114,6 +119,15 @@ def _account_app(
         concurrency=account.concurrency,
         closers=closers,
     )
+
+
+def _shared_leases(ledger: Ledger) -> Leases | None:
+    return ledger if isinstance(ledger, SqlLedger) and ledger.shared else None
+
+
+def leases_of(ledger: Ledger) -> Leases | None:
+    """The replicas' leases and heartbeats kept in ``ledger`` (for `status`), if it keeps any."""
+    return ledger if isinstance(ledger, SqlLedger) else None
 
 
 def _ledger(settings: Settings) -> Ledger:

@@ -234,6 +234,19 @@ class DaemonSettings(_Section):
     stale_after_intervals: float = Field(default=3.0, ge=1)
     stuck_after: Duration = timedelta(minutes=30)
     unsettled_after: Duration = timedelta(hours=1)
+    # Replicas on a PostgreSQL ledger: a replica killed outright is replaced within about
+    # lease_seconds + lease_renew_seconds (25 s by default); see docs/deploy.md.
+    lease_seconds: float = Field(default=20.0, ge=1, le=600)
+    lease_renew_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _renewals_fit_in_a_lease(self) -> DaemonSettings:
+        if self.lease_renew_seconds * 3 > self.lease_seconds:
+            # Two renewals may fail (a slow database) before the lease is at risk.
+            raise PydanticCustomError(
+                "lease_renewal", "lease_renew_seconds must be at most a third of lease_seconds"
+            )
+        return self
 
 
 class LoggingSettings(_Section):

@@ -8,7 +8,8 @@
     │   ├── FeedFormatError         the feed is unusable as a whole (missing column, encoding)
     │   └── SourceMisconfigured     the source's system refused our settings (password, host key)
     ├── LedgerError                 the ledger could not be read or written
-    │   └── LockHeld                another process pushes to this warehouse
+    │   ├── LockHeld                another process pushes to this warehouse
+    │   └── LeaseLost               this replica's lease ran out or was taken: send nothing more
     ├── MappingError                configured warehouses/locations do not match ShipStation  exit 4
     ├── RunHeld                     a guard held the run                              exit 3
     └── ShipStationError            anything the ShipStation API said or failed to say
@@ -101,6 +102,16 @@ class LockHeld(LedgerError):
         self.holder = holder
         by = f" by {holder}" if holder else ""
         super().__init__(f"warehouse {warehouse!r} is being pushed to{by}")
+
+
+class LeaseLost(LedgerError):
+    """The replica no longer holds the lease (fencing number) its work was started under."""
+
+    def __init__(self, lease: str, *, fence: int, reason: str) -> None:
+        self.lease = lease
+        self.fence = fence
+        self.reason = reason
+        super().__init__(f"lease {lease!r} (fence {fence}) is no longer ours: {reason}")
 
 
 class MappingError(InventorySyncError):

@@ -7,7 +7,8 @@ Targets is targets.MappedTargets over whichever InventoryApi it is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -84,8 +85,12 @@ class InventoryApi(Protocol):
         """Yield every level matching the filters, following pagination."""
         ...
 
-    def update_level(self, update: InventoryUpdate) -> UpdateReceipt:
-        """Send one update. Raises OutcomeUncertain when it may or may not have applied."""
+    def update_level(
+        self, update: InventoryUpdate, *, before_send: Callable[[], None] | None = None
+    ) -> UpdateReceipt:
+        """Send one update. Raises OutcomeUncertain when it may or may not have applied.
+
+        ``before_send`` runs right before each attempt leaves; raising there sends nothing."""
         ...
 
     def list_warehouses(self) -> list[InventoryWarehouse]: ...
@@ -131,13 +136,27 @@ class Journal(Protocol):
     """Every adjustment: planned before it is sent, its outcome after, support records."""
 
     def record_planned(
-        self, run_id: RunId, adjustments: Sequence[Adjustment], *, at: datetime
+        self,
+        run_id: RunId,
+        adjustments: Sequence[Adjustment],
+        *,
+        at: datetime,
+        fence: Fence | None = None,
     ) -> None:
-        """Write adjustments as planned, before any request leaves. Idempotent per id."""
+        """Write adjustments as planned, before any request leaves. Idempotent per id.
+
+        With ``fence``, in the same transaction: raise LeaseLost unless the fence is current."""
         ...
 
-    def mark_sent(self, adjustment_id: AdjustmentId, *, request: str, at: datetime) -> None:
-        """Record that the request is about to leave (attempts += 1)."""
+    def mark_sent(
+        self,
+        adjustment_id: AdjustmentId,
+        *,
+        request: str,
+        at: datetime,
+        fence: Fence | None = None,
+    ) -> None:
+        """Record that the request is about to leave (attempts += 1); ``fence`` as above."""
         ...
 
     def mark_outcome(self, adjustment_id: AdjustmentId, outcome: Outcome) -> None: ...
@@ -248,3 +267,91 @@ class ClosableLedger(Ledger, Protocol):
     """A ledger opened by a command on its own, which closes it when done."""
 
     def close(self) -> None: ...
+
+
+# Replicas of the service on one ledger: leases with fencing numbers, and who is alive.
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A named lease as the ledger holds it; ``fence`` grows by one with every new holder."""
+
+    name: str
+    holder: str
+    fence: int
+    acquired_at: datetime
+    expires_at: datetime
+
+    def held_at(self, now: datetime) -> bool:
+        return self.expires_at > now
+
+
+def _always_held() -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """Work done under a lease: a write is allowed only while this lease number is current.
+
+    ``margin``: the lease must have at least this long left, so a request checked now has
+    landed (or timed out) before another replica may take the lease. ``still_held`` is the
+    holder's own cheap view (no I/O), asked right before each request leaves."""
+
+    lease: str
+    holder: str
+    number: int
+    margin: timedelta = timedelta(0)
+    still_held: Callable[[], bool] = field(default=_always_held, compare=False)
+
+    @property
+    def tag(self) -> str:
+        """How the fence is written into a request's notes: ``fence=<lease>#<number>``."""
+        return f"fence={self.lease}#{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """One running `inventory-sync run` process, as its heartbeat last recorded it."""
+
+    replica_id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+
+
+class Leases(Protocol):
+    """Fenced leases and replica heartbeats, for several service replicas on one ledger."""
+
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime) -> Lease | None:
+        """Take a free or expired lease (a new fence) or extend our own; None when held."""
+        ...
+
+    def renew_lease(self, lease: Lease, ttl: timedelta, now: datetime) -> Lease | None:
+        """Extend a lease we hold and that has not run out; None when it is no longer ours."""
+        ...
+
+    def release_lease(self, lease: Lease, now: datetime) -> bool:
+        """Let a lease go at once (its fence number stays, for the next holder to pass)."""
+        ...
+
+    def leases(self) -> list[Lease]:
+        """Every lease row, held or expired, by name."""
+        ...
+
+    def lease_history(self, name: str) -> list[Lease]:
+        """Every holder the lease has had, oldest first (expires_at: as first granted)."""
+        ...
+
+    def beat(self, replica: Replica) -> None:
+        """Record (or refresh) a replica's heartbeat."""
+        ...
+
+    def replicas(self) -> list[Replica]:
+        """Every replica with a recorded heartbeat, oldest start first."""
+        ...
+
+    def forget_replica(self, replica_id: str) -> None:
+        """Remove a replica that stopped cleanly."""
+        ...

@@ -95,4 +95,6 @@ def rejected_json(rejected: Rejected) -> dict[str, Any]:
         "field": rejected.field,
         "value": rejected.value,
         "reason": rejected.reason,
+        "sku": rejected.sku,
+        "warehouse": rejected.warehouse,
     }

@@ -32,6 +32,7 @@ class SftpServer:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncssh.SSHAcceptor | None = None
         self.connections: list[asyncssh.SSHServerConnection] = []
+        self.drop_on_read = False  # True: the connection dies at the first read of a file
 
     @property
     def fingerprint(self) -> str:
@@ -62,10 +63,12 @@ class SftpServer:
             "127.0.0.1",
             0,
             server_host_keys=[self.host_key],
-            sftp_factory=lambda channel: asyncssh.SFTPServer(
-                channel, chroot=os.fsencode(self.root)
-            ),
+            sftp_factory=self._sftp,
         )
+
+    def _sftp(self, channel: asyncssh.SSHServerChannel) -> asyncssh.SFTPServer:
+        server = _DroppingSftp if self.drop_on_read else asyncssh.SFTPServer
+        return server(channel, chroot=os.fsencode(self.root))
 
     async def _stop(self) -> None:
         if self._server is not None:
@@ -75,6 +78,14 @@ class SftpServer:
         for connection in self.connections:
             connection.close()
             await connection.wait_closed()
+
+
+class _DroppingSftp(asyncssh.SFTPServer):
+    """An SFTP server whose connection dies when a file is read: a network cut mid-transfer."""
+
+    def read(self, file_obj: object, offset: int, size: int) -> bytes:
+        self.connection.abort()
+        return b""
 
 
 class _Logins(asyncssh.SSHServer):

@@ -129,7 +129,7 @@ def _print_rejected(report: RunReport, console: Console) -> None:
         return
     console.print(f"[yellow]{len(report.rejected):,} row(s) quarantined[/] (good rows were used):")
     for rejected in report.rejected[:20]:
-        console.print(f"  {rejected}")
+        console.print(f"  {escape(str(rejected))}")  # a value like "[red]" is not markup
     if len(report.rejected) > 20:  # noqa: PLR2004
         console.print(f"  … {len(report.rejected) - 20:,} more in the ledger")
 

@@ -26,10 +26,12 @@ def status(ctx: Context, *, as_json: bool, account: str | None) -> None:
     """Show the service's health from the ledger; exit 1 when unhealthy (a health check).
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
-    adjustments, and key expiry. Unhealthy: a last run failed or held, a source stale,
-    adjustments unsettled for longer than [daemon] unsettled_after or waiting for review, or
-    an API key expiring within 7 days. Reads only the configuration and the ledger; needs no
-    API key and sends no request.
+    adjustments, and key expiry; with replicas on PostgreSQL, each replica (host, pid,
+    started, last heartbeat) and which replica holds each account's lease.
+
+    Unhealthy: a last run failed or held, a source stale, adjustments unsettled for longer
+    than [daemon] unsettled_after or waiting for review, or an API key expiring within 7
+    days. Reads only the configuration and the ledger; needs no API key and sends no request.
     """
     settings = ctx.settings()
     names = [a.name for a in settings.all_accounts()]
@@ -37,7 +39,13 @@ def status(ctx: Context, *, as_json: bool, account: str | None) -> None:
         raise UsageError(f"unknown account {account!r}; configured: {', '.join(names)}")
     ledger = bootstrap.ledger_only(settings)
     try:
-        found = overview(settings, ledger, SystemClock().now(), account=account)
+        found = overview(
+            settings,
+            ledger,
+            SystemClock().now(),
+            leases=bootstrap.leases_of(ledger),
+            account=account,
+        )
     finally:
         ledger.close()
     if as_json:
@@ -56,6 +64,10 @@ def _print(found: Overview, console: Console) -> None:
         "adjustments: "
         + ", ".join(f"{key} {value}" for key, value in adjustments.items() if value is not None)
     )
+    if found.replicas:
+        console.print(_replicas(found.replicas))
+    if found.leases:
+        console.print(_leases(found.leases))
     for key in found.keys:
         console.print(
             f"API key {key['key']} of {key['account']}: "
@@ -92,5 +104,33 @@ def _sources(rows: list[dict[str, Any]]) -> Table:
             good.get("taken_at", "never"),
             str(good.get("age_seconds", "")),
             "yes" if row["stale"] else "no",
+        )
+    return table
+
+
+def _replicas(rows: list[dict[str, Any]]) -> Table:
+    table = Table("replica", "host", "pid", "started", "last heartbeat", "age (s)", "alive")
+    for row in rows:
+        table.add_row(
+            row["replica"],
+            row["host"],
+            str(row["pid"]),
+            row["started_at"],
+            row["heartbeat_at"],
+            str(row["heartbeat_age_seconds"]),
+            "no" if row["stale"] else "yes",
+        )
+    return table
+
+
+def _leases(rows: list[dict[str, Any]]) -> Table:
+    table = Table("lease", "holder", "fence", "held", "expires")
+    for row in rows:
+        table.add_row(
+            row["lease"],
+            row["holder"],
+            str(row["fence"]),
+            "yes" if row["held"] else "no (free)",
+            row["expires_at"],
         )
     return table

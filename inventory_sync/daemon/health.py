@@ -87,6 +87,13 @@ class SourceHealth:
         if was_stale:
             log.info("source.refreshed", source=source, snapshot_id=snapshot.snapshot_id)
 
+    def elsewhere(self, source: SourceName) -> None:
+        """Another replica pulls ``source`` now; should this one take over, the source's
+        freshness counts from then, not from the last time this replica pulled it."""
+        with self._lock:
+            state = self._states[source]
+            state.fresh_at, state.stale, state.down_since = self._clock.now(), False, None
+
     def check_stale(self) -> None:
         """Log source.stale for each source whose data stopped changing for too long."""
         now = self._clock.now()

@@ -10,13 +10,22 @@ import structlog
 
 from inventory_sync import service
 from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunStatus, Snapshot, SourceName, Warehouse
-from inventory_sync.errors import MappingError, ShipStationError, SourceError, StopRequested
+from inventory_sync.errors import (
+    LeaseLost,
+    MappingError,
+    ShipStationError,
+    SourceError,
+    StopRequested,
+)
+from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.service.accounts import account_failed, bound_account
 from inventory_sync.steps.gather import Gathered, gather_one, pull
+from inventory_sync.steps.leases import account_of, accounts, push_lease_name
 from inventory_sync.steps.settle import settle
 
 log = structlog.get_logger(__name__)
@@ -28,6 +37,9 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
     with runtime.job(f"pull:{name}") as generation:
         configured = generation.source(name) if generation else None
         if generation is None or configured is None:
+            return
+        if not any(_leased(runtime, generation.app, w) for w in configured.warehouses):
+            generation.health.elsewhere(name)  # another replica works for these accounts
             return
         try:
             snapshot = pull(configured)
@@ -59,9 +71,12 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
     with runtime.job(job_id) as generation:
         if generation is None or not generation.cache.has_data(warehouse):
             return  # nothing pulled yet: a run now could only say so
+        fence = _fence(runtime, generation.app, warehouse)
+        if runtime.replicas is not None and fence is None:
+            return  # the account's lease went to another replica since the data came
         runtime.dirty.discard(warehouse)
         options = service.RunOptions(
-            trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse})
+            trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse}), fence=fence
         )
         gathered = generation.cache.take(warehouse, generation.app.clock.now())
         app = generation.app.for_warehouse(warehouse)  # its account's client and budget
@@ -73,12 +88,52 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
         except StopRequested:
             _settle_leftovers(app, warehouse)
             return
+        except LeaseLost as exc:  # the lease's next holder settles what this run left
+            log.error("lease.lost", lease=exc.lease, fence=exc.fence, reason=exc.reason)
+            return
         except (ShipStationError, MappingError) as exc:  # run.finished has logged it
             runtime.notifier.status(f"{warehouse}: failed: {exc}")
             return
         runtime.notifier.status(status_line(warehouse, report))
     if warehouse in runtime.dirty:
         hasten(warehouse)  # data arrived during the run; reconcile again soon
+
+
+def _fence(runtime: Runtime, app: App, warehouse: Warehouse) -> Fence | None:
+    if runtime.replicas is None:
+        return None
+    return runtime.replicas.fence(push_lease_name(account_of(app, warehouse)))
+
+
+def _leased(runtime: Runtime, app: App, warehouse: Warehouse) -> bool:
+    """True when this process may work for the warehouse: alone, or holding its account."""
+    return runtime.replicas is None or _fence(runtime, app, warehouse) is not None
+
+
+def _holds(runtime: Runtime, account: App) -> bool:
+    """True when this process may spend ``account``'s budget: alone, or holding its lease."""
+    return runtime.replicas is None or runtime.replicas.holds(push_lease_name(account.account))
+
+
+def _leads(runtime: Runtime, app: App) -> bool:
+    """The replica that holds the first account's lease runs the daily tasks."""
+    if runtime.replicas is None:
+        return True
+    return runtime.replicas.holds(push_lease_name(min(accounts(app))))
+
+
+def tick_replica(runtime: Runtime, on_taken: Callable[[], None]) -> None:
+    """Beat, renew this replica's leases and take its share of free ones; new work starts now."""
+    generation = runtime.current
+    store = generation.app.leases
+    if runtime.replicas is None or store is None or runtime.stopping.is_set():
+        return
+    wanted = [push_lease_name(a) for a in accounts(generation.app)]
+    if runtime.replicas.tick(store, wanted):
+        # What this replica pulled before it last lost a lease is old news now; reconciling
+        # from it would push stale numbers until the next pull. Start empty, and pull now.
+        generation.cache = SnapshotCache(generation.app.sources)
+        on_taken()
 
 
 def _settle_leftovers(app: App, warehouse: Warehouse) -> None:
@@ -104,8 +159,9 @@ def scan_drift(runtime: Runtime) -> None:
         if generation is None:
             return
         for app in generation.app.account_apps():  # each account with its own client
-            with bound_account(app):
-                _scan_account(generation, app)
+            if _holds(runtime, app):  # its lease's holder, so only one replica spends its budget
+                with bound_account(app):
+                    _scan_account(generation, app)
 
 
 def _scan_account(generation: Generation, app: App) -> None:
@@ -131,14 +187,15 @@ def check_keys(runtime: Runtime) -> None:
         if generation is None:
             return
         for app in generation.app.account_apps():
-            with bound_account(app):
-                app.inventory.check_key_expiry(app.clock.now().date())
+            if _holds(runtime, app):
+                with bound_account(app):
+                    app.inventory.check_key_expiry(app.clock.now().date())
 
 
 def prune_ledger(runtime: Runtime) -> None:
     """Forget history older than ledger.retention_days."""
     with runtime.job("retention") as generation:
-        if generation is None:
+        if generation is None or not _leads(runtime, generation.app):
             return
         app = generation.app
         older_than = app.clock.now() - timedelta(days=generation.settings.ledger.retention_days)

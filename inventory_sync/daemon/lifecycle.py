@@ -7,14 +7,17 @@ import os
 import queue
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from inventory_sync import bootstrap
+from inventory_sync.app import App
 from inventory_sync.config import Settings, load_settings
-from inventory_sync.daemon import signals
+from inventory_sync.daemon import jobs, signals
+from inventory_sync.daemon.replicas import LeaseTimes, ReplicaLeases
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
 from inventory_sync.errors import ConfigError, InventorySyncError
@@ -41,7 +44,7 @@ class Daemon:
         self.notifier = notifier
         self.inbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         app = bootstrap.build(settings)
-        self.runtime = Runtime(Generation.build(settings, app), notifier)
+        self.runtime = Runtime(Generation.build(settings, app), notifier, _replicas(settings, app))
         self.tick = notifier.watchdog_interval() or TICK_SECONDS
         self.scheduler: BackgroundScheduler | None = None
         self._unhealthy_logged = False
@@ -53,6 +56,7 @@ class Daemon:
 
     def serve(self) -> int:
         self.check_shipstation()
+        self._join_replicas()
         signals.install(self.inbox)
         quiet_scheduler_logs()
         self.scheduler = build_scheduler(self.runtime, heartbeat_seconds=self.tick / 2)
@@ -71,6 +75,22 @@ class Daemon:
             watchdog_seconds=self.notifier.watchdog_interval(),
         )
         return self._loop()
+
+    def _join_replicas(self) -> None:
+        """On a shared ledger: announce this replica and take its first leases before any job."""
+        replicas = self.runtime.replicas
+        if replicas is None:
+            return
+        me = replicas.me
+        log.info(
+            "replica.started",
+            replica=me.replica_id,
+            host=me.host,
+            pid=me.pid,
+            lease_seconds=replicas.times.ttl.total_seconds(),
+            renew_seconds=replicas.times.renew_every,
+        )
+        jobs.tick_replica(self.runtime, lambda: None)
 
     def _loop(self) -> int:
         handlers: dict[str, Callable[[str], int | None]] = {
@@ -160,9 +180,28 @@ class Daemon:
             # Jobs still running would keep the interpreter alive; what they left in flight
             # is recorded as sent and settled by reading back at the next start.
             os._exit(0)
+        self._leave_replicas()
         self.runtime.close()
         log.info("daemon.stopped", signal=signal_name, seconds=round(time.monotonic() - started, 3))
         return 0
+
+    def _leave_replicas(self) -> None:
+        replicas, store = self.runtime.replicas, self.runtime.current.app.leases
+        if replicas is None or store is None:
+            return
+        try:
+            replicas.release_all(store)
+        except InventorySyncError as exc:  # the leases then simply run out
+            log.warning("replica.leave_failed", replica=replicas.me.replica_id, error=str(exc))
+
+
+def _replicas(settings: Settings, app: App) -> ReplicaLeases | None:
+    """This process's part among replicas, on a ledger several can share; None on SQLite."""
+    if app.leases is None:
+        return None
+    daemon = settings.daemon
+    times = LeaseTimes(timedelta(seconds=daemon.lease_seconds), daemon.lease_renew_seconds)
+    return ReplicaLeases(app.clock, times)
 
 
 def _problems(exc: ConfigError) -> list[str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from inventory_sync.config import Settings
 from inventory_sync.daemon.health import Problem, Unhealthy
+from inventory_sync.daemon.replica_overview import leases_json, replicas_json
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
@@ -15,7 +16,7 @@ from inventory_sync.domain.model import (
     RunStatus,
     SourceName,
 )
-from inventory_sync.ports import Ledger
+from inventory_sync.ports import Leases, Ledger
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
@@ -31,6 +32,8 @@ class Overview:
     adjustments: dict[str, Any]
     keys: list[dict[str, Any]]
     problems: list[Problem] = field(default_factory=list)
+    replicas: list[dict[str, Any]] = field(default_factory=list)  # empty on SQLite
+    leases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -45,13 +48,20 @@ class Overview:
             "sources": self.sources,
             "adjustments": self.adjustments,
             "keys": self.keys,
+            "replicas": self.replicas,
+            "leases": self.leases,
         }
 
 
 def overview(
-    settings: Settings, ledger: Ledger, now: datetime, *, account: str | None = None
+    settings: Settings,
+    ledger: Ledger,
+    now: datetime,
+    leases: Leases | None = None,
+    *,
+    account: str | None = None,
 ) -> Overview:
-    """Read the ledger (through its port only) and judge what it shows; ``account`` narrows it
+    """Read the ledger (through its ports only) and judge what it shows; ``account`` narrows it
     to that account's warehouses, the sources that feed them, and its keys."""
     problems: list[Problem] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
@@ -71,7 +81,18 @@ def overview(
     adjustments = _adjustments_json(unsettled, recent, settings, now, problems)
     adjustments["needs_review"] = _needs_review(ledger, problems, set(names))
     keys = _keys_json(settings, now.date(), problems, account)
-    return Overview(warehouses, sources, adjustments, keys, problems)
+    if leases is None:
+        return Overview(warehouses, sources, adjustments, keys, problems)
+    ttl = timedelta(seconds=settings.daemon.lease_seconds)
+    return Overview(
+        warehouses,
+        sources,
+        adjustments,
+        keys,
+        problems,
+        replicas=replicas_json(leases, ttl, now),
+        leases=leases_json(leases, now),
+    )
 
 
 def _names(settings: Settings, account: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from inventory_sync.config import Settings
 from inventory_sync.daemon.activity import JobActivity
 from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.health import SourceHealth
+from inventory_sync.daemon.replicas import ReplicaLeases
 from inventory_sync.domain.model import SourceName
 from inventory_sync.errors import StopRequested
 from inventory_sync.notify import Notifier
@@ -47,8 +48,14 @@ class Generation:
 class Runtime:
     """Shared by every job and the main thread; every method is thread-safe."""
 
-    def __init__(self, generation: Generation, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        generation: Generation,
+        notifier: Notifier,
+        replicas: ReplicaLeases | None = None,
+    ) -> None:
         self._current = generation
+        self.replicas = replicas  # None: the only process on its ledger (SQLite)
         self._lock = threading.Lock()
         self.notifier = notifier
         self.activity = JobActivity()

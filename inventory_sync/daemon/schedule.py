@@ -28,7 +28,7 @@ from inventory_sync.domain.model import SourceName, Warehouse
 
 log = structlog.get_logger(__name__)
 DAILY_GRACE_SECONDS = 3600  # a daily task up to an hour late (a host resumed) still runs
-_ALWAYS = ("heartbeat",)
+_ALWAYS = ("heartbeat", "replica")
 
 
 def quiet_scheduler_logs() -> None:
@@ -47,6 +47,8 @@ def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundSch
             # Its own thread, so that long pushes filling the pool cannot starve the heartbeat
             # and have a healthy service killed by the watchdog.
             "heartbeat": ThreadPoolExecutor(max_workers=1),
+            # Likewise for lease renewals: a starved renewal would hand the lease away.
+            "replica": ThreadPoolExecutor(max_workers=1),
         },
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=UTC,
@@ -60,8 +62,26 @@ def build_scheduler(runtime: Runtime, heartbeat_seconds: float) -> BackgroundSch
         executor="heartbeat",
         misfire_grace_time=max(1, int(heartbeat_seconds)),
     )
+    if runtime.replicas is not None:
+        every = runtime.replicas.times.renew_every
+        scheduler.add_job(
+            jobs.tick_replica,
+            IntervalTrigger(seconds=every),
+            args=[runtime, lambda: pull_now(scheduler)],
+            id="replica",
+            executor="replica",
+            misfire_grace_time=max(1, int(every)),
+        )
     schedule_jobs(scheduler, runtime)
     return scheduler
+
+
+def pull_now(scheduler: BackgroundScheduler) -> None:
+    """Bring every pull forward to now: a lease just taken means work to start at once."""
+    now = datetime.now(UTC)
+    for job in scheduler.get_jobs():
+        if job.id.startswith("pull:"):
+            job.modify(next_run_time=now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,12 @@ from typing import NewType
 
 Sku = NewType("Sku", str)
 Warehouse = NewType("Warehouse", str)  # our own name for a warehouse, from the config
-AccountName = NewType("AccountName", str)  # a ShipStation account; every warehouse is in one
 LocationId = NewType("LocationId", str)  # ShipStation's inventory_location_id
 SourceName = NewType("SourceName", str)
 RunId = NewType("RunId", str)
 AdjustmentId = NewType("AdjustmentId", str)
-
-DEFAULT_ACCOUNT = AccountName("default")  # the single-account file's one account
+AccountName = NewType("AccountName", str)  # a ShipStation account; one budget, one key
+DEFAULT_ACCOUNT = AccountName("default")  # the account of a configuration without [[accounts]]
 
 BasisValue = int | str | None
 
@@ -117,15 +116,17 @@ class Rejected:
     field: str | None
     value: str | None
     reason: str
-    # Set when the row named a valid SKU and warehouse: that SKU is unknown this time, not absent.
+    # The row's SKU when it had a valid one, so the person fixing the feed can find it. With
+    # the warehouse set too, that SKU is unknown this time in that warehouse, not absent.
     sku: Sku | None = None
     warehouse: Warehouse | None = None
 
     def __str__(self) -> str:
         where = f"{self.origin}:{self.line}" if self.line is not None else self.origin
+        sku = f" SKU {self.sku}" if self.sku is not None else ":"
         what = f" field {self.field!r}" if self.field else ""
         value = f" value {self.value!r}" if self.value is not None else ""
-        return f"{where}:{what}{value}: {self.reason}"
+        return f"{where}{sku}{what}{value}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)

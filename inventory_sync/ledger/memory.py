@@ -28,8 +28,10 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.memory_locks import MemoryLeases
+from inventory_sync.ledger.memory_replicas import MemoryReplicas
 from inventory_sync.ledger.records import RecordedObservation
 from inventory_sync.ledger.values import as_utc, excerpt
+from inventory_sync.ports import Fence
 
 T = TypeVar("T")
 
@@ -58,10 +60,11 @@ class _Quarantined:
     rejected: Rejected
 
 
-class MemoryLedger:
+class MemoryLedger(MemoryReplicas):
     """Behaves as SqlLedger does (the shared contract test holds both to it), minus the disk."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._runs: dict[RunId, RunRecord] = {}
         self._snapshots: dict[tuple[SourceName, str], _SnapshotEntry] = {}
         self._observations: list[_Seen] = []
@@ -165,11 +168,17 @@ class MemoryLedger:
     # Adjustments
 
     def record_planned(
-        self, run_id: RunId, adjustments: Sequence[Adjustment], *, at: datetime
+        self,
+        run_id: RunId,
+        adjustments: Sequence[Adjustment],
+        *,
+        at: datetime,
+        fence: Fence | None = None,
     ) -> None:
         at = as_utc(at)
         if adjustments:
             self._run(run_id)
+            self.check_fence(fence, at)
         for a in adjustments:
             if a.adjustment_id not in self._journal:
                 entry = JournalEntry(
@@ -177,8 +186,16 @@ class MemoryLedger:
                 )
                 self._journal[a.adjustment_id] = entry
 
-    def mark_sent(self, adjustment_id: AdjustmentId, *, request: str, at: datetime) -> None:
+    def mark_sent(
+        self,
+        adjustment_id: AdjustmentId,
+        *,
+        request: str,
+        at: datetime,
+        fence: Fence | None = None,
+    ) -> None:
         entry = self._entry(adjustment_id)
+        self.check_fence(fence, at)
         self._journal[adjustment_id] = replace(
             entry,
             status=AdjustmentStatus.SENT,

@@ -28,10 +28,11 @@ from inventory_sync.domain.model import (
     Warehouse,
 )
 from inventory_sync.errors import LedgerError
-from inventory_sync.ledger import bulk, locks, retention, rows
+from inventory_sync.ledger import bulk, leases, locks, retention, rows
 from inventory_sync.ledger.engine import create_ledger_engine
 from inventory_sync.ledger.migrate import upgrade_engine
 from inventory_sync.ledger.records import RecordedObservation
+from inventory_sync.ledger.sql_leases import SqlLeases
 from inventory_sync.ledger.tables import (
     ABSENT,
     ADJUSTMENTS,
@@ -45,6 +46,7 @@ from inventory_sync.ledger.tables import (
 )
 from inventory_sync.ledger.transactions import Transactions
 from inventory_sync.ledger.values import as_utc, excerpt
+from inventory_sync.ports import Fence
 
 UNSETTLED = [
     s.value for s in (AdjustmentStatus.PLANNED, AdjustmentStatus.SENT, AdjustmentStatus.UNCERTAIN)
@@ -66,7 +68,7 @@ def open_ledger(url: str, *, migrate: bool = True) -> SqlLedger:
     return SqlLedger(engine)
 
 
-class SqlLedger:
+class SqlLedger(SqlLeases):
     """The Ledger port backed by SQL; every method is one transaction."""
 
     def __init__(self, engine: Engine) -> None:
@@ -170,17 +172,33 @@ class SqlLedger:
     # Adjustments
 
     def record_planned(
-        self, run_id: RunId, adjustments: Sequence[Adjustment], *, at: datetime
+        self,
+        run_id: RunId,
+        adjustments: Sequence[Adjustment],
+        *,
+        at: datetime,
+        fence: Fence | None = None,
     ) -> None:
         at = as_utc(at)
         values = [rows.adjustment_values(run_id, a, at=at) for a in adjustments]
         if values:
             with self._tx.write() as conn:
+                if fence is not None:
+                    leases.check(conn, fence, at)
                 bulk.insert_ignoring(conn, ADJUSTMENTS, values)
 
-    def mark_sent(self, adjustment_id: AdjustmentId, *, request: str, at: datetime) -> None:
+    def mark_sent(
+        self,
+        adjustment_id: AdjustmentId,
+        *,
+        request: str,
+        at: datetime,
+        fence: Fence | None = None,
+    ) -> None:
         self._update_adjustment(
             adjustment_id,
+            fence=fence,
+            at=as_utc(at),
             status=AdjustmentStatus.SENT.value,
             sent_at=as_utc(at),
             request=excerpt(request),
@@ -207,9 +225,18 @@ class SqlLedger:
         found = self._tx.fetch(query)
         return found[0].support if found else None
 
-    def _update_adjustment(self, adjustment_id: AdjustmentId, **values: object) -> None:
+    def _update_adjustment(
+        self,
+        adjustment_id: AdjustmentId,
+        *,
+        fence: Fence | None = None,
+        at: datetime | None = None,
+        **values: object,
+    ) -> None:
         where = ADJUSTMENTS.c.adjustment_id == adjustment_id
         with self._tx.write() as conn:
+            if fence is not None and at is not None:
+                leases.check(conn, fence, at)
             result = conn.execute(update(ADJUSTMENTS).where(where).values(values))
             _require_one(result.rowcount, f"adjustment {adjustment_id!r}")
 
@@ -372,7 +399,10 @@ def _require_one(rowcount: int, what: str) -> None:
 
 
 if TYPE_CHECKING:  # mypy holds the class to the port; nothing runs
-    from inventory_sync.ports import Ledger
+    from inventory_sync.ports import Leases, Ledger
 
     def _conforms(ledger: SqlLedger) -> Ledger:
+        return ledger
+
+    def _has_leases(ledger: SqlLedger) -> Leases:
         return ledger

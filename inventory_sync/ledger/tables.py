@@ -141,6 +141,43 @@ class LockRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UtcDateTime)
 
 
+class LeaseRow(SQLModel, table=True):
+    """A fenced lease shared by replicas; the row stays when released so the fence only grows."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True)  # e.g. push:account:default
+    holder: str
+    fence: int
+    acquired_at: datetime = Field(sa_type=UtcDateTime)
+    renewed_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class LeaseHistoryRow(SQLModel, table=True):
+    """Every holder a lease has had: what a late write's fencing number is checked against."""
+
+    __tablename__ = "lease_history"
+
+    name: str = Field(primary_key=True)
+    fence: int = Field(primary_key=True)
+    holder: str
+    acquired_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)  # as first granted
+
+
+class ReplicaRow(SQLModel, table=True):
+    """A running service process and its last heartbeat."""
+
+    __tablename__ = "replicas"
+
+    replica_id: str = Field(primary_key=True)
+    host: str
+    pid: int
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    heartbeat_at: datetime = Field(sa_type=UtcDateTime)
+
+
 class AbsentCountRow(SQLModel, table=True):
     __tablename__ = "absent_counts"
 
@@ -189,6 +226,9 @@ REJECTED = table("rejected_rows")
 ADJUSTMENTS = table("adjustments")
 AGREED = table("agreed_levels")
 LOCKS = table("locks")
+LEASES = table("leases")
+LEASE_HISTORY = table("lease_history")
+REPLICAS = table("replicas")
 ABSENT = table("absent_counts")
 SEEN = table("seen_levels")
 MOVEMENTS = table("movements")

@@ -12,6 +12,7 @@ import structlog
 from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import Hold, RunId, RunRecord, RunStatus, WarehouseTarget
+from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.runs import Progress, new_run_id, refreshing
@@ -32,6 +33,7 @@ class RunStart:
     dry_run: bool = False  # a dry run sends nothing, so it locks nothing
     pick: Pick = every_warehouse
     fields: Mapping[str, object] = field(default_factory=dict)  # more for run.started
+    fence: Fence | None = None  # a replica's lease: its warehouse locks name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,8 @@ def _locked(
 ) -> RunReport:
     if start.dry_run:
         return steps(Run(app, run_id, tuple(targets), tuple(targets), (), None))
-    with hold_warehouses(app.ledger, app.clock, holder_id(run_id), targets) as (locks, busy):
+    holder = holder_id(run_id, start.fence)
+    with hold_warehouses(app.ledger, app.clock, holder, targets, start.fence) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
     return replace(report, holds=(*busy, *report.holds), busy=bool(busy))

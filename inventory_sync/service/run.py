@@ -23,13 +23,14 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.planner import plan
 from inventory_sync.gcpause import gc_paused
+from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.service.frame import Run, RunStart, run_in_frame
 from inventory_sync.service.inputs import record_absent_counts, record_agreed, warehouse_input
 from inventory_sync.steps.blocked import blocked_skus
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.movements import observe_movements, remember_levels
-from inventory_sync.steps.push import push
+from inventory_sync.steps.push import check_fence, push
 from inventory_sync.steps.runs import Progress, confirm, read_levels
 from inventory_sync.steps.settle import settle
 
@@ -45,6 +46,7 @@ class RunOptions:
     trigger: str = "cli"
     warehouses: frozenset[str] = frozenset()  # empty: all
     skus: frozenset[str] = frozenset()  # empty: all
+    fence: Fence | None = None  # a replica's lease: every write is checked against it
 
     def pick(self, targets: Sequence[WarehouseTarget]) -> list[WarehouseTarget]:
         """The warehouses this run asked for, among those configured."""
@@ -64,7 +66,9 @@ def reconcile(
     ``gathered`` lets the daemon pass snapshots its pull jobs already recorded; without it the
     run pulls every source itself.
     """
-    start = RunStart(options.trigger, dry_run=options.dry_run, pick=options.pick)
+    start = RunStart(
+        options.trigger, dry_run=options.dry_run, pick=options.pick, fence=options.fence
+    )
     return run_in_frame(
         app, start, lambda run: _steps(run, options, run.progress(progress), gathered)
     )
@@ -116,7 +120,8 @@ def _steps(
         return _held(app, run_id, the_plan, guard_holds, base, options)
     if options.dry_run:
         return replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
-    push(app, run_id, the_plan.adjustments, progress=progress)
+    push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence)
+    check_fence(options.fence)  # what follows writes levels the next holder relies on
     entries = confirm(app, run_id)
     for t in targets:
         remember_levels(app, run_id, t.name, levels[t.name], entries)
@@ -141,7 +146,9 @@ def _held(  # noqa: PLR0917 - private, called once
     entries = _as_planned(app, run_id, the_plan.adjustments)
     if not options.dry_run:
         # The held plan stays in the ledger, so `explain` can show what was stopped and why.
-        app.ledger.record_planned(run_id, the_plan.adjustments, at=app.clock.now())
+        app.ledger.record_planned(
+            run_id, the_plan.adjustments, at=app.clock.now(), fence=options.fence
+        )
         for adjustment in the_plan.adjustments:
             app.ledger.mark_outcome(
                 adjustment.adjustment_id,

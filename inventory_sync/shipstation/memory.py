@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -65,7 +65,11 @@ class MemoryInventory:
             where, group_by=None if group_by is None else GroupBy(group_by)
         )
 
-    def update_level(self, update: InventoryUpdate) -> UpdateReceipt:
+    def update_level(
+        self, update: InventoryUpdate, *, before_send: Callable[[], None] | None = None
+    ) -> UpdateReceipt:
+        if before_send is not None:
+            before_send()
         with self._lock:
             scripted = self._failures.pop(0) if self._failures else None
         if scripted is not None and not scripted.after_applying:

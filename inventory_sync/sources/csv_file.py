@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory_sync.domain.model import Snapshot, SourceName, Warehouse
+from inventory_sync.domain.model import Rejected, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import FeedFormatError
 from inventory_sync.ports import Source
 from inventory_sync.sources.base import (
@@ -17,9 +17,12 @@ from inventory_sync.sources.base import (
     check_warehouses,
     invalid_options,
 )
-from inventory_sync.sources.delimited import Columns, LayoutError, ParsedFeed, parse_delimited
-from inventory_sync.sources.feed_files import FeedFiles, PickedFile
+from inventory_sync.sources.columnar import Good
+from inventory_sync.sources.delimited import Columns, LayoutError, parse_delimited
+from inventory_sync.sources.delimited_columns import judge_columns
+from inventory_sync.sources.feed_files import FeedFiles
 from inventory_sync.sources.file_options import FileOptions
+from inventory_sync.sources.files import FileCandidate
 from inventory_sync.sources.rows import RowRules, validate_rows
 
 _FORMAT_DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -90,9 +93,14 @@ class CsvFileSource:
     def pull(self) -> Snapshot:
         """Read the newest stable file; raise SourceUnavailable while none is ready."""
         picked = self._files.pick()
-        snapshot = self._snapshot(picked)
+        candidate, origin, superseded = picked.candidate, picked.origin, picked.superseded
+        # The bytes travel on in a one-item list that the columnar reader empties once it holds
+        # the text as columns: no frame keeps another reference, so a big file is freed early.
+        held = [picked.data]
+        del picked
+        snapshot = self._snapshot(candidate, origin, held)
         # Only the latest pull can be committed: a held snapshot's entry must not pile up.
-        self._pending = {snapshot.snapshot_id: picked.superseded}
+        self._pending = {snapshot.snapshot_id: superseded}
         return snapshot
 
     def commit(self, snapshot: Snapshot) -> None:
@@ -102,35 +110,40 @@ class CsvFileSource:
         paths = self._pending.pop(snapshot.snapshot_id, ())
         self._files.archive(paths, snapshot.snapshot_id[:12])
 
-    def _snapshot(self, picked: PickedFile) -> Snapshot:
-        origin, data = picked.origin, picked.data
-        feed = self._parse(origin, data)
-        good, rejected = validate_rows(feed.rows, self._rules)  # reads the file's rows
-        no_rows = not good and not rejected and not feed.rejected
+    def _snapshot(self, candidate: FileCandidate, origin: str, held: list[bytes]) -> Snapshot:
+        snapshot_id = hashlib.sha256(held[0]).hexdigest()
+        good, rejected = self._judge(origin, held)
+        no_rows = not good and not rejected
         if no_rows and self._spec.completeness == "complete":
             # A complete feed with no rows would say "nothing in stock": far likelier a failed
             # export than the truth. Partial feeds may legitimately have nothing to say.
             raise self._format_error(origin, "file has a header but no data rows")
         return Snapshot(
             source=self._spec.name,
-            snapshot_id=hashlib.sha256(data).hexdigest(),
-            taken_at=picked.candidate.mtime,
+            snapshot_id=snapshot_id,
+            taken_at=candidate.mtime,
             completeness=self._spec.completeness,
             basis=self._spec.basis,
             warehouses=frozenset(self._spec.warehouses),
             rows=good,
-            rejected=tuple(sorted([*feed.rejected, *rejected], key=lambda r: r.line or 0)),
+            rejected=tuple(sorted(rejected, key=lambda r: r.line or 0)),
             origin=origin,
         )
 
-    def _parse(self, origin: str, data: bytes) -> ParsedFeed:
-        if not data.strip():
+    def _judge(self, origin: str, held: list[bytes]) -> tuple[Good, list[Rejected]]:
+        """Good rows and rejected ones: by whole columns when the text allows, else per row.
+
+        ``held`` holds the file's bytes; the columnar reader may empty it (see pull)."""
+        if not held[0] or held[0].isspace():  # not strip(): that would copy the whole file
             raise self._format_error(origin, "file is empty")
-        text = self._decode(origin, data)
         columns = Columns(
             self._options.sku_column, self._options.quantity_column, self._options.warehouse_column
         )
         try:
+            judged = self._judge_columns(origin, held, columns)
+            if judged is not None:
+                return judged
+            text = self._decode(origin, held[0])
             feed = parse_delimited(
                 text,
                 delimiter=self._options.separator,
@@ -140,7 +153,26 @@ class CsvFileSource:
             )
         except LayoutError as err:
             raise self._format_error(origin, str(err)) from err
-        return feed
+        good, rejected = validate_rows(feed.rows, self._rules)  # reads the file's rows
+        return good, [*feed.rejected, *rejected]
+
+    def _judge_columns(
+        self, origin: str, held: list[bytes], columns: Columns
+    ) -> tuple[Good, list[Rejected]] | None:
+        """The fast path, reading UTF-8: other encodings are re-encoded from the decoded text."""
+        text = self._decode(origin, held[0])  # also the check that the bytes are valid
+        if codecs.lookup(self._options.encoding).name.startswith("utf-8"):
+            del text  # the columns are read from the bytes themselves: free the copy first
+            utf8 = held
+        else:
+            utf8 = [text.encode()]
+        return judge_columns(
+            utf8,
+            delimiter=self._options.separator,
+            columns=columns,
+            rules=self._rules,
+            origin=origin,
+        )
 
     def _decode(self, origin: str, data: bytes) -> str:
         encoding = self._options.encoding

@@ -7,12 +7,12 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from inventory_sync.domain.model import Rejected, SourceName
+from inventory_sync.domain.model import Rejected, Sku, SourceName
 from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow
 
 _OTHER_DELIMITERS = (",", ";", "\t", "|")
 
-_RejectFn = Callable[[int, str | None, str], None]
+_RejectFn = Callable[[int, str | None, str, Sku | None], None]
 
 
 class LayoutError(Exception):
@@ -49,14 +49,14 @@ def parse_delimited(
     """Turn decoded text into raw rows; raise LayoutError when the header is unusable."""
     rejected: list[Rejected] = []
 
-    def reject(line: int, value: str | None, reason: str) -> None:
-        rejected.append(Rejected(source, origin, line, None, value, reason))
+    def reject(line: int, value: str | None, reason: str, sku: Sku | None = None) -> None:
+        rejected.append(Rejected(source, origin, line, None, value, reason, sku=sku))
 
     records = _read_records(text.removeprefix("\ufeff"), delimiter, reject)
     header = next(records, None)
     if header is None:
         raise LayoutError("file has no header row (it is empty or blank)")
-    index = _column_index(header[1], columns, delimiter)
+    index = column_index(header[1], columns, delimiter)
     shape = _Shape(len(header[1]), delimiter, ends_cleanly=text.endswith(("\n", "\r")))
     return ParsedFeed(_raw_rows(records, index, origin, shape, reject), rejected)
 
@@ -85,9 +85,10 @@ def _raw_rows(
         following = next(records, None)
         line, cells = pending
         is_tail = following is None and not shape.ends_cleanly
-        why = _shape_problem(cells, shape.width, is_tail=is_tail)
+        why = shape_problem(cells, shape.width, is_tail=is_tail)
         if why:
-            reject(line, shape.delimiter.join(cells), why)
+            named = named_sku(cells, sku, is_tail=is_tail)
+            reject(line, shape.delimiter.join(cells), why, named)
         else:
             where = FIXED_WAREHOUSE if warehouse is None else cells[warehouse]
             yield RawRow(origin, line, cells[sku], cells[quantity], where)
@@ -108,16 +109,21 @@ def _read_records(text: str, delimiter: str, reject: _RejectFn) -> Iterator[_Rec
             reason = f"unreadable record ({err})"
             if "end of data" in str(err):
                 reason = f"a quote opened on line {start} is never closed; rest of file unread"
-            reject(start, None, reason)
+            reject(start, None, reason, None)
             previous_end = reader.line_num
             continue
         start, previous_end = previous_end + 1, reader.line_num
-        # A blank record is skipped; the first cell usually settles it without the full scan.
-        if any(cells) and (cells[0].strip() or any(cell.strip() for cell in cells)):
+        if not is_blank(cells):
             yield start, cells
 
 
-def _column_index(header: list[str], columns: Columns, delimiter: str) -> dict[str, int]:
+def is_blank(cells: list[str]) -> bool:
+    """A record of nothing but empty or blank fields, skipped like an empty line."""
+    # The first cell usually settles it without the full scan.
+    return not (any(cells) and (cells[0].strip() or any(cell.strip() for cell in cells)))
+
+
+def column_index(header: list[str], columns: Columns, delimiter: str | None) -> dict[str, int]:
     """Find our columns in the header, case- and space-insensitively."""
     names = [cell.strip().casefold() for cell in header]
     wanted = {"sku": columns.sku, "quantity": columns.quantity}
@@ -134,16 +140,26 @@ def _column_index(header: list[str], columns: Columns, delimiter: str) -> dict[s
     return index
 
 
-def _missing_column(column: str, role: str, header: list[str], delimiter: str) -> str:
+def _missing_column(column: str, role: str, header: list[str], delimiter: str | None) -> str:
     message = f"missing {role} column {column!r}; the header has {[c.strip() for c in header]}"
     if len(header) == 1:
         seen = [d for d in _OTHER_DELIMITERS if d != delimiter and d in header[0]]
-        if seen:
+        if seen and delimiter is None:  # a spreadsheet: one cell holds the whole header
+            message += f" - the header is one cell containing {seen[0]!r} (CSV text in a sheet?)"
+        elif seen:
             message += f" - the delimiter is {delimiter!r}, but the header contains {seen[0]!r}"
     return message
 
 
-def _shape_problem(cells: list[str], width: int, *, is_tail: bool) -> str | None:
+def named_sku(cells: list[str], sku: int, *, is_tail: bool) -> Sku | None:
+    """The SKU cell's text of a misshapen record, to name it in the rejection."""
+    # A cut-off last line may have cut its SKU too: only whole records name theirs.
+    named = cells[sku].strip() if sku < len(cells) and not is_tail else ""
+    return Sku(named) if named and named.isprintable() else None
+
+
+def shape_problem(cells: list[str], width: int, *, is_tail: bool) -> str | None:
+    """Why a record's field count is wrong for the header, or None when it is fine."""
     if len(cells) < width:
         if is_tail:
             return (

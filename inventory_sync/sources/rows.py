@@ -140,9 +140,13 @@ class _Tally:
     def add(self, row: RawRow) -> None:
         try:
             sku = parse_sku(row.sku, self.rules)
-            warehouse = self._warehouse(row.warehouse)
         except _Bad as bad:
             self.rejected.append(_reject(row, self.rules, bad))
+            return
+        try:
+            warehouse = self._warehouse(row.warehouse)
+        except _Bad as bad:
+            self.rejected.append(_reject(row, self.rules, bad, sku=sku))
             return
         quantity = _quantity(row.quantity, self.rules)
         lines = self.lines.setdefault(warehouse, {})
@@ -198,6 +202,23 @@ class _Tally:
         self.rejected.sort(key=lambda r: (r.origin, r.line or 0))
         rows = {w: column for w, column in self.quantities.items() if column}
         return rows, tuple(self.rejected)
+
+
+def row_key(row: RawRow, rules: RowRules) -> tuple[Warehouse, Sku] | None:
+    """The warehouse and SKU a row speaks for, or None when either is bad (it is then rejected
+    without taking part in duplicate checks)."""
+    try:
+        return resolve_warehouse(row.warehouse, rules), parse_sku(row.sku, rules)
+    except _Bad:
+        return None
+
+
+def known_warehouse(value: object, rules: RowRules) -> Warehouse | None:
+    """The warehouse a feed's value maps to, or None when a row with it would be rejected."""
+    try:
+        return resolve_warehouse(value, rules)
+    except _Bad:
+        return None
 
 
 def _quantity(value: object, rules: RowRules) -> int | _Bad:
@@ -334,10 +355,13 @@ def _where(other: RawRow, this: RawRow) -> str:
     return f"{other.origin}:{other.line}"
 
 
-def _reject(row: RawRow, rules: RowRules, bad: _Bad, keyed: _Keyed | None = None) -> Rejected:
+def _reject(
+    row: RawRow, rules: RowRules, bad: _Bad, keyed: _Keyed | None = None, sku: Sku | None = None
+) -> Rejected:
+    """The quarantined row, naming its SKU (and warehouse) when those were valid."""
     value = None if bad.value is None else str(bad.value)
     if keyed is None:
-        return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason)
+        return Rejected(rules.source, row.origin, row.line, bad.field, value, bad.reason, sku=sku)
     return Rejected(
         rules.source, row.origin, row.line, bad.field, value, bad.reason,
         sku=keyed.sku, warehouse=keyed.warehouse,

@@ -131,6 +131,8 @@ def _report_rejects(snapshot: Snapshot) -> None:
             field=rejected.field,
             value=rejected.value,
             reason=rejected.reason,
+            sku=rejected.sku,
+            warehouse=rejected.warehouse,
         )
     if len(snapshot.rejected) > _LOGGED_REJECTS:
         log.warning(

@@ -14,10 +14,12 @@ from inventory_sync.domain.inventory import InventoryUpdate, UpdateReceipt
 from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId
 from inventory_sync.errors import (
     AuthError,
+    LeaseLost,
     OutcomeUncertain,
     PlanError,
     ShipStationError,
 )
+from inventory_sync.ports import Fence
 from inventory_sync.steps.agree import agree_on
 
 log = structlog.get_logger(__name__)
@@ -25,21 +27,31 @@ Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 100
 
 
-def to_update(adjustment: Adjustment) -> InventoryUpdate:
-    """The request for one adjustment; its id goes into notes so ShipStation's history matches."""
+def to_update(adjustment: Adjustment, fence: Fence | None = None) -> InventoryUpdate:
+    """The request for one adjustment; its id goes into notes so ShipStation's history matches.
+
+    The id stays the last word of the notes; a replica's fence goes before it, so ShipStation's
+    history also shows which lease holder sent each change."""
+    tag = "" if fence is None else f"{fence.tag} "
     return InventoryUpdate(
         transaction_type=adjustment.transaction_type.value,
         sku=adjustment.sku,
         quantity=adjustment.quantity,
         inventory_location_id=adjustment.location_id,
         reason=_reason(adjustment),
-        notes=f"inventory-sync {adjustment.adjustment_id}",
+        notes=f"inventory-sync {tag}{adjustment.adjustment_id}",
     )
 
 
 def _reason(adjustment: Adjustment) -> str:
     note = adjustment.basis.get("note")
     return f"inventory-sync {adjustment.rule}" + (f": {note}" if note else "")
+
+
+def check_fence(fence: Fence | None) -> None:
+    """Raise LeaseLost once the holder's own clock says the lease is no longer safely ours."""
+    if fence is not None and not fence.still_held():
+        raise LeaseLost(fence.lease, fence=fence.number, reason="its renewal is overdue")
 
 
 def request_text(update: InventoryUpdate) -> str:
@@ -54,14 +66,17 @@ def push(
     *,
     progress: Progress | None = None,
     record: bool = True,
+    fence: Fence | None = None,
 ) -> None:
     """Send every planned adjustment; one failure never stops the others, auth failures do.
 
-    ``record=False`` when the caller already recorded them as planned.
+    ``record=False`` when the caller already recorded them as planned. With ``fence`` (a
+    replica's lease), nothing is recorded or sent once the lease is no longer current:
+    LeaseLost stops the push, and the lease's next holder settles what was left.
     """
     if record:
-        app.ledger.record_planned(run_id, adjustments, at=app.clock.now())
-    pusher = _Pusher(app, run_id, len(adjustments), progress)
+        app.ledger.record_planned(run_id, adjustments, at=app.clock.now(), fence=fence)
+    pusher = _Pusher(app, run_id, len(adjustments), progress, fence)
     with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
         try:
             for adjustment in adjustments:
@@ -75,8 +90,16 @@ def push(
 class _Pusher:
     """Keeps a bounded window of requests in flight; the ledger is written from this thread only."""
 
-    def __init__(self, app: App, run_id: RunId, total: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        app: App,
+        run_id: RunId,
+        total: int,
+        progress: Progress | None,
+        fence: Fence | None,
+    ) -> None:
         self.app = app
+        self.fence = fence
         self.run_id = run_id
         self.total = total
         self.done = 0
@@ -85,11 +108,23 @@ class _Pusher:
         self.window = app.concurrency * 2
 
     def send(self, pool: ThreadPoolExecutor, adjustment: Adjustment) -> None:
-        update = to_update(adjustment)
+        update = to_update(adjustment, self.fence)
+        self.still_ours()
         self.app.ledger.mark_sent(
-            adjustment.adjustment_id, request=request_text(update), at=self.app.clock.now()
+            adjustment.adjustment_id,
+            request=request_text(update),
+            at=self.app.clock.now(),
+            fence=self.fence,
         )
-        self.pending[pool.submit(self.app.inventory.update_level, update)] = adjustment
+        future = pool.submit(self.app.inventory.update_level, update, before_send=self.still_ours)
+        self.pending[future] = adjustment
+
+    def still_ours(self) -> None:
+        """Raise LeaseLost when the replica's own view says its lease ran out (no I/O).
+
+        Asked again right before each attempt leaves, after the wait for the request budget,
+        so a replica paused between the ledger's check and the send still sends nothing."""
+        check_fence(self.fence)
 
     def wait_for_room(self) -> None:
         while len(self.pending) >= self.window:
@@ -106,7 +141,7 @@ class _Pusher:
         for future in [f for f in self.pending if not f.cancelled()]:
             try:
                 self._settle_one(future, self.pending[future])
-            except (AuthError, PlanError):
+            except (AuthError, PlanError, LeaseLost):
                 continue  # already recorded; the first such error is the one raised
         self.pending.clear()
 
@@ -117,6 +152,9 @@ class _Pusher:
             self._tick()
 
     def _settle_one(self, future: Future[UpdateReceipt], adjustment: Adjustment) -> None:
+        # A replica that lost its lease records no outcome and no agreed level: the lease's
+        # next holder may have read this change back and agreed newer levels since.
+        self.still_ours()
         now = self.app.clock.now()
         try:
             receipt = future.result()

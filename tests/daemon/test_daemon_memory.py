@@ -137,6 +137,19 @@ class TestSourceHealth:
         assert [e["event"] for e in logs] == ["source.stale", "source.refreshed"]
         assert logs[0]["limit_seconds"] == 180
 
+    def test_a_source_another_replica_pulls_is_not_stale_here(self):
+        clock = FixedClock(T0)
+        health = self.health(clock)
+        with capture_logs() as logs:
+            for _ in range(10):
+                clock.advance(timedelta(minutes=1))
+                health.elsewhere(FEED)  # a standby replica skips the pull
+                health.check_stale()
+            clock.advance(timedelta(minutes=4))  # it took over, and the source brings nothing
+            health.check_stale()
+        assert [e["event"] for e in logs] == ["source.stale"]
+        assert logs[0]["stale_seconds"] == 240
+
     def test_a_newer_timestamp_on_the_same_content_counts_as_fresh(self):
         clock = FixedClock(T0)
         health = self.health(clock)

@@ -6,6 +6,7 @@ import json
 import socket
 
 import pytest
+import xlsxwriter
 from e2e_support import API_KEY, FEED, make_world
 
 from inventory_sync.domain.model import AdjustmentStatus, RunId, Warehouse
@@ -101,6 +102,33 @@ class TestFirstAndSecondRun:
         assert rejected["field"] == "quantity"
         assert rejected["value"] == "twelve"
         assert world.on_hand()["RED"] == 10  # unknown is not zero
+
+    def test_a_rejected_row_names_its_sku_in_the_json_the_event_and_the_table(self, world):
+        world.write_feed(FEED.replace("RED,12", "RED,12.5"))
+        result = world.run("reconcile", "--json")
+        (rejected,) = result.json()["rejected"]
+        assert (rejected["sku"], rejected["warehouse"]) == ("RED", "main")
+        (event,) = [e for e in result.log_events() if e["event"] == "source.row_rejected"]
+        assert (event["sku"], event["warehouse"], event["line"]) == ("RED", "main", 2)
+        table = " ".join(world.run("reconcile").stdout.split())  # rich wraps long lines
+        assert "feed.csv:2 SKU RED field 'quantity' value '12.5': quantity must" in table
+
+    def test_an_xlsx_feed_is_reconciled_and_its_bad_row_named_by_sheet_row_and_sku(self, world):
+        workbook = world.tmp / "feed.xlsx"
+        book = xlsxwriter.Workbook(str(workbook))
+        sheet = book.add_worksheet("Stock")
+        for r, line in enumerate(FEED.replace("RED,12", "RED,12.5").splitlines()):
+            sku, quantity = line.split(",")
+            sheet.write_row(r, 0, [sku, quantity if r == 0 else float(quantity)])
+        book.close()
+        config = world.config.read_text().replace('type = "csv"', 'type = "xlsx"')
+        world.config.write_text(config.replace(str(world.feed), str(workbook)))
+        summary = world.run("reconcile", "--json").json()
+        assert summary["applied"] == 1  # GREEN moved
+        (rejected,) = summary["rejected"]
+        assert rejected["origin"] == f"{workbook}[Stock]"
+        assert (rejected["line"], rejected["sku"], rejected["value"]) == (2, "RED", "12.5")
+        assert world.on_hand()["RED"] == 10
 
 
 @pytest.mark.postgres

@@ -130,7 +130,10 @@ class TestAdminRoutes:
         for _ in range(2):
             httpx.post(emulator.base_url + "/v2/inventory", json=body, headers={"API-Key": KEY})
         applied = httpx.get(emulator.base_url + "/_emulator/applied").json()
+        times = applied[0].pop("at")
         assert applied == [{"method": "POST", "path": "/v2/inventory", "body": body, "count": 2}]
+        assert len(times) == 2
+        assert times == sorted(times)  # each application's time, in order
         state = httpx.get(emulator.base_url + "/_emulator/state").json()
         assert state["levels"][0]["on_hand"] == 12
 

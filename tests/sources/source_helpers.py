@@ -47,3 +47,31 @@ def write_file(path: Path, content: str | bytes, *, mtime: datetime = EPOCH) -> 
     stamp = mtime.timestamp()
     os.utime(path, (stamp, stamp))
     return path
+
+
+def write_xlsx(
+    path: Path,
+    sheets: dict[str, list[list[object]]],
+    *,
+    first_row: int = 0,
+    first_column: int = 0,
+    mtime: datetime = EPOCH,
+) -> Path:
+    """Write a workbook (xlsxwriter; the kind reads with calamine), one list of rows per sheet."""
+    import xlsxwriter  # noqa: PLC0415 - only the spreadsheet tests need it
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    date = book.add_format({"num_format": "yyyy-mm-dd"})  # a date cell, as exports write them
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, cells in enumerate(rows):
+            for c, cell in enumerate(cells):
+                if isinstance(cell, datetime):
+                    sheet.write_datetime(first_row + r, first_column + c, cell, date)
+                elif cell is not None:
+                    sheet.write(first_row + r, first_column + c, cell)
+    book.close()
+    stamp = mtime.timestamp()
+    os.utime(path, (stamp, stamp))
+    return path

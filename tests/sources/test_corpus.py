@@ -4,21 +4,27 @@ File cases run through every transport (local disk, SFTP, S3), with the same err
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 from loopback import Answer
-from source_helpers import make_spec
+from source_helpers import make_spec, write_xlsx
 
 from inventory_sync import errors
 from inventory_sync.sources.csv_file import KIND as CSV
 from inventory_sync.sources.csv_file import CsvOptions
 from inventory_sync.sources.http_json import KIND as HTTP_JSON
 from inventory_sync.sources.http_json import HttpJsonOptions
+from inventory_sync.sources.xlsx_file import KIND as XLSX
+from inventory_sync.sources.xlsx_file import XlsxOptions
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = tomllib.loads((CORPUS / "expected.toml").read_text())["case"]
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # what a spreadsheet would store as a number
 
 
 def csv_source(case, place, context):
@@ -60,7 +66,36 @@ def test_each_bad_page_is_reported_clearly(case, context, server):
     check_case(case, *http_source(case, server, context))
 
 
-def check_case(case, source, origin):
+def xlsx_source(case, tmp_path, context):
+    """The csv case's cells in a workbook's "Stock" sheet, numbers as numbers."""
+    options = dict(case.get("options", {}))
+    text = (CORPUS / case["file"]).read_bytes().decode("utf-8-sig")
+    delimiter = "\t" if options.pop("format", "csv") == "tsv" else ","
+    rows = [
+        [float(cell) if NUMBER.fullmatch(cell) else cell for cell in row]
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    ]
+    path = write_xlsx(tmp_path / "stock.xlsx", {"Stock": rows})
+    spec_fields = dict(case.get("spec", {}))
+    warehouses = spec_fields.pop("warehouses", ["main"])
+    source = XLSX.build(
+        make_spec(*warehouses, **spec_fields), XlsxOptions(path=str(path), **options), context
+    )
+    return source, str(path)
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c["file"] for c in FILE_CASES])
+def test_each_bad_feed_as_a_spreadsheet_gets_the_same_named_errors(case, tmp_path, context):
+    """The csv cases through the xlsx kind: rows name the sheet; [case.xlsx] says what differs."""
+    sheet = case.get("xlsx", {})
+    if "csv_only" in sheet:
+        pytest.skip(f"CSV only: {sheet['csv_only']}")
+    source, path = xlsx_source(case, tmp_path, context)
+    check_case({**case, **sheet}, source, path, row_origin=f"{path}[Stock]")
+
+
+def check_case(case, source, origin, row_origin=None):
+    """The pull fails naming the file, or quarantines exactly the case's rows."""
     if "error" in case:
         with pytest.raises(getattr(errors, case["error"])) as raised:
             source.pull()
@@ -72,7 +107,7 @@ def check_case(case, source, origin):
     assert sorted(o.sku for o in snapshot.observations) == case["good"]
     assert len(snapshot.rejected) == len(case["rejected"])
     for got, want in zip(snapshot.rejected, case["rejected"], strict=True):
-        assert (got.source, got.origin, got.line) == ("feed", origin, want["line"])
+        assert (got.source, got.origin, got.line) == ("feed", row_origin or origin, want["line"])
         assert got.field == want.get("field")
         if "value" in want:
             assert got.value == want["value"]

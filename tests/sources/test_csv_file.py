@@ -51,6 +51,20 @@ class TestReading:
             (7, None),
         ]
 
+    def test_a_rejected_row_names_its_sku_unless_the_file_was_cut_inside_it(
+        self, tmp_path, context
+    ):
+        text = "sku,quantity\nA,1\nB,oops\nC,3,stray\n,4\nD"
+        path = write_file(tmp_path / "stock.csv", text)
+        snapshot = build(context, path=str(path)).pull()
+        assert [(r.line, r.sku) for r in snapshot.rejected] == [
+            (3, "B"),
+            (4, "C"),
+            (5, None),
+            (6, None),  # the last line may be a SKU cut short: "D" of "D-100"
+        ]
+        assert str(snapshot.rejected[0]).startswith(f"{path}:3 SKU B field 'quantity'")
+
     def test_tsv_with_renamed_columns_and_quoted_fields(self, tmp_path, context):
         text = 'Item Code\tNote\tOn Hand\n"A B"\t"x, ""y"""\t3\nC\t\t4\n'
         path = write_file(tmp_path / "stock.tsv", text)

@@ -83,6 +83,14 @@ class TestSftpLogins:
         assert problem.key == "options.sftp.private_key_secret"
         assert "not a key" not in str(raised.value)
 
+    def test_a_connection_lost_while_reading_is_unavailable(self, context, secrets, feed_on_server):
+        secrets.values["pw"] = feed_on_server.password
+        feed_on_server.drop_on_read = True
+        with pytest.raises(SourceUnavailable) as raised:
+            sftp_source(context, feed_on_server, password_secret="pw").pull()
+        assert not isinstance(raised.value, SourceMisconfigured)
+        assert f"could not read {feed_on_server.url('in/*.csv')}" in str(raised.value)
+
     def test_an_unreachable_server_is_unavailable_and_named(self, context, secrets, sftp_server):
         secrets.values["pw"] = sftp_server.password
         port = closed_port()

@@ -247,10 +247,18 @@ def test_good_rows_go_on_whatever_happens_to_the_others():
     observations, rejected = only(rows)
     assert [o.sku for o in observations] == ["A", "D"]
     assert [r.line for r in rejected] == [3, 4]
-    assert (
-        str(rejected[1])
-        == "feed.csv:4: field 'quantity' value 'x': quantity must be a whole number (digits only)"
+    assert str(rejected[0]) == "feed.csv:3: field 'sku' value '': SKU is empty"
+    assert str(rejected[1]) == (
+        "feed.csv:4 SKU C field 'quantity' value 'x': quantity must be a whole number (digits only)"
     )
+
+
+def test_a_row_with_a_good_sku_and_an_unknown_warehouse_names_its_sku_but_no_warehouse():
+    rules = RowRules(source=SourceName("feed"), warehouses=(Warehouse("east"),))
+    bad = RawRow("feed.csv", 7, " BAD-1 ", "3", "north")
+    _, (rejected,) = validate_rows([bad], rules)
+    assert (rejected.sku, rejected.warehouse) == ("BAD-1", None)
+    assert str(rejected).startswith("feed.csv:7 SKU BAD-1 field 'warehouse' value 'north'")
 
 
 class TestEveryRowIsAccountedFor:

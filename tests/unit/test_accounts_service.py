@@ -208,12 +208,12 @@ class MeetingInventory(MemoryInventory):
         self.first = threading.Lock()
         self.met = False
 
-    def update_level(self, update):
+    def update_level(self, update, **kwargs):
         with self.first:  # one waiter per account; its other writes queue behind it
             if not self.met:
                 self.barrier.wait()  # raises BrokenBarrierError if the accounts take turns
                 self.met = True
-        return super().update_level(update)
+        return super().update_level(update, **kwargs)
 
 
 class TestAccountsTogether:

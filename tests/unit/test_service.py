@@ -71,10 +71,10 @@ class BrokenLedger(MemoryLedger):
 
     broken = False
 
-    def record_planned(self, run_id, adjustments, *, at):
+    def record_planned(self, run_id, adjustments, *, at, fence=None):
         if self.broken:
             raise LedgerError("database is locked")
-        super().record_planned(run_id, adjustments, at=at)
+        super().record_planned(run_id, adjustments, at=at, fence=fence)
 
 
 class Harness:

@@ -43,6 +43,9 @@ class AppliedEntry:
     path: str
     body: Any
     count: int
+    # When each application happened (UTC, ISO): lets a test order writes against other
+    # records, such as the moment a replica's lease passed to another.
+    at: tuple[str, ...] = ()
 
 
 def _now() -> str:
@@ -143,11 +146,16 @@ class EmulatorState:
         """Count an applied state change; identical bodies (notes included) share one entry."""
         key = (method, path, json.dumps(body, sort_keys=True))
         with self.lock:
-            self._applied.setdefault(key, [body, 0])[1] += 1
+            entry = self._applied.setdefault(key, [body, 0, []])
+            entry[1] += 1
+            entry[2].append(datetime.now(UTC).isoformat())
 
     def applied(self) -> list[AppliedEntry]:
         with self.lock:
-            return [AppliedEntry(m, p, body, n) for (m, p, _), (body, n) in self._applied.items()]
+            return [
+                AppliedEntry(m, p, body, n, tuple(at))
+                for (m, p, _), (body, n, at) in self._applied.items()
+            ]
 
     # -- inventory ----------------------------------------------------------------------------
 

@@ -1,0 +1,190 @@
+"""A spreadsheet's rows of typed cells read as text columns below a header, for the judge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from inventory_sync.domain.model import Rejected
+from inventory_sync.sources.columnar import Cells, Good, judge
+from inventory_sync.sources.delimited import Columns, LayoutError, column_index
+from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow, RowRules
+
+# Stands in the text columns for a cell the column checks must not settle (a fraction, a
+# boolean, a date): it fails every check, so the row is judged per row from its real cells.
+_NOT_TEXT = "\x00"
+_CHUNK = 65_536  # rows converted at a time: their Python objects never pile up
+_WHOLE_LIMIT = 1e18  # whole floats below this are exact int64s, written as digits
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where a sheet's feed is: which row holds the header (None: the first non-blank row)."""
+
+    columns: Columns
+    header_row: int | None = None
+
+
+def judge_sheet(
+    held: list[Iterator[Cells]], layout: SheetLayout, rules: RowRules, origin: str
+) -> tuple[Good, list[Rejected]]:
+    """Judge the rows below the header; lines are the sheet's row numbers.
+
+    ``held`` is a one-item list with an iterator over every row from the sheet's first. It is
+    emptied once the rows are columns, so the reader's copy of the sheet can be freed before
+    the snapshot's dicts are built. Raises LayoutError when the header is missing or lacks a
+    column."""
+    rows = held[0]
+    header_line, header = _header(enumerate(rows, start=1), layout.header_row)
+    index = column_index([_header_text(cell) for cell in header], layout.columns, None)
+    records = _SheetRecords(index, origin, first_line=header_line + 1, width=len(header))
+    records.read(rows)  # the rest of the rows: the header and what was above it are read
+    held.clear()
+    del rows
+    return judge(records, rules)
+
+
+def _header(numbered: Iterator[tuple[int, Cells]], header_row: int | None) -> tuple[int, Cells]:
+    for number, cells in numbered:
+        if header_row is None and not is_blank_row(cells):
+            return number, cells
+        if number == header_row:
+            if is_blank_row(cells):
+                raise LayoutError(f"header row {header_row} is blank")
+            return number, cells
+    if header_row is None:
+        raise LayoutError("sheet has no header row (it is empty or blank)")
+    raise LayoutError(f"sheet has no row {header_row} (header_row)")
+
+
+class _SheetRecords:
+    """A sheet's rows as text columns; the real cells kept for rows the text cannot stand for."""
+
+    def __init__(self, index: dict[str, int], origin: str, *, first_line: int, width: int) -> None:
+        self.index, self.origin, self.first_line, self.width = index, origin, first_line, width
+        self.kept: dict[int, Cells] = {}  # table index -> the row's cells
+        self.table = pa.table({role: pa.array([], pa.string()) for role in index})
+
+    def read(self, rows: Iterable[Cells]) -> None:
+        chunks: dict[str, list[pa.Array]] = {role: [] for role in self.index}
+        start, it = 0, iter(rows)
+        while block := list(islice(it, _CHUNK)):
+            for role, position in self.index.items():
+                chunks[role].append(_as_text(_column_of(block, position)))
+            self._keep_unusual(block, start, chunks["sku"][-1], [c[-1] for c in chunks.values()])
+            start += len(block)
+        if start:
+            self.table = pa.table({role: pa.chunked_array(c) for role, c in chunks.items()})
+
+    def _keep_unusual(
+        self, block: list[Cells], start: int, sku: pa.Array, columns: list[pa.Array]
+    ) -> None:
+        """Keep the real cells of rows with a stand-in cell or a SKU that is not plain text.
+
+        Every other row is exactly what its text columns say (see rows_at); a row whose SKU
+        is plain text is not blank, so its other cells do not matter."""
+        trimmed = pc.ascii_trim(sku, " \t")
+        plain = pc.and_(pc.ascii_is_printable(trimmed), pc.greater(pc.binary_length(trimmed), 0))
+        unusual = pc.invert(plain)
+        for column in columns:
+            unusual = pc.or_(unusual, pc.equal(column, _NOT_TEXT))
+        for i in pc.indices_nonzero(unusual).to_pylist():
+            self.kept[start + i] = block[i]
+
+    def set_aside(self) -> Iterable[tuple[int, Cells]]:
+        return ()  # every row below the header is in the table
+
+    def rows_at(self, indices: list[int]) -> Iterable[tuple[int, Cells]]:
+        picked = self.table.take(indices).to_pylist()
+        for i, texts in zip(indices, picked, strict=True):
+            yield self.first_line + i, self.kept.get(i) or self._rebuilt(texts)
+
+    def _rebuilt(self, texts: dict[str, str]) -> list[object]:
+        # Our cells as their text (12.0 is "12": the row rules read both alike), others empty.
+        cells: list[object] = [""] * self.width
+        for role, position in self.index.items():
+            cells[position] = texts[role]
+        return cells
+
+    def table_index(self, line: int) -> int:
+        return line - self.first_line
+
+    def raw_row(self, line: int, cells: Cells) -> RawRow | Rejected | None:
+        if is_blank_row(cells):
+            return None
+        column = self.index.get("warehouse")
+        warehouse = FIXED_WAREHOUSE if column is None else _cell(cells, column)
+        sku, quantity = _cell(cells, self.index["sku"]), _cell(cells, self.index["quantity"])
+        return RawRow(self.origin, line, sku, quantity, warehouse)
+
+
+def _column_of(block: list[Cells], position: int) -> list[object]:
+    try:
+        return list(map(itemgetter(position), block))  # in C: a rectangular sheet's rows
+    except IndexError:
+        return [_at(row, position) for row in block]
+
+
+def _as_text(cells: list[object]) -> pa.Array:
+    """One column of cells as text: whole numbers as digits, other non-text as _NOT_TEXT."""
+    return pc.fill_null(_inferred_text(cells), "")  # an empty cell (None) is blank text
+
+
+def _inferred_text(cells: list[object]) -> pa.Array:
+    # Most columns hold one type: text, or numbers as floats (pyarrow would read True as 1.0,
+    # so the types are looked at exactly). Others are converted cell by cell.
+    types = set(map(type, cells)) - {type(None)}
+    if types <= {str}:
+        return pa.array(cells, pa.string())
+    if types <= {float}:  # ints (rare) go cell by cell: a float would round a long one
+        return _whole_as_text(pa.array(cells, pa.float64()))
+    return pa.array([_cell_text(cell) for cell in cells], pa.string())
+
+
+def _whole_as_text(numbers: pa.Array) -> pa.Array:
+    whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), _WHOLE_LIMIT))
+    digits = pc.cast(pc.cast(pc.if_else(whole, numbers, 0.0), pa.int64()), pa.string())
+    return pc.if_else(whole, digits, _NOT_TEXT)
+
+
+def _cell_text(cell: object) -> str:
+    value = cell_value(cell)
+    if isinstance(value, str):
+        return value
+    if type(value) is int and abs(value) < _WHOLE_LIMIT:
+        return str(value)
+    return _NOT_TEXT
+
+
+def _at(row: Cells, position: int) -> object:
+    # A reader may end a row at its last filled cell: the ones after it are empty.
+    return row[position] if position < len(row) else ""
+
+
+def _cell(cells: Cells, column: int) -> object:
+    return cell_value(_at(cells, column))
+
+
+def cell_value(cell: object) -> object:
+    """A cell as the row rules read it: a whole number stays whole (12.0 is 12), blank is ''.
+
+    A spreadsheet stores every number as a float, so 12 typed into a cell arrives as 12.0;
+    keeping it an int makes a SKU typed as 12345 read "12345", not "12345.0"."""
+    if type(cell) is float and cell.is_integer():
+        return int(cell)
+    return "" if cell is None else cell
+
+
+def is_blank_row(cells: Cells) -> bool:
+    """A row of empty or blank cells, skipped like a blank line in a CSV file."""
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _header_text(cell: object) -> str:
+    value = cell_value(cell)
+    return value if isinstance(value, str) else str(value)
