@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from inventory_sync import logs
-from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.app import AccountRequired, AccountsTargets, App, ConfiguredSource
 from inventory_sync.clock import SystemClock
 from inventory_sync.config import (
     ReconcileOverrides,
     ReconcileSettings,
     Settings,
     SourceSettings,
+    WarehouseSettings,
 )
+from inventory_sync.config_accounts import credential_file, env_var
 from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import (
+    AccountName,
     Completeness,
     LocationId,
     Sku,
@@ -26,7 +30,7 @@ from inventory_sync.domain.model import (
     WarehouseTarget,
 )
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
-from inventory_sync.errors import ConfigError, ConfigProblem
+from inventory_sync.errors import ConfigError, ConfigProblem, UsageError
 from inventory_sync.ledger.repository import SqlLedger, open_ledger
 from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Leases, Ledger, Source
 from inventory_sync.shipstation.client import ShipStationClient, build_client
@@ -45,41 +49,86 @@ def build(
     sources: tuple[ConfiguredSource, ...] | None = None,
     clock: Clock | None = None,
     credentials_dir: Path | None = None,
+    inventories: Mapping[str, InventoryApi] | None = None,
     leases: Leases | None = None,
     on_pause: Callable[[float], None] | None = None,
 ) -> App:
     """Wire everything the settings describe; any part given as an override is used instead.
 
+    ``inventory`` replaces the (first) account's client; ``inventories`` replaces clients by
+    account name (an account not named gets its real client). With several accounts, the App
+    holds one App per account (``App.accounts``), each with its own client and targets.
     ``leases``: replicas coordinate through it; by default the ledger built here when it is
     PostgreSQL (SQLite is one host's file: one process, as before). ``on_pause`` hears each
-    pause ShipStation asks for (seconds), for a terminal to show."""
+    pause ShipStation asks for (seconds), for a terminal to show.
+    """
     clock = clock or SystemClock()
-    inventory_given = inventory
-    inventory = inventory or _client(settings, clock, on_pause)
+    accounts = settings.all_accounts()
+    given = dict(inventories or {})
+    if inventory is not None:
+        given.setdefault(accounts[0].name, inventory)
     built = ledger or _ledger(settings)
-    app = App(
+    shared = App(
         ledger=built,
-        inventory=inventory,
+        inventory=AccountRequired(),
         clock=clock,
-        targets=MappedTargets(
-            mappings_from(settings),
-            inventory,
-            configured=_targets(settings),
-            check=settings.reconcile.check_mapping,
-        ),
+        targets=AccountsTargets(()),
         sources=sources if sources is not None else _sources(settings, clock, credentials_dir),
         policy=policy_from(settings.reconcile),
         policies=policies_from(settings),
         limits=all_limits_from(settings),
-        concurrency=settings.shipstation.concurrency,
         max_attempts=settings.reconcile.max_attempts,
         leases=leases if leases is not None else _shared_leases(built),
     )
-    for part, given in ((app.inventory, inventory_given), (app.ledger, ledger)):
-        close = getattr(part, "close", None)
-        if callable(close) and part is not given:
-            app.closers.append(close)
-    return app
+    close_ledger = getattr(shared.ledger, "close", None)
+    if ledger is None and callable(close_ledger):
+        shared.closers.append(close_ledger)
+    views = tuple(
+        _account_app(shared, settings, index, given, on_pause) for index in range(len(accounts))
+    )
+    if len(views) == 1:
+        views[0].closers[:0] = shared.closers  # the ledger closes last, after the client
+        return views[0]
+    return replace(
+        shared,
+        targets=AccountsTargets(tuple(v.targets for v in views)),
+        concurrency=sum(v.concurrency for v in views),
+        accounts=views,
+        closers=[*shared.closers, *(v.close for v in views)],
+    )
+
+
+def _account_app(
+    shared: App,
+    settings: Settings,
+    index: int,
+    given: Mapping[str, InventoryApi],
+    on_pause: Callable[[float], None] | None,
+) -> App:
+    """One account's App: its own client and targets; the shared ledger, clock and rules."""
+    account = settings.all_accounts()[index]
+    inventory = given.get(account.name)
+    closers: list[Callable[[], None]] = []
+    if inventory is None:
+        client = build_client(
+            client_settings_for(settings, index), clock=shared.clock, on_pause=on_pause
+        )
+        inventory, closers = client, [client.close]
+    mine = {w.name for w in account.warehouses}
+    return replace(
+        shared,
+        account=AccountName(account.name),
+        inventory=inventory,
+        targets=MappedTargets(
+            _mappings(account.warehouses),
+            inventory,
+            configured=_targets(account.warehouses),
+            check=settings.reconcile.check_mapping,
+        ),
+        sources=tuple(s for s in shared.sources if mine & set(s.warehouses)),
+        concurrency=account.concurrency,
+        closers=closers,
+    )
 
 
 def _shared_leases(ledger: Ledger) -> Leases | None:
@@ -100,14 +149,29 @@ def ledger_only(settings: Settings) -> ClosableLedger:
     return open_ledger(settings.ledger_url, migrate=True)
 
 
-def client_only(settings: Settings, clock: Clock | None = None) -> ShipStationClient:
-    """The ShipStation client alone, for commands that only talk to ShipStation."""
-    return build_client(client_settings(settings), clock=clock or SystemClock())
+def client_only(
+    settings: Settings, clock: Clock | None = None, *, account: str | None = None
+) -> ShipStationClient:
+    """One account's ShipStation client alone, for commands that only talk to ShipStation.
+
+    ``account`` may be left out when the configuration has only one."""
+    names = [a.name for a in settings.all_accounts()]
+    if account is None and len(names) > 1:
+        raise UsageError(f"name the account (--account); configured: {', '.join(names)}")
+    if account is not None and account not in names:
+        raise UsageError(f"unknown account {account!r}; configured: {', '.join(names)}")
+    index = 0 if account is None else names.index(account)
+    return build_client(client_settings_for(settings, index), clock=clock or SystemClock())
 
 
 def client_settings(settings: Settings) -> ClientSettings:
-    """The ShipStation client's settings; registers each key with the log scrubber."""
-    ss = settings.shipstation
+    """The single account's client settings (the first account's, with several)."""
+    return client_settings_for(settings, 0)
+
+
+def client_settings_for(settings: Settings, index: int) -> ClientSettings:
+    """One account's ShipStation client settings; registers each key with the log scrubber."""
+    ss = settings.all_accounts()[index]
     keys = []
     if ss.api_key is not None:
         keys.append(ApiKey(ss.api_key.get_secret_value(), ss.api_key_expires, "primary"))
@@ -118,13 +182,7 @@ def client_settings(settings: Settings) -> ClientSettings:
             )
         )
     if not keys:
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    "shipstation.api_key", "required (or the shipstation_api_key credential)"
-                )
-            ]
-        )
+        raise ConfigError([_missing_key(settings, index)])
     for key in keys:
         logs.register_secret(key.value)
     return ClientSettings(
@@ -135,16 +193,34 @@ def client_settings(settings: Settings) -> ClientSettings:
         page_size_param=ss.page_size_param,
         timeout_seconds=ss.timeout_seconds,
         concurrency=ss.concurrency,
+        max_rate_limit_pause_seconds=ss.max_rate_limit_pause_seconds,
     )
 
 
-def _client(
-    settings: Settings, clock: Clock, on_pause: Callable[[float], None] | None
-) -> InventoryApi:
-    return build_client(client_settings(settings), clock=clock, on_pause=on_pause)
+def _missing_key(settings: Settings, index: int) -> ConfigProblem:
+    if not settings.accounts:
+        return ConfigProblem(
+            "shipstation.api_key", "required (or the shipstation_api_key credential)"
+        )
+    name = settings.accounts[index].name
+    return ConfigProblem(
+        f"accounts[{index}].api_key",
+        f"required for account {name!r}: {env_var(name, 'api_key')}, "
+        f"or the credential file {credential_file(name, 'api_key')}",
+    )
 
 
-def mappings_from(settings: Settings) -> tuple[WarehouseMapping, ...]:
+def mappings_from(settings: Settings, account: str | None = None) -> tuple[WarehouseMapping, ...]:
+    """The configured mapping of every warehouse, or of one account's."""
+    return tuple(
+        m
+        for a in settings.all_accounts()
+        if account is None or a.name == account
+        for m in _mappings(a.warehouses)
+    )
+
+
+def _mappings(warehouses: Sequence[WarehouseSettings]) -> tuple[WarehouseMapping, ...]:
     return tuple(
         WarehouseMapping(
             name=w.name,
@@ -152,19 +228,19 @@ def mappings_from(settings: Settings) -> tuple[WarehouseMapping, ...]:
             inventory_location_id=w.inventory_location_id,
             warehouse_name=w.shipstation_name,
         )
-        for w in settings.warehouses
+        for w in warehouses
     )
 
 
-def _targets(settings: Settings) -> tuple[WarehouseTarget, ...]:
+def _targets(warehouses: Sequence[WarehouseSettings]) -> tuple[WarehouseTarget, ...]:
     """Targets straight from the config; empty until the mapping check when any id is missing."""
-    if any(w.inventory_location_id is None for w in settings.warehouses):
+    if any(w.inventory_location_id is None for w in warehouses):
         return ()
     return tuple(
         WarehouseTarget(
             Warehouse(w.name), LocationId(w.inventory_location_id or ""), w.inventory_warehouse_id
         )
-        for w in settings.warehouses
+        for w in warehouses
     )
 
 
@@ -256,12 +332,12 @@ def limits_from(rs: ReconcileSettings) -> GuardLimits:
 def policies_from(settings: Settings) -> dict[Warehouse, Policy]:
     return {
         Warehouse(w.name): policy_from(_reconcile_for(settings, w.reconcile))
-        for w in settings.warehouses
+        for w in settings.all_warehouses()
     }
 
 
 def all_limits_from(settings: Settings) -> dict[Warehouse, GuardLimits]:
     return {
         Warehouse(w.name): limits_from(_reconcile_for(settings, w.reconcile))
-        for w in settings.warehouses
+        for w in settings.all_warehouses()
     }

@@ -33,8 +33,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from inventory_sync.config_accounts import overlay_accounts
+from inventory_sync.config_problems import cross_reference_problems, problems_from
 from inventory_sync.config_sources import check_source_options
-from inventory_sync.domain.model import Completeness, QuantityBasis
+from inventory_sync.domain.model import DEFAULT_ACCOUNT, Completeness, QuantityBasis
 from inventory_sync.errors import ConfigError, ConfigProblem
 
 ENV_PREFIX = "INVENTORY_SYNC_"
@@ -109,6 +111,7 @@ class ShipStationSettings(_Section):
     page_size_param: Literal["page_size", "limit"] = "page_size"
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     concurrency: int = Field(default=8, ge=1, le=64)
+    max_rate_limit_pause_seconds: float = Field(default=120.0, gt=0, le=3600)
 
     @field_validator("api_key", "secondary_api_key")
     @classmethod
@@ -152,6 +155,25 @@ class WarehouseSettings(_Section):
                 "inventory_warehouse_id, or shipstation_name (the warehouse's name there)",
             )
         return self
+
+
+class AccountSettings(ShipStationSettings):
+    """One ShipStation account: its keys, its pace and its warehouses ([[accounts]])."""
+
+    name: Name
+    warehouses: list[WarehouseSettings] = Field(min_length=1)
+
+
+# [shipstation] keys an account takes from that table unless it sets them itself (not the keys).
+INHERITED_KEYS = (
+    "base_url",
+    "requests_per_minute",
+    "page_size",
+    "page_size_param",
+    "timeout_seconds",
+    "concurrency",
+    "max_rate_limit_pause_seconds",
+)
 
 
 class GateSettings(_Section):
@@ -266,6 +288,24 @@ class _CredentialsSource(PydanticBaseSettingsSource):
         return found
 
 
+class _EnvSource(PydanticBaseSettingsSource):
+    """The usual env source, less INVENTORY_SYNC_ACCOUNTS__<NAME>__<KEY>: those are laid over
+    the account of that name (config_accounts), not read as a table replacing the list."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # noqa: ANN401, ARG002
+        return None, field_name, False  # values come from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found = self._inner()
+        if isinstance(found.get("accounts"), dict):
+            del found["accounts"]
+        return found
+
+
 class Settings(BaseSettings):
     """The whole configuration."""
 
@@ -280,6 +320,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     shipstation: ShipStationSettings = ShipStationSettings()
     warehouses: list[WarehouseSettings] = Field(default_factory=list)
+    accounts: list[AccountSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
     reconcile: ReconcileSettings = ReconcileSettings()
     daemon: DaemonSettings = DaemonSettings()
@@ -297,10 +338,18 @@ class Settings(BaseSettings):
         toml = _LOADING.get().toml
         return (
             init_settings,
-            env_settings,
+            _EnvSource(settings_cls, env_settings),
             _CredentialsSource(settings_cls),
             InitSettingsSource(settings_cls, init_kwargs=toml),
         )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _account_secrets(cls, data: Any) -> Any:  # noqa: ANN401 - whatever the sources gave
+        if isinstance(data, dict) and "accounts" in data:
+            directory = _LOADING.get().credentials_dir
+            data = {**data, "accounts": overlay_accounts(data["accounts"], os.environ, directory)}
+        return data
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
@@ -317,31 +366,35 @@ class Settings(BaseSettings):
     def ledger_url(self) -> str:
         return self.ledger.url or f"sqlite:///{self.state_dir / 'ledger.db'}"
 
+    def all_accounts(self) -> tuple[AccountSettings, ...]:
+        """Every account, [shipstation]'s keys filled in; the single-account file is `default`."""
+        ss = self.shipstation
+        if not self.accounts:
+            fields = {name: getattr(ss, name) for name in type(ss).model_fields}
+            single = {**fields, "name": DEFAULT_ACCOUNT, "warehouses": self.warehouses}
+            # Built unvalidated: a file of one account may list no warehouse yet (`status`).
+            return (AccountSettings.model_construct(**single),)
+        return tuple(
+            account.model_copy(
+                update={
+                    key: getattr(ss, key)
+                    for key in INHERITED_KEYS
+                    if key not in account.model_fields_set
+                }
+            )
+            for account in self.accounts
+        )
 
-def cross_reference_problems(settings: Settings) -> list[str]:
-    """Problems no single section can see: duplicate names, unknown warehouse references."""
-    problems: list[str] = []
-    known = [w.name for w in settings.warehouses]
-    problems += _duplicates("warehouses", known)
-    problems += _duplicates("sources", [s.name for s in settings.sources])
-    for index, source in enumerate(settings.sources):
-        for name in source.warehouses:
-            if name not in known:
-                problems.append(
-                    f"sources[{index}].warehouses: {name!r} is not a configured warehouse "
-                    f"(known: {', '.join(known) or 'none'})"
-                )
-    return problems
+    def all_warehouses(self) -> list[WarehouseSettings]:
+        """Every configured warehouse, of every account, in file order."""
+        return [w for account in self.all_accounts() for w in account.warehouses]
 
-
-def _duplicates(section: str, names: list[str]) -> list[str]:
-    seen: set[str] = set()
-    found = []
-    for index, name in enumerate(names):
-        if name in seen:
-            found.append(f"{section}[{index}].name: {name!r} is used more than once")
-        seen.add(name)
-    return found
+    def account_of(self, warehouse: str) -> str | None:
+        """The name of the account a warehouse belongs to (None: no such warehouse)."""
+        return next(
+            (a.name for a in self.all_accounts() for w in a.warehouses if w.name == warehouse),
+            None,
+        )
 
 
 def find_config_file(explicit: Path | None, environ: dict[str, str] | None = None) -> Path | None:
@@ -402,44 +455,3 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([ConfigProblem(str(path), problem)]) from exc
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), f"cannot be read: {exc.strerror}")]) from exc
-
-
-def problems_from(exc: ValidationError) -> list[ConfigProblem]:
-    """Turn pydantic's errors into one ConfigProblem per key, in the file's own terms."""
-    problems: list[ConfigProblem] = []
-    for error in exc.errors(include_url=False):
-        key = _key(error["loc"])
-        nested = (error.get("ctx") or {}).get("problems")
-        if nested:
-            problems += [_nested_problem(key, text) for text in nested]
-        else:
-            problems.append(ConfigProblem(key or "(top level)", _message(error, key)))
-    return problems
-
-
-def _nested_problem(key: str, text: str) -> ConfigProblem:
-    head, sep, tail = text.partition(": ")
-    if not sep:
-        return ConfigProblem(key or "(top level)", text)
-    return ConfigProblem(f"{key}.{head}" if key else head, tail)
-
-
-def _message(error: Any, key: str) -> str:  # noqa: ANN401
-    message = str(error["msg"])
-    if error["type"] == "extra_forbidden":
-        return "unknown key (check the spelling; see docs/configuration.md)"
-    secret = "key" in key.rsplit(".", 1)[-1] or key.endswith("url")
-    shown = "input" in error and error["type"] != "missing" and not secret
-    if shown and not isinstance(error["input"], dict | list):
-        return f"{message} (got {error['input']!r})"
-    return message
-
-
-def _key(loc: tuple[int | str, ...]) -> str:
-    key = ""
-    for part in loc:
-        if isinstance(part, int):
-            key += f"[{part}]"
-        elif not str(part).startswith(("function-", "model-")):
-            key += f".{part}" if key else str(part)
-    return key

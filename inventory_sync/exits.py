@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from inventory_sync.domain.model import RunStatus
@@ -76,6 +77,16 @@ def for_report(report: RunReport) -> int:
     if report.status in {RunStatus.PARTIAL, RunStatus.FAILED}:
         return FAILED
     return BUSY if report.busy else OK
+
+
+# A run of several accounts exits with its most serious account's code, in this order.
+_SEVERITY = (SHIPSTATION, FAILED, HELD, BUSY, OK)
+
+
+def most_serious(codes: Iterable[int]) -> int:
+    """The code of a run of several accounts, from each account's code."""
+    found = set(codes)
+    return next((code for code in _SEVERITY if code in found), max(found, default=OK))
 
 
 def for_health(*, healthy: bool) -> int:

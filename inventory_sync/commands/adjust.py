@@ -48,7 +48,7 @@ def adjust(
     change = _change(Sku(sku), set_to=set_to, add=add, remove=remove, reason=reason, note=note)
     app = bootstrap.build(ctx.settings(), sources=())
     try:
-        report = service.manual_adjust(app, warehouse, change)
+        report = service.manual_adjust(app.for_warehouse(warehouse), warehouse, change)
     finally:
         app.close()
     show_report(report, as_json=as_json)

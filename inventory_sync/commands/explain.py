@@ -37,13 +37,16 @@ def explain(
     """Show why SKU holds the number it does: what each source said, what was planned and by
     which rule, each request and response, the agreed level, and ShipStation's level now."""
     settings = ctx.settings()
-    names = [w.name for w in settings.warehouses]
+    names = [w.name for w in settings.all_warehouses()]
     if warehouse is not None and warehouse not in names:
         raise UsageError(f"unknown warehouse {warehouse!r}; configured: {names}")
     chosen = [warehouse] if warehouse else names
     ledger = bootstrap.ledger_only(settings)
     try:
-        chains = [_chain(ledger, Warehouse(w), Sku(sku), limit) for w in chosen]
+        chains = [
+            _chain(ledger, Warehouse(w), Sku(sku), limit) | {"account": settings.account_of(w)}
+            for w in chosen
+        ]
     finally:
         ledger.close()
     if not offline:
@@ -95,18 +98,21 @@ def _chain(ledger: Ledger, warehouse: Warehouse, sku: Sku, limit: int) -> dict[s
 
 
 def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: str) -> None:
-    locations = {w.name: w.inventory_location_id for w in settings.warehouses}
-    try:
-        client = bootstrap.client_only(settings)
-    except ConfigError:
-        return  # no key configured: explain what the ledger knows
-    with client:
-        for chain in chains:
-            location = locations[chain["warehouse"]]
-            try:
-                chain["current"] = current_level(client, location or "", sku)
-            except ShipStationError as exc:
-                chain["current_error"] = str(exc)
+    locations = {w.name: w.inventory_location_id for w in settings.all_warehouses()}
+    for account in {settings.account_of(chain["warehouse"]) for chain in chains}:
+        try:
+            client = bootstrap.client_only(settings, account=account)
+        except ConfigError:
+            continue  # no key configured: explain what the ledger knows
+        with client:
+            for chain in chains:
+                if settings.account_of(chain["warehouse"]) != account:
+                    continue
+                location = locations[chain["warehouse"]]
+                try:
+                    chain["current"] = current_level(client, location or "", sku)
+                except ShipStationError as exc:
+                    chain["current_error"] = str(exc)
 
 
 def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:

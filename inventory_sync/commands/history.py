@@ -8,6 +8,7 @@ from rich.console import Console
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.render import print_whole, whole_table
+from inventory_sync.config import Settings
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
@@ -17,9 +18,11 @@ from inventory_sync.domain.model import (
     shown_summary,
 )
 from inventory_sync.errors import UsageError
+from inventory_sync.ports import Ledger
 from inventory_sync.report import entry_json
 
 STATUSES = [s.value for s in AdjustmentStatus]
+RUNS_PER_ACCOUNT = 10  # runs read per run shown when narrowing to an account
 
 
 @click.command()
@@ -27,6 +30,7 @@ STATUSES = [s.value for s in AdjustmentStatus]
 @click.option("--sku", metavar="SKU", help="Only adjustments of this SKU.")
 @click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
+@click.option("--account", metavar="NAME", help="Only runs and adjustments of this account.")
 @click.option(
     "--limit",
     default=20,
@@ -44,14 +48,21 @@ def history(
     sku: str | None,
     warehouse: str | None,
     status: str | None,
+    account: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
-    """List recent runs, or adjustments when a run, SKU, warehouse or status is given."""
-    ledger = bootstrap.ledger_only(ctx.settings())
+    """List recent runs, or adjustments when a run, SKU, warehouse or status is given.
+
+    --account keeps the runs and adjustments of that account's warehouses."""
+    settings = ctx.settings()
+    mine = _account_warehouses(settings, account)
+    ledger = bootstrap.ledger_only(settings)
     try:
         if not (run_id or sku or warehouse or status):
-            runs = ledger.list_runs(limit)
+            runs = ledger.list_runs(limit if mine is None else limit * RUNS_PER_ACCOUNT)
+            if mine is not None:
+                runs = [r for r in runs if _belongs(ledger, r, str(account), mine)][:limit]
             _show_runs(runs, as_json=as_json)
             return
         entries = ledger.journal(
@@ -66,8 +77,27 @@ def history(
         for e in entries
         if (warehouse is None or e.adjustment.warehouse == warehouse)
         and (status is None or e.status.value == status)
+        and (mine is None or e.adjustment.warehouse in mine)
     ][-limit:]
-    _show_entries(entries, as_json=as_json)
+    _show_entries(entries, settings, as_json=as_json)
+
+
+def _account_warehouses(settings: Settings, account: str | None) -> set[str] | None:
+    if account is None:
+        return None
+    accounts = {a.name: a for a in settings.all_accounts()}
+    if account not in accounts:
+        raise UsageError(f"unknown account {account!r}; configured: {', '.join(accounts)}")
+    return {w.name for w in accounts[account].warehouses}
+
+
+def _belongs(ledger: Ledger, run: RunRecord, account: str, warehouses: set[str]) -> bool:
+    """A run is the account's when its trigger names the account or one of its warehouses,
+    or when it changed one of its warehouses."""
+    trigger = run.trigger
+    if trigger.endswith(f"@{account}") or trigger.partition(":")[2] in warehouses:
+        return True
+    return any(e.adjustment.warehouse in warehouses for e in ledger.journal(run_id=run.run_id))
 
 
 def run_json(run: RunRecord) -> dict[str, object]:
@@ -105,9 +135,17 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
             console.print(f"{run.run_id} {run.status.value}: {error}")
 
 
-def _show_entries(entries: list[JournalEntry], *, as_json: bool) -> None:
+def _show_entries(entries: list[JournalEntry], settings: Settings, *, as_json: bool) -> None:
     if as_json:
-        emit_json({"adjustments": [entry_json(e) | {"run_id": e.run_id} for e in entries]})
+        emit_json(
+            {
+                "adjustments": [
+                    entry_json(e)
+                    | {"run_id": e.run_id, "account": settings.account_of(e.adjustment.warehouse)}
+                    for e in entries
+                ]
+            }
+        )
         return
     rows = [_entry_row(e) for e in entries]
     headers = ("run", "warehouse", "sku", "type", "qty", "before", "after", "status", "rule")

@@ -9,11 +9,15 @@ import click
 from rich.console import Console
 
 from inventory_sync import bootstrap, exits, service
+from inventory_sync.app import App
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import run_display, show_report
+from inventory_sync.commands.render import run_display, show_accounts
+from inventory_sync.domain.model import RunId
 from inventory_sync.errors import InventorySyncError, UsageError
-from inventory_sync.report import RunReport
+from inventory_sync.report_accounts import AccountsReport
+from inventory_sync.service.accounts import apply_by_account, reconcile_accounts
 from inventory_sync.steps.plan_file import read_plan, write_plan
+from inventory_sync.steps.runs import Progress
 
 
 @click.command()
@@ -31,6 +35,13 @@ from inventory_sync.steps.plan_file import read_plan, write_plan
     help="Only this configured warehouse (repeatable).",
 )
 @click.option("--sku", "skus", multiple=True, metavar="SKU", help="Only this SKU (repeatable).")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Only the warehouses of this ShipStation account (repeatable).",
+)
 @click.option(
     "--plan-out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -53,17 +64,22 @@ def reconcile(
     force: bool,
     warehouses: tuple[str, ...],
     skus: tuple[str, ...],
+    accounts: tuple[str, ...],
     plan_out: Path | None,
     apply_file: Path | None,
 ) -> None:
     """Reconcile once: pull the sources, compare with ShipStation, push the differences.
 
     Prints a table of what changed (or, with --json, one JSON object with run_id, status,
-    the counts planned/applied/failed/held/unchanged and every adjustment). Logs go to stderr.
+    the counts planned/applied/failed/held/unchanged and every adjustment, and per account
+    its status, exit code and error). With several accounts, one that ShipStation refuses or
+    throttles stops only its own work; the exit code is the most serious account's.
+    Logs go to stderr.
     """
-    if apply_file is not None and (dry_run or plan_out or warehouses or skus or force):
+    if apply_file is not None and (dry_run or plan_out or warehouses or skus or force or accounts):
         raise UsageError(
-            "--apply takes the plan as it is: no --dry-run, --plan-out, -w, --sku or --force"
+            "--apply takes the plan as it is: no --dry-run, --plan-out, -w, --sku, --account "
+            "or --force"
         )
     options = service.RunOptions(
         dry_run=dry_run or plan_out is not None,
@@ -72,10 +88,11 @@ def reconcile(
         skus=frozenset(skus),
     )
     try:
-        report = _run(ctx, options, apply_file=apply_file)
+        summary = _run(ctx, options, frozenset(accounts), apply_file=apply_file)
         if plan_out is not None:
-            adjustments = [e.adjustment for e in report.entries]
-            write_plan(plan_out, report.run_id, datetime.now(UTC), adjustments)
+            adjustments = [e.adjustment for r in summary.reports for e in r.entries]
+            run_id = summary.reports[0].run_id if summary.reports else RunId("none")
+            write_plan(plan_out, run_id, datetime.now(UTC), adjustments)
     except InventorySyncError as exc:
         if as_json:
             emit_json(
@@ -88,21 +105,42 @@ def reconcile(
                 }
             )
         raise
-    show_report(report, as_json=as_json)
+    show_accounts(summary, as_json=as_json)
 
 
-def _run(ctx: Context, options: service.RunOptions, *, apply_file: Path | None) -> RunReport:
+def _run(
+    ctx: Context,
+    options: service.RunOptions,
+    accounts: frozenset[str],
+    *,
+    apply_file: Path | None,
+) -> AccountsReport:
     settings = ctx.settings()
-    known = {w.name for w in settings.warehouses}
+    known = {w.name for w in settings.all_warehouses()}
     if unknown := options.warehouses - known:
         raise UsageError(f"unknown warehouse(s) {sorted(unknown)}; configured: {sorted(known)}")
+    names = [a.name for a in settings.all_accounts()]
+    if strays := sorted(accounts - set(names)):
+        raise UsageError(f"unknown account(s) {strays}; configured: {', '.join(names)}")
+    rates = {a.name: a.requests_per_minute for a in settings.all_accounts()}
+    several = len(rates) > 1
     # The display is on stderr, so it shows with --json too: stdout keeps the one object.
-    with run_display(Console(stderr=True), settings.shipstation.requests_per_minute) as display:
+    with run_display(Console(stderr=True)) as display:
         app = bootstrap.build(settings, on_pause=display.paused)
+
+        def progress_for(account: App) -> Progress:
+            return display.bar(f"{account.account}: " if several else "", rates[account.account])
+
         try:
             if apply_file is not None:
                 _plan_run, adjustments = read_plan(apply_file)
-                return service.apply_plan(app, adjustments, progress=display.pushed)
-            return service.reconcile(app, options, progress=display.pushed)
+                summary = apply_by_account(app, adjustments, progress_for=progress_for)
+            else:
+                summary = reconcile_accounts(
+                    app, options, accounts=accounts, progress_for=progress_for
+                )
         finally:
             app.close()
+    if len(summary.outcomes) == 1 and summary.outcomes[0].error is not None:
+        raise summary.outcomes[0].error  # one account: its error is the command's, as ever
+    return summary

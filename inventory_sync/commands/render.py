@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -17,9 +17,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from inventory_sync import logs
 from inventory_sync.commands.common import emit_json
 from inventory_sync.domain.model import AdjustmentStatus
 from inventory_sync.report import RunReport
+from inventory_sync.report_accounts import AccountsReport
 
 _STYLE = {
     AdjustmentStatus.APPLIED: "green",
@@ -121,6 +123,29 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
     console.print(f"[bold]{report.status.value}[/]: {summary}")
 
 
+def print_accounts(summary: AccountsReport, console: Console) -> None:
+    """Each account's report under its name, then one line per account saying how it ended."""
+    if len(summary.outcomes) == 1 and summary.reports:
+        print_report(summary.reports[0], console)
+        return
+    for outcome in summary.outcomes:
+        console.rule(f"account {outcome.account}", align="left")
+        if outcome.report is not None:
+            verb = "plan" if outcome.report.dry_run else "changes"
+            title = f"{outcome.account}: {verb} ({outcome.report.run_id})"
+            print_report(outcome.report, console, title=title)
+    console.rule("accounts", align="left")
+    for outcome in summary.outcomes:
+        code = outcome.exit_code
+        if outcome.error is not None:
+            error = escape(logs.scrubber.scrub(f"{type(outcome.error).__name__}: {outcome.error}"))
+            console.print(f"[red]{outcome.account}: failed[/] (exit {code}) — {error}")
+        elif outcome.report is not None:
+            console.print(f"{outcome.account}: {outcome.report.status.value} (exit {code})")
+    failed = ", ".join(summary.failed_accounts) or "none"
+    console.print(f"[bold]{summary.status.value}[/]: accounts failed: {failed}")
+
+
 def show_report(report: RunReport, *, as_json: bool) -> None:
     """The report on stdout (one JSON object, or tables), then the exit code it maps to."""
     if as_json:
@@ -128,6 +153,16 @@ def show_report(report: RunReport, *, as_json: bool) -> None:
     else:
         print_report(report, Console())
     if code := report.exit_code:
+        raise SystemExit(code)
+
+
+def show_accounts(summary: AccountsReport, *, as_json: bool) -> None:
+    """A run of one or several accounts on stdout, then the exit code of the most serious."""
+    if as_json:
+        emit_json(summary.to_json())
+    else:
+        print_accounts(summary, Console())
+    if code := summary.exit_code:
         raise SystemExit(code)
 
 
@@ -141,46 +176,53 @@ def _print_rejected(report: RunReport, console: Console) -> None:
         console.print(f"  … {len(report.rejected) - 20:,} more in the ledger")
 
 
-class RunDisplay:
-    """What a terminal shows while a run works: the push's bar and ShipStation's pauses."""
+Bar = Callable[[int, int], None]
 
-    def __init__(self, console: Console, progress: Progress, requests_per_minute: int) -> None:
+
+class RunDisplay:
+    """What a terminal shows while a run works: a bar per account pushing, ShipStation's pauses."""
+
+    def __init__(self, console: Console, progress: Progress) -> None:
         self._console = console
         self._progress = progress
-        self._per_minute = requests_per_minute
-        self._task: TaskID | None = None
-        self._description = ""
+        self._tasks: dict[str, tuple[TaskID, str]] = {}
 
-    def pushed(self, done: int, total: int) -> None:
-        """The push's progress callback: the bar appears at the first call (done 0)."""
-        if self._task is None:
-            minutes = total / self._per_minute
-            about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
-            self._description = f"pushing {total:,} requests, {about}"
-            self._task = self._progress.add_task(self._description, total=total)
-        self._progress.update(self._task, completed=done, description=self._description)
+    def bar(self, label: str, requests_per_minute: int) -> Bar:
+        """A push's progress callback, its estimate from the account's request budget; the bar
+        appears at the first call (done 0)."""
+
+        def update(done: int, total: int) -> None:
+            if label not in self._tasks:
+                minutes = total / requests_per_minute
+                about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
+                text = f"{label}pushing {total:,} requests, {about}"
+                self._tasks[label] = (self._progress.add_task(text, total=total), text)
+            task, text = self._tasks[label]
+            self._progress.update(task, completed=done, description=text)
+
+        return update
 
     def paused(self, seconds: float) -> None:
-        """ShipStation asked every request to wait: say so, on the bar and above it."""
+        """ShipStation asked every request to wait: say so, on the bars and above them."""
         wait = f"{seconds:.0f}" if seconds >= 1 else f"{seconds:.1f}"
         self._console.print(f"[yellow]ShipStation asked us to wait {wait} s[/] (rate limit)")
-        if self._task is not None:
-            self._progress.update(self._task, description=f"waiting {wait} s for ShipStation")
+        for task, _text in self._tasks.values():
+            self._progress.update(task, description=f"waiting {wait} s for ShipStation")
 
 
 class _Silent:
     """The display when stderr is not a terminal: the log's push.progress events say it all."""
 
-    def pushed(self, done: int, total: int) -> None:
-        pass
+    def bar(self, _label: str, _requests_per_minute: int) -> Bar:
+        return lambda _done, _total: None
 
     def paused(self, seconds: float) -> None:
         pass
 
 
 @contextmanager
-def run_display(console: Console, requests_per_minute: int) -> Iterator[RunDisplay | _Silent]:
-    """A progress bar with an estimate from the request budget; silent when not a terminal."""
+def run_display(console: Console) -> Iterator[RunDisplay | _Silent]:
+    """Progress bars with an estimate from the request budget; silent when not a terminal."""
     if not console.is_terminal:
         yield _Silent()
         return
@@ -191,4 +233,4 @@ def run_display(console: Console, requests_per_minute: int) -> Iterator[RunDispl
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        yield RunDisplay(console, progress, requests_per_minute)
+        yield RunDisplay(console, progress)

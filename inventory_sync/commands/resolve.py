@@ -56,7 +56,7 @@ def release(ctx: Context, sku: str, *, warehouse: str) -> None:
     """
     app = bootstrap.build(ctx.settings(), sources=())
     try:
-        entry = service.release(app, warehouse, Sku(sku))
+        entry = service.release(app.for_warehouse(warehouse), warehouse, Sku(sku))
     finally:
         app.close()
     click.echo(f"{sku} in {warehouse}: released ({entry.run_id})")

@@ -13,13 +13,17 @@ from inventory_sync.clock import SystemClock
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.render import print_whole, whole_table
 from inventory_sync.daemon.overview import Overview, overview
+from inventory_sync.errors import UsageError
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option(
+    "--account", metavar="NAME", help="Only this ShipStation account's warehouses and keys."
+)
 @pass_context
 @handle_errors
-def status(ctx: Context, *, as_json: bool) -> None:
+def status(ctx: Context, *, as_json: bool, account: str | None) -> None:
     """Show the service's health from the ledger; exit 1 when unhealthy (a health check).
 
     Shows the last run per warehouse, the last good data per source, unsettled and failed
@@ -32,9 +36,18 @@ def status(ctx: Context, *, as_json: bool) -> None:
     the configuration and the ledger; needs no API key and sends no request.
     """
     settings = ctx.settings()
+    names = [a.name for a in settings.all_accounts()]
+    if account is not None and account not in names:
+        raise UsageError(f"unknown account {account!r}; configured: {', '.join(names)}")
     ledger = bootstrap.ledger_only(settings)
     try:
-        found = overview(settings, ledger, SystemClock().now(), leases=bootstrap.leases_of(ledger))
+        found = overview(
+            settings,
+            ledger,
+            SystemClock().now(),
+            leases=bootstrap.leases_of(ledger),
+            account=account,
+        )
     finally:
         ledger.close()
     if as_json:
@@ -59,7 +72,8 @@ def _print(found: Overview, console: Console) -> None:
         console.print(_leases(found.leases))
     for key in found.keys:
         console.print(
-            f"API key {key['key']}: expires {key['expires_on']} ({key['days_left']} days)"
+            f"API key {key['key']} of {key['account']}: "
+            f"expires {key['expires_on']} ({key['days_left']} days)"
         )
     if found.healthy:
         console.print("[green]healthy[/green]")
@@ -74,6 +88,7 @@ def _warehouses(rows: list[dict[str, Any]]) -> Table:
         cells.append(
             (
                 row["warehouse"],
+                row["account"],
                 run.get("run_id", "never"),
                 run.get("status", ""),
                 run.get("finished_at") or "",
@@ -81,7 +96,7 @@ def _warehouses(rows: list[dict[str, Any]]) -> Table:
                 str(run.get("failed", "")),
             )
         )
-    headers = ("warehouse", "last run", "status", "finished", "applied", "failed")
+    headers = ("warehouse", "account", "last run", "status", "finished", "applied", "failed")
     return whole_table(headers, cells)
 
 

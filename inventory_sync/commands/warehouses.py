@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from inventory_sync import bootstrap
+from inventory_sync import bootstrap, exits, logs
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.errors import MappingError
+from inventory_sync.config import Settings
+from inventory_sync.errors import MappingError, ShipStationError, UsageError
 from inventory_sync.shipstation.mapping import MappingReport, check_mapping, create_missing
 from inventory_sync.shipstation.models import InventoryLocation, InventoryWarehouse
 
@@ -23,31 +24,108 @@ from inventory_sync.shipstation.models import InventoryLocation, InventoryWareho
     help="Create the configured warehouses (by shipstation_name) and locations that are missing, "
     "and print the ids to put in the configuration.",
 )
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Only this ShipStation account (repeatable; default: every account).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @pass_context
 @handle_errors
-def warehouses(ctx: Context, *, create: bool, as_json: bool) -> None:
+def warehouses(ctx: Context, *, create: bool, accounts: tuple[str, ...], as_json: bool) -> None:
     """List ShipStation's inventory warehouses and locations beside the configured mapping,
     and check it: unknown ids, a name matching several warehouses, a warehouse with several
-    locations where the configuration names none, locations that vanished.
+    locations where the configuration names none, locations that vanished. With several
+    accounts, each account's ShipStation is listed beside its own warehouses.
 
     Exits 0 when the mapping is sound, 4 when reconcile would refuse to push.
     """
     settings = ctx.settings()
-    mappings = bootstrap.mappings_from(settings)
-    with bootstrap.client_only(settings) as client:
+    names = [a.name for a in settings.all_accounts()]
+    if unknown := sorted(set(accounts) - set(names)):
+        raise UsageError(f"unknown account(s) {unknown}; configured: {', '.join(names)}")
+    chosen = [n for n in names if not accounts or n in accounts]
+    console = Console()
+    found: list[tuple[str, _Checked]] = []
+    refused: dict[str, ShipStationError] = {}
+    for name in chosen:
+        try:
+            found.append(
+                _one_account(settings, name, create=create, console=console, as_json=as_json)
+            )
+        except ShipStationError as exc:
+            if len(chosen) == 1:
+                raise  # one account: its error is the command's, as ever
+            refused[name] = exc  # this account's ShipStation refused; the others are listed
+    errors = [f"{name}: {e}" if len(names) > 1 else str(e) for name, r in found for e in r.errors]
+    if as_json:
+        emit_json(_accounts_json(found, refused))
+    _end(errors, refused)
+
+
+def _end(errors: list[str], refused: dict[str, ShipStationError]) -> None:
+    """Exit with the most serious account's code: a refusal's, or 4 for a mapping problem."""
+    for name, exc in refused.items():
+        click.echo(f"inventory-sync: account {name}: {logs.scrubber.scrub(str(exc))}", err=True)
+    if errors and not refused:
+        raise MappingError(f"{len(errors)} warehouse mapping problem(s)", findings=errors)
+    for finding in errors:
+        click.echo(f"  - {finding}", err=True)
+    if refused:
+        codes = [exits.for_error(exc) for exc in refused.values()]
+        raise SystemExit(exits.most_serious([*codes, exits.SHIPSTATION if errors else exits.OK]))
+
+
+def _one_account(
+    settings: Settings, account: str, *, create: bool, console: Console, as_json: bool
+) -> tuple[str, _Checked]:
+    mappings = bootstrap.mappings_from(settings, account)
+    with bootstrap.client_only(settings, account=account) as client:
         created = create_missing(client, mappings) if create else []
         found_warehouses, found_locations = client.list_warehouses(), client.list_locations()
     report = check_mapping(mappings, found_warehouses, found_locations)
-    if as_json:
-        emit_json(_as_json(report, found_warehouses, found_locations, created))
-    else:
-        _print(Console(), report, found_warehouses, found_locations, created)
-    if not report.ok:
-        raise MappingError(
-            f"{len(report.errors)} warehouse mapping problem(s)",
-            findings=[str(f) for f in report.errors],
-        )
+    if not as_json:
+        if len(settings.all_accounts()) > 1:
+            console.rule(f"account {account}", align="left")
+        _print(console, report, found_warehouses, found_locations, created)
+    return account, _Checked(report, found_warehouses, found_locations, created)
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    report: MappingReport
+    warehouses: list[InventoryWarehouse]
+    locations: list[InventoryLocation]
+    created: list[InventoryWarehouse | InventoryLocation]
+
+    @property
+    def errors(self) -> list[object]:
+        return list(self.report.errors)
+
+
+def _accounts_json(
+    found: list[tuple[str, _Checked]], refused: dict[str, ShipStationError]
+) -> dict[str, Any]:
+    """Today's object when one account is shown (with its name); else one per account."""
+    shown = [
+        {"account": name, **_as_json(c.report, c.warehouses, c.locations, c.created)}
+        for name, c in found
+    ]
+    if len(shown) == 1 and not refused:
+        return shown[0]
+    shown += [
+        {
+            "account": name,
+            "ok": False,
+            "error": logs.scrubber.scrub(str(exc)),
+            "error_type": type(exc).__name__,
+            "status_code": exc.status_code,
+        }
+        for name, exc in refused.items()
+    ]
+    return {"ok": all(one["ok"] for one in shown), "accounts": shown}
 
 
 def _as_json(

@@ -14,9 +14,16 @@ from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.domain.model import RunStatus, Snapshot, SourceName, Warehouse
-from inventory_sync.errors import LeaseLost, ShipStationError, SourceError, StopRequested
+from inventory_sync.errors import (
+    LeaseLost,
+    MappingError,
+    ShipStationError,
+    SourceError,
+    StopRequested,
+)
 from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
+from inventory_sync.service.accounts import account_failed, bound_account
 from inventory_sync.steps.gather import Gathered, gather_one, pull
 from inventory_sync.steps.leases import account_of, accounts, push_lease_name
 from inventory_sync.steps.settle import settle
@@ -72,17 +79,19 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
             trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse}), fence=fence
         )
         gathered = generation.cache.take(warehouse, generation.app.clock.now())
+        app = generation.app.for_warehouse(warehouse)  # its account's client and budget
         try:
-            report = service.reconcile(
-                generation.app, options, progress=runtime.progress(job_id), gathered=gathered
-            )
+            with bound_account(app):
+                report = service.reconcile(
+                    app, options, progress=runtime.progress(job_id), gathered=gathered
+                )
         except StopRequested:
-            _settle_leftovers(generation.app, warehouse)
+            _settle_leftovers(app, warehouse)
             return
         except LeaseLost as exc:  # the lease's next holder settles what this run left
             log.error("lease.lost", lease=exc.lease, fence=exc.fence, reason=exc.reason)
             return
-        except ShipStationError as exc:  # run.finished has logged it with the run's id
+        except (ShipStationError, MappingError) as exc:  # run.finished has logged it
             runtime.notifier.status(f"{warehouse}: failed: {exc}")
             return
         runtime.notifier.status(status_line(warehouse, report))
@@ -99,6 +108,11 @@ def _fence(runtime: Runtime, app: App, warehouse: Warehouse) -> Fence | None:
 def _leased(runtime: Runtime, app: App, warehouse: Warehouse) -> bool:
     """True when this process may work for the warehouse: alone, or holding its account."""
     return runtime.replicas is None or _fence(runtime, app, warehouse) is not None
+
+
+def _holds(runtime: Runtime, account: App) -> bool:
+    """True when this process may spend ``account``'s budget: alone, or holding its lease."""
+    return runtime.replicas is None or runtime.replicas.holds(push_lease_name(account.account))
 
 
 def _leads(runtime: Runtime, app: App) -> bool:
@@ -142,25 +156,40 @@ def status_line(warehouse: Warehouse, report: RunReport) -> str:
 def scan_drift(runtime: Runtime) -> None:
     """Compare every level with the sources' data in memory, writing nothing."""
     with runtime.job("drift-scan") as generation:
-        if generation is None or not _leads(runtime, generation.app):
+        if generation is None:
             return
-        app = generation.app
-        if not any(generation.cache.has_data(name) for name in app.targets.names):
-            return  # no source data yet: "no drift" would be a claim without a basis
-        gathered = Gathered()
-        for name in app.targets.names:
-            one = generation.cache.take(name, app.clock.now(), consume=False)
-            gathered.snapshots[name].extend(one.snapshots.get(name, ()))
-            gathered.holds.extend(one.holds)
-        options = service.RunOptions(dry_run=True, trigger="drift-scan")
+        for app in generation.app.account_apps():  # each account with its own client
+            if _holds(runtime, app):  # its lease's holder, so only one replica spends its budget
+                with bound_account(app):
+                    _scan_account(generation, app)
+
+
+def _scan_account(generation: Generation, app: App) -> None:
+    if not any(generation.cache.has_data(name) for name in app.targets.names):
+        return  # no source data yet: "no drift" would be a claim without a basis
+    gathered = Gathered()
+    for name in app.targets.names:
+        one = generation.cache.take(name, app.clock.now(), consume=False)
+        gathered.snapshots[name].extend(one.snapshots.get(name, ()))
+        gathered.holds.extend(one.holds)
+    options = service.RunOptions(dry_run=True, trigger="drift-scan")
+    try:
         report_drift(service.reconcile(app, options, gathered=gathered))
+    except (ShipStationError, MappingError) as exc:
+        if len(generation.app.account_apps()) == 1:
+            raise  # one account: the job fails as it always did
+        account_failed(app, exc)
 
 
 def check_keys(runtime: Runtime) -> None:
     """Warn ahead of an API key's expiry (the client logs shipstation.key_expiring)."""
     with runtime.job("key-check") as generation:
-        if generation is not None and _leads(runtime, generation.app):
-            generation.app.inventory.check_key_expiry(generation.app.clock.now().date())
+        if generation is None:
+            return
+        for app in generation.app.account_apps():
+            if _holds(runtime, app):
+                with bound_account(app):
+                    app.inventory.check_key_expiry(app.clock.now().date())
 
 
 def prune_ledger(runtime: Runtime) -> None:

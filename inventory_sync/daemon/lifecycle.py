@@ -22,6 +22,7 @@ from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
 from inventory_sync.errors import ConfigError, InventorySyncError
 from inventory_sync.notify import Notifier
+from inventory_sync.service.accounts import check_accounts
 
 log = structlog.get_logger(__name__)
 TICK_SECONDS = 5.0  # the main loop's pace when there is no watchdog to feed
@@ -49,11 +50,9 @@ class Daemon:
         self._unhealthy_logged = False
 
     def check_shipstation(self) -> None:
-        """The first health check: ShipStation answers with this key (raises otherwise)."""
-        app = self.runtime.current.app
-        app.targets.resolve()  # refuse to start on a mapping that does not match ShipStation
-        found = app.inventory.list_warehouses()
-        log.info("daemon.health_checked", shipstation_warehouses=len(found))
+        """The first health check: ShipStation answers each account with its key; raises when
+        no account does (an account that fails is logged, and its jobs keep trying)."""
+        check_accounts(self.runtime.current.app)
 
     def serve(self) -> int:
         self.check_shipstation()
@@ -156,7 +155,7 @@ class Daemon:
         settings = load_settings(self.config_path)
         app = bootstrap.build(settings)
         try:
-            app.targets.resolve()
+            check_accounts(app)
         except BaseException:
             app.close()
             raise

@@ -56,21 +56,33 @@ class Overview:
 
 
 def overview(
-    settings: Settings, ledger: Ledger, now: datetime, leases: Leases | None = None
+    settings: Settings,
+    ledger: Ledger,
+    now: datetime,
+    leases: Leases | None = None,
+    *,
+    account: str | None = None,
 ) -> Overview:
-    """Read the ledger (through its ports only) and judge what it shows."""
+    """Read the ledger (through its ports only) and judge what it shows; ``account`` narrows it
+    to that account's warehouses, the sources that feed them, and its keys."""
     problems: list[Problem] = []
     runs = [r for r in ledger.list_runs(RUNS_LOOKED_AT) if not r.dry_run]
     last = last_runs(settings, ledger, runs)
-    warehouses = [_warehouse_json(name, last.get(name), problems) for name in _names(settings)]
+    names = _names(settings, account)
+    warehouses = [
+        _warehouse_json(name, last.get(name), problems) | {"account": settings.account_of(name)}
+        for name in names
+    ]
     sources = [
         _source_json(settings, ledger, index, now, problems)
-        for index in range(len(settings.sources))
+        for index, source in enumerate(settings.sources)
+        if account is None or set(source.warehouses) & set(names)
     ]
-    recent = [e for run in last.values() for e in ledger.journal(run_id=run.run_id)]
-    adjustments = _adjustments_json(ledger.unsettled(), recent, settings, now, problems)
-    adjustments["needs_review"] = _needs_review(ledger, problems)
-    keys = _keys_json(settings, now.date(), problems)
+    recent = [e for n, run in last.items() if n in names for e in ledger.journal(run_id=run.run_id)]
+    unsettled = [e for e in ledger.unsettled() if e.adjustment.warehouse in names]
+    adjustments = _adjustments_json(unsettled, recent, settings, now, problems)
+    adjustments["needs_review"] = _needs_review(ledger, problems, set(names))
+    keys = _keys_json(settings, now.date(), problems, account)
     if leases is None:
         return Overview(warehouses, sources, adjustments, keys, problems)
     ttl = timedelta(seconds=settings.daemon.lease_seconds)
@@ -85,8 +97,13 @@ def overview(
     )
 
 
-def _names(settings: Settings) -> list[str]:
-    return [w.name for w in settings.warehouses]
+def _names(settings: Settings, account: str | None = None) -> list[str]:
+    return [
+        w.name
+        for a in settings.all_accounts()
+        if account is None or a.name == account
+        for w in a.warehouses
+    ]
 
 
 def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict[str, RunRecord]:
@@ -100,19 +117,24 @@ def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict
     for run in runs:
         if run.trigger.startswith("pull:") or run.trigger == "drift-scan":
             continue
-        for name in _run_warehouses(ledger, run, wanted) - found.keys():
+        for name in _run_warehouses(settings, ledger, run, wanted) - found.keys():
             found[name] = run
         if found.keys() >= wanted:
             break
     return found
 
 
-def _run_warehouses(ledger: Ledger, run: RunRecord, wanted: set[str]) -> set[str]:
+def _run_warehouses(
+    settings: Settings, ledger: Ledger, run: RunRecord, wanted: set[str]
+) -> set[str]:
     if run.trigger.startswith("daemon:"):
         return {run.trigger.partition(":")[2]} & wanted
     named = run.summary.get(WAREHOUSES_KEY)
     if isinstance(named, str) and named:  # the run says which (-w east, even if it failed)
         return set(named.split(",")) & wanted
+    _trigger, at, account = run.trigger.rpartition("@")
+    if at:  # a run of one account among several covers only that account's warehouses
+        wanted = wanted & set(_names(settings, account))
     touched = {str(e.adjustment.warehouse) for e in ledger.journal(run_id=run.run_id)}
     return (touched or wanted) & wanted
 
@@ -188,9 +210,10 @@ def _adjustments_json(
     }
 
 
-def _needs_review(ledger: Ledger, problems: list[Problem]) -> int:
+def _needs_review(ledger: Ledger, problems: list[Problem], names: set[str]) -> int:
     # Unlike the counts of the last runs, this stays until a person resolves each one.
-    waiting = len(ledger.journal(status=AdjustmentStatus.NEEDS_REVIEW))
+    entries = ledger.journal(status=AdjustmentStatus.NEEDS_REVIEW)
+    waiting = sum(1 for e in entries if e.adjustment.warehouse in names)
     if waiting:
         text = f"{waiting} adjustment(s) need review (inventory-sync resolve)"
         problems.append(Problem(Unhealthy.ADJUSTMENTS_NEED_REVIEW, text))
@@ -206,18 +229,31 @@ def _count(entries: list[JournalEntry], *statuses: AdjustmentStatus) -> int:
     return sum(1 for e in entries if e.status in statuses)
 
 
-def _keys_json(settings: Settings, today: date, problems: list[Problem]) -> list[dict[str, Any]]:
-    ss = settings.shipstation
+def _keys_json(
+    settings: Settings, today: date, problems: list[Problem], account: str | None
+) -> list[dict[str, Any]]:
     found = []
-    for label, expires in (
-        ("primary", ss.api_key_expires),
-        ("secondary", ss.secondary_api_key_expires),
-    ):
-        if expires is None:
+    several = len(settings.all_accounts()) > 1
+    for ss in settings.all_accounts():
+        if account is not None and ss.name != account:
             continue
-        left = (expires - today).days
-        if left <= KEY_WARNING_DAYS:
-            text = f"API key {label}: expires {expires.isoformat()} ({left} day(s))"
-            problems.append(Problem(Unhealthy.KEY_EXPIRING, text))
-        found.append({"key": label, "expires_on": expires.isoformat(), "days_left": left})
+        for label, expires in (
+            ("primary", ss.api_key_expires),
+            ("secondary", ss.secondary_api_key_expires),
+        ):
+            if expires is None:
+                continue
+            left = (expires - today).days
+            named = f"{ss.name} {label}" if several else label
+            if left <= KEY_WARNING_DAYS:
+                text = f"API key {named}: expires {expires.isoformat()} ({left} day(s))"
+                problems.append(Problem(Unhealthy.KEY_EXPIRING, text))
+            found.append(
+                {
+                    "key": label,
+                    "account": ss.name,
+                    "expires_on": expires.isoformat(),
+                    "days_left": left,
+                }
+            )
     return found

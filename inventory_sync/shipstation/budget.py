@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 
 import structlog
 
+from inventory_sync.errors import RateLimited
+
 log = structlog.get_logger(__name__)
 
 # Run a little under the limit so network jitter and clock skew between us and the server's
@@ -31,6 +33,7 @@ class RequestBudget:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         on_pause: Callable[[float], None] | None = None,
+        max_pause: float | None = None,
     ) -> None:
         if requests_per_minute <= 0:
             raise ValueError("requests_per_minute must be positive")
@@ -41,6 +44,7 @@ class RequestBudget:
         self._interval = 60.0 / (requests_per_minute * headroom)
         self._next_slot = monotonic()
         self._paused_until = 0.0
+        self._max_pause = max_pause
         self.requests_per_minute = requests_per_minute
         self._on_pause = on_pause  # told of each pause that holds the workers longer
 
@@ -52,6 +56,7 @@ class RequestBudget:
                 paused = self._paused_until > now
                 if paused:
                     wait = self._paused_until - now
+                    self._refuse_long(wait)
                 else:
                     slot = max(now, self._next_slot)
                     self._next_slot = slot + self._interval
@@ -65,6 +70,19 @@ class RequestBudget:
                 # A pause that began while we slept wins over the slot we reserved.
                 if self._paused_until <= self._monotonic():
                     return
+
+    def _refuse_long(self, wait: float) -> None:
+        if self._max_pause is not None and wait > self._max_pause:
+            raise RateLimited(
+                f"the account is throttled for {wait:.0f} s more (longer than the "
+                f"{self._max_pause:.0f} s a request waits); its work stops here",
+                retry_after=wait,
+                status_code=429,
+            )
+
+    def too_long(self, seconds: float) -> bool:
+        """Whether a pause of ``seconds`` is longer than a request waits."""
+        return self._max_pause is not None and seconds > self._max_pause
 
     def pause(self, seconds: float) -> None:
         """Hold every worker for ``seconds`` from now (never shortens a longer pause)."""

@@ -286,5 +286,10 @@ def build_client(
         http,
         settings,
         keys=keys,
-        budget=budget or RequestBudget(settings.requests_per_minute, on_pause=on_pause),
+        budget=budget
+        or RequestBudget(
+            settings.requests_per_minute,
+            on_pause=on_pause,
+            max_pause=settings.max_rate_limit_pause_seconds,
+        ),
     )

@@ -32,4 +32,7 @@ class ClientSettings:
     concurrency: int = 8
     user_agent: str = f"inventory-sync/{_package_version()}"
     max_rate_limit_waits: int = 10  # 429s one request may sit out before RateLimited
+    # A Retry-After longer than this stops the account's work (RateLimited) instead of
+    # blocking it: ShipStation's windows are a minute long, so more means throttled hard.
+    max_rate_limit_pause_seconds: float = 120.0
     retry_base_seconds: float = 0.25  # first backoff step; doubles per attempt, capped at 20 s

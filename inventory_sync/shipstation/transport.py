@@ -149,7 +149,12 @@ class Requester:
     ) -> None:
         # A 429 was not applied, so any call may be sent again once the shared pause is over.
         wait = retry_after_seconds(response.headers)
-        if attempts.rate_limited >= self._settings.max_rate_limit_waits:
+        throttled = self._budget.too_long(wait)
+        if throttled:
+            # Hold the account's other workers too: none of them sends before the pause ends.
+            self._budget.pause(wait)
+            log.error("shipstation.throttled", action=call.action, retry_after=wait)
+        if throttled or attempts.rate_limited >= self._settings.max_rate_limit_waits:
             error = self._error(call, request, response)
             waited = (
                 f"{call.action}: still 429 after waiting {attempts.waited_seconds:.0f} s over "

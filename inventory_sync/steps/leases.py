@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory_sync.app import App
-from inventory_sync.domain.model import DEFAULT_ACCOUNT, AccountName, Warehouse
+from inventory_sync.domain.model import AccountName, Warehouse
 
 
 def push_lease_name(account: AccountName) -> str:
@@ -12,11 +12,11 @@ def push_lease_name(account: AccountName) -> str:
     return f"push:account:{account}"
 
 
-def accounts(app: App) -> tuple[AccountName, ...]:  # noqa: ARG001 - accounts come with [[accounts]]
-    """Every account the configuration names; today's one-account file is `default`."""
-    return (DEFAULT_ACCOUNT,)
+def accounts(app: App) -> tuple[AccountName, ...]:
+    """Every account the configuration names; the single-account file's is `default`."""
+    return tuple(app.account_names())
 
 
-def account_of(app: App, warehouse: Warehouse) -> AccountName:  # noqa: ARG001 - as above
+def account_of(app: App, warehouse: Warehouse) -> AccountName:
     """The account a warehouse belongs to."""
-    return DEFAULT_ACCOUNT
+    return app.account_of(warehouse)

@@ -153,10 +153,12 @@ class World:
     def ledger_url(self) -> str:
         return f"sqlite:///{self.tmp / 'state' / 'ledger.db'}"
 
-    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return {**os.environ, "INVENTORY_SYNC_SHIPSTATION__API_KEY": API_KEY, **(extra or {})}
+    def env(self, extra: dict[str, str | None] | None = None) -> dict[str, str]:
+        """The test environment; a variable given as None in ``extra`` is left out."""
+        merged = {**os.environ, "INVENTORY_SYNC_SHIPSTATION__API_KEY": API_KEY, **(extra or {})}
+        return {name: value for name, value in merged.items() if value is not None}
 
-    def start(self, env: dict[str, str] | None = None) -> Daemon:
+    def start(self, env: dict[str, str | None] | None = None) -> Daemon:
         log_path = self.tmp / f"daemon-{len(self.daemons)}.log"
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
@@ -169,12 +171,14 @@ class World:
         self.daemons.append(daemon)
         return daemon
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, env: dict[str, str | None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "inventory_sync", "--config", str(self.config), *args],
             capture_output=True,
             text=True,
-            env=self.env(),
+            env=self.env(env),
             timeout=120,
             check=False,
         )

@@ -75,7 +75,9 @@ class TestUnhealthy:
         push_once(world)
         code, found = status(world)
         assert code == 1
-        assert found["keys"] == [{"key": "primary", "expires_on": soon, "days_left": 3}]
+        assert found["keys"] == [
+            {"key": "primary", "account": "default", "expires_on": soon, "days_left": 3}
+        ]
         assert any("API key primary" in p for p in found["problems"])
         assert found["conditions"] == ["key_expiring"]
 

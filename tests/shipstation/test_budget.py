@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from inventory_sync.errors import RateLimited
 from inventory_sync.shipstation.budget import RequestBudget, retry_after_seconds
 
 
@@ -88,6 +89,20 @@ class TestSharedPause:
         budget.pause(1)
         budget.acquire()
         assert time.now == pytest.approx(110.0)
+
+    def test_a_pause_longer_than_the_bound_is_refused_not_sat_out(self):
+        time = FakeTime()
+        budget = RequestBudget(
+            6000, headroom=1.0, monotonic=time.monotonic, sleep=time.sleep, max_pause=120
+        )
+        budget.pause(60)
+        budget.acquire()  # a minute's window is waited for
+        assert time.now == pytest.approx(160.0)
+        budget.pause(600)
+        with pytest.raises(RateLimited) as caught:
+            budget.acquire()
+        assert caught.value.retry_after == pytest.approx(600)
+        assert time.now == pytest.approx(160.0)
 
     def test_one_instance_paces_every_thread(self):
         budget = RequestBudget(60_000)

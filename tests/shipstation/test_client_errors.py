@@ -68,6 +68,21 @@ class TestStatuses:
         assert caught.value.retry_after is not None
         assert caught.value.retry_after > 0
 
+    def test_a_long_retry_after_stops_the_account_at_once_after_one_429(self, start, connect):
+        emulator = start()
+        emulator.faults.update(burst_429_rate=1.0, burst_429_length=1000, burst_retry_after=600)
+        client = connect(emulator, max_rate_limit_pause_seconds=120.0, concurrency=4)
+        with pytest.raises(RateLimited) as caught:
+            client.list_warehouses()
+        assert caught.value.retry_after == 600
+        # The account's other requests are refused here too, without reaching the server.
+        outcomes = []
+        updates = [InventoryUpdate("adjust", f"SKU-{n}", 1, "se-2001") for n in range(8)]
+        client.update_many(updates, on_result=lambda _u, result: outcomes.append(result))
+        assert all(isinstance(result, RateLimited) for result in outcomes)
+        assert len(outcomes) == 8
+        assert [r.status for r in emulator.requests] == [429]  # nobody sat the 600 s out
+
     def test_persistent_5xx_on_a_read_is_a_server_error_after_the_retries(self, emulator, connect):
         emulator.faults.update(error_rate=1.0)
         client = connect(emulator, max_read_retries=2)

@@ -99,6 +99,18 @@ class TestHttpBehaviour:
 
 
 class TestAdminRoutes:
+    def test_the_admin_api_counts_requests_by_answer(self, start):
+        emulator = start(rate_limit_per_minute=2)
+        for _ in range(3):
+            httpx.get(emulator.base_url + "/v2/inventory_warehouses", headers={"API-Key": KEY})
+        httpx.get(emulator.base_url + "/v2/inventory_warehouses", headers={"API-Key": "wrong"})
+        counts = httpx.get(emulator.base_url + "/_emulator/requests").json()
+        assert counts == {
+            "total": 4,
+            "by_status": {"200": 2, "429": 1, "401": 1},
+            "rate_limited": 1,
+        }
+
     def test_faults_change_at_run_time(self, emulator):
         response = httpx.post(emulator.base_url + "/_emulator/faults", json={"error_rate": 1.0})
         assert response.json()["error_rate"] == 1.0

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -82,6 +83,15 @@ class EmulatorServer(ThreadingHTTPServer):
                     connection.shutdown(socket.SHUT_RDWR)
                 except OSError:  # already closed by the peer
                     continue
+
+
+def request_counts(seen: list[SeenRequest]) -> dict[str, Any]:
+    """What the admin route /_emulator/requests reports: API requests seen, by answer."""
+    by_status: dict[str, int] = {}
+    for request in seen:
+        key = "dropped" if request.status is None else str(request.status)
+        by_status[key] = by_status.get(key, 0) + 1
+    return {"total": len(seen), "by_status": by_status, "rate_limited": by_status.get("429", 0)}
 
 
 def error_body(request_id: str, error_type: str, error_code: str, message: str) -> dict[str, Any]:
@@ -243,12 +253,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _admin(self, method: str, path: str, body: Any) -> tuple[int, Any]:  # noqa: ANN401
         """State dump, applied record, and run-time fault settings (local use only)."""
         server = self.server
-        if (method, path) == ("GET", ADMIN_PREFIX + "state"):
-            return 200, server.state.to_seed()
-        if (method, path) == ("GET", ADMIN_PREFIX + "applied"):
-            return 200, [asdict(entry) for entry in server.state.applied()]
-        if (method, path) == ("GET", ADMIN_PREFIX + "faults"):
-            return 200, asdict(server.faults.settings)
+        reads: dict[str, Callable[[], Any]] = {
+            "state": server.state.to_seed,
+            "applied": lambda: [asdict(entry) for entry in server.state.applied()],
+            "requests": lambda: request_counts(list(server.seen)),
+            "faults": lambda: asdict(server.faults.settings),
+        }
+        read = reads.get(path.removeprefix(ADMIN_PREFIX))
+        if method == "GET" and read is not None:
+            return 200, read()
         if (method, path) == ("POST", ADMIN_PREFIX + "faults") and isinstance(body, dict):
             known = {f.name for f in fields(FaultSettings)}
             unknown = sorted(set(body) - known)

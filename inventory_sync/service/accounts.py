@@ -1,0 +1,209 @@
+"""A reconcile over several accounts: sources pulled once, then one run per account.
+
+Each account's run has its own client (request budget, 429 pause, keys), so an account that is
+throttled, refused (401) or without the Inventory add-on (402) stops only its own run; the
+others go on and the report says which account failed and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+
+import structlog
+
+from inventory_sync import logs
+from inventory_sync.app import App
+from inventory_sync.domain.model import AccountName, Adjustment, RunRecord, RunStatus
+from inventory_sync.errors import MappingError, ShipStationError, StopRequested
+from inventory_sync.report import RunReport
+from inventory_sync.report_accounts import AccountOutcome, AccountsReport
+from inventory_sync.service.actions import apply_plan
+from inventory_sync.service.run import RunOptions, reconcile
+from inventory_sync.steps.gather import Gathered, gather
+from inventory_sync.steps.runs import Progress, new_run_id
+
+log = structlog.get_logger(__name__)
+ProgressFor = Callable[[App], Progress | None]
+
+
+def reconcile_accounts(
+    app: App,
+    options: RunOptions,
+    *,
+    accounts: frozenset[str] = frozenset(),
+    progress_for: ProgressFor | None = None,
+) -> AccountsReport:
+    """Reconcile every chosen account (all, or ``accounts``), each on its own, at once."""
+    chosen = chosen_accounts(app, options.warehouses, accounts)
+    several = len(chosen) > 1
+    # One source may feed several accounts: pull it once, not once per account. Only the
+    # chosen accounts' sources: a feed pulled is a feed committed (a file archived, say).
+    wanted = {s.name for account in chosen for s in account.sources}
+    sources = tuple(s for s in app.sources if s.name in wanted)
+    gathered = _gather_once(replace(app, sources=sources), options) if several else None
+
+    def work(account: App) -> AccountOutcome:
+        mine = None if gathered is None else narrowed(gathered, account)
+        tick = progress_for(account) if progress_for else None
+        named = len(app.account_apps()) > 1  # several configured, whether or not all run
+        return _run_account(account, options, tick, mine, named=named)
+
+    return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
+
+
+def apply_by_account(
+    app: App, adjustments: Sequence[Adjustment], *, progress_for: ProgressFor | None = None
+) -> AccountsReport:
+    """Apply a reviewed plan, each account's rows through that account's App."""
+    rows: dict[AccountName, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        rows.setdefault(app.account_of(adjustment.warehouse), []).append(adjustment)
+
+    def work(account: App) -> AccountOutcome:
+        tick = progress_for(account) if progress_for else None
+        mine = rows[account.account]
+        return _stopping_account(account, lambda: apply_plan(account, mine, progress=tick))
+
+    chosen = [a for a in app.account_apps() if a.account in rows]
+    return AccountsReport(tuple(each_account(chosen, work)))
+
+
+def each_account(
+    accounts: Sequence[App], work: Callable[[App], AccountOutcome]
+) -> list[AccountOutcome]:
+    """Do each account's work on a thread of its own, in configuration order.
+
+    Each account has its own budget, so pushing them together takes as long as the slowest,
+    not the sum. What is not about one account (the ledger, a stop) is raised after all end.
+    """
+    if len(accounts) == 1:
+        with bound_account(accounts[0]):
+            return [work(accounts[0])]
+
+    def bound(account: App) -> AccountOutcome:
+        with bound_account(account):  # a new thread starts with an empty log context
+            return work(account)
+
+    with ThreadPoolExecutor(len(accounts), thread_name_prefix="account") as pool:
+        futures = [pool.submit(bound, account) for account in accounts]
+    return [future.result() for future in futures]
+
+
+def chosen_accounts(
+    app: App, warehouses: frozenset[str], accounts: frozenset[str] = frozenset()
+) -> list[App]:
+    """The accounts a run covers: those named (all when none), with a named warehouse if any."""
+    for name in accounts:
+        app.for_account(name)  # an unknown name is a usage error, not an empty run
+    for name in warehouses:
+        app.account_of(name)
+    return [
+        a
+        for a in app.account_apps()
+        if (not accounts or a.account in accounts)
+        and (not warehouses or warehouses & set(a.targets.names))
+    ]
+
+
+@contextmanager
+def bound_account(app: App) -> Iterator[None]:
+    """Every event logged while working on an account carries ``account``."""
+    with structlog.contextvars.bound_contextvars(account=app.account):
+        yield
+
+
+def _run_account(
+    app: App,
+    options: RunOptions,
+    progress: Progress | None,
+    gathered: Gathered | None,
+    *,
+    named: bool,
+) -> AccountOutcome:
+    # With several accounts, each run's trigger names its account, so `status` can tell whose
+    # warehouses a run without adjustments covered.
+    trigger = f"{options.trigger}@{app.account}" if named else options.trigger
+    return _stopping_account(
+        app,
+        lambda: reconcile(
+            app, replace(options, trigger=trigger), progress=progress, gathered=gathered
+        ),
+    )
+
+
+def _stopping_account(app: App, work: Callable[[], RunReport]) -> AccountOutcome:
+    """Do one account's work; what ShipStation says about the account stops only it."""
+    try:
+        report = work()
+    except StopRequested:
+        raise
+    except (ShipStationError, MappingError) as exc:
+        return account_failed(app, exc)
+    return AccountOutcome(app.account, report=report)
+
+
+def account_failed(app: App, exc: ShipStationError | MappingError) -> AccountOutcome:
+    """Log ``account.failed`` (with ``account`` bound by the caller) and say so."""
+    status_code = exc.status_code if isinstance(exc, ShipStationError) else None
+    log.error(
+        "account.failed",
+        error=logs.scrubber.scrub(str(exc)),
+        error_type=type(exc).__name__,
+        status_code=status_code,
+    )
+    return AccountOutcome(app.account, error=exc)
+
+
+def check_accounts(app: App) -> list[AccountOutcome]:
+    """Resolve each account's warehouses and ask its ShipStation once (the service's start).
+
+    An account that fails is logged (``account.failed``) and left for its jobs to retry; the
+    error is raised only when no account passed, as for a service of one account.
+    """
+    failed = []
+    for account in app.account_apps():
+        with bound_account(account):
+            try:
+                account.targets.resolve()  # a mapping that does not match ShipStation fails
+                found = account.inventory.list_warehouses()
+            except StopRequested:
+                raise
+            except (ShipStationError, MappingError) as exc:
+                failed.append(account_failed(account, exc))
+                continue
+            log.info("daemon.health_checked", shipstation_warehouses=len(found))
+    if failed and len(failed) == len(app.account_apps()) and failed[0].error is not None:
+        raise failed[0].error
+    return failed
+
+
+def _gather_once(app: App, options: RunOptions) -> Gathered:
+    """Pull every source in a pull run of its own, as the service's pull jobs do."""
+    run_id = new_run_id(app)
+    logs.bind_run(run_id)
+    trigger = f"pull:{options.trigger}"
+    app.ledger.begin_run(RunRecord(run_id, app.clock.now(), trigger, dry_run=options.dry_run))
+    gathered = gather(app, run_id, record=not options.dry_run)
+    status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
+    summary = {"rejected_rows": len(gathered.rejected)}
+    app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
+    return gathered
+
+
+def narrowed(gathered: Gathered, app: App) -> Gathered:
+    """What one account's run needs of a pull: its warehouses' snapshots, its sources' holds."""
+    names = set(app.targets.names)
+    sources = {s.name for s in app.sources}
+    mine = Gathered()
+    for name in names:
+        mine.snapshots[name].extend(gathered.snapshots.get(name, ()))
+    mine.holds = [h for h in gathered.holds if h.subject.removeprefix("source:") in sources]
+    mine.rejected = [
+        r
+        for r in gathered.rejected
+        if r.warehouse in names or (r.warehouse is None and r.source in sources)
+    ]
+    return mine
