@@ -142,7 +142,7 @@ class TestThreeAccounts:
         assert (by_name["acme"]["status"], by_name["acme"]["applied"]) == ("succeeded", 6)
         assert by_name["bolt-eu"]["error_type"] == "RateLimited"
         assert (by_name["cask"]["error_type"], by_name["cask"]["status_code"]) == ("PlanError", 402)
-        assert [by_name[a]["exit_code"] for a in LAYOUT] == [0, 1, 4]
+        assert [by_name[a]["exit_code"] for a in LAYOUT] == [0, 4, 4]  # throttled is refused too
 
         # Levels: the good account reached the feed; the other two were left as they were.
         for warehouse in LAYOUT["acme"]:
@@ -204,7 +204,7 @@ class TestThreeAccounts:
     def test_the_console_summary_names_the_failed_accounts(self, accounts):
         done = accounts.run("reconcile", "--dry-run")
         assert done.returncode == 4, done.stderr
-        assert "bolt-eu: failed (exit 1)" in done.stdout
+        assert "bolt-eu: failed (exit 4)" in done.stdout
         assert "cask: failed (exit 4)" in done.stdout
         assert "PlanError" in done.stdout
         assert "acme: succeeded (exit 0)" in done.stdout
