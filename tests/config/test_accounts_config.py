@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from config_support import problems_of, write
 
 from inventory_sync.config import load_settings
-from inventory_sync.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,18 +42,6 @@ warehouses = ["acme-east", "bolt"]
 path = "/tmp/feed.csv"
 warehouse_column = "site"
 """
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "inventory-sync.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(tmp_path: Path, text: str) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        load_settings(write(tmp_path, text))
-    return {p.key: p.message for p in caught.value.problems}
 
 
 def key_of(settings, account: str) -> str | None:

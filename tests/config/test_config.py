@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_support import problems_of, write
 
 from inventory_sync.config import load_settings, parse_duration
 from inventory_sync.errors import ConfigError
@@ -27,18 +28,6 @@ warehouses = ["east"]
 [sources.options]
 path = "/tmp/feed.csv"
 """
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "inventory-sync.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(tmp_path: Path, text: str) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        load_settings(write(tmp_path, text))
-    return {p.key: p.message for p in caught.value.problems}
 
 
 class TestValidConfiguration:
