@@ -18,6 +18,7 @@ from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import AccountName, Adjustment, RunRecord, RunStatus
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
+from inventory_sync.ports import Watch
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountOutcome, AccountsReport
 from inventory_sync.service.actions import apply_plan
@@ -35,27 +36,35 @@ def reconcile_accounts(
     *,
     accounts: frozenset[str] = frozenset(),
     progress_for: ProgressFor | None = None,
+    watch: Watch | None = None,
 ) -> AccountsReport:
-    """Reconcile every chosen account (all, or ``accounts``), each on its own, at once."""
+    """Reconcile every chosen account (all, or ``accounts``), each on its own, at once.
+
+    ``progress_for`` gives each account's push its progress callback; ``watch`` hears the
+    reads (sources, then each account's levels, on the accounts' threads)."""
     chosen = chosen_accounts(app, options.warehouses, accounts)
     several = len(chosen) > 1
     # One source may feed several accounts: pull it once, not once per account. Only the
     # chosen accounts' sources: a feed pulled is a feed committed (a file archived, say).
     wanted = {s.name for account in chosen for s in account.sources}
     sources = tuple(s for s in app.sources if s.name in wanted)
-    gathered = _gather_once(replace(app, sources=sources), options) if several else None
+    gathered = _gather_once(replace(app, sources=sources), options, watch) if several else None
 
     def work(account: App) -> AccountOutcome:
         mine = None if gathered is None else narrowed(gathered, account)
         tick = progress_for(account) if progress_for else None
         named = len(app.account_apps()) > 1  # several configured, whether or not all run
-        return _run_account(account, options, tick, mine, named=named)
+        return _run_account(account, options, tick, mine, watch, named=named)
 
     return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
 
 
 def apply_by_account(
-    app: App, adjustments: Sequence[Adjustment], *, progress_for: ProgressFor | None = None
+    app: App,
+    adjustments: Sequence[Adjustment],
+    *,
+    progress_for: ProgressFor | None = None,
+    watch: Watch | None = None,
 ) -> AccountsReport:
     """Apply a reviewed plan, each account's rows through that account's App."""
     rows: dict[AccountName, list[Adjustment]] = {}
@@ -65,7 +74,9 @@ def apply_by_account(
     def work(account: App) -> AccountOutcome:
         tick = progress_for(account) if progress_for else None
         mine = rows[account.account]
-        return _stopping_account(account, lambda: apply_plan(account, mine, progress=tick))
+        return _stopping_account(
+            account, lambda: apply_plan(account, mine, progress=tick, watch=watch)
+        )
 
     chosen = [a for a in app.account_apps() if a.account in rows]
     return AccountsReport(tuple(each_account(chosen, work)))
@@ -120,17 +131,17 @@ def _run_account(
     options: RunOptions,
     progress: Progress | None,
     gathered: Gathered | None,
+    watch: Watch | None,
     *,
     named: bool,
 ) -> AccountOutcome:
     # With several accounts, each run's trigger names its account, so `status` can tell whose
     # warehouses a run without adjustments covered.
     trigger = f"{options.trigger}@{app.account}" if named else options.trigger
+    chosen = replace(options, trigger=trigger)
     return _stopping_account(
         app,
-        lambda: reconcile(
-            app, replace(options, trigger=trigger), progress=progress, gathered=gathered
-        ),
+        lambda: reconcile(app, chosen, progress=progress, gathered=gathered, watch=watch),
     )
 
 
@@ -180,13 +191,13 @@ def check_accounts(app: App) -> list[AccountOutcome]:
     return failed
 
 
-def _gather_once(app: App, options: RunOptions) -> Gathered:
+def _gather_once(app: App, options: RunOptions, watch: Watch | None) -> Gathered:
     """Pull every source in a pull run of its own, as the service's pull jobs do."""
     run_id = new_run_id(app)
     logs.bind_run(run_id)
     trigger = f"pull:{options.trigger}"
     app.ledger.begin_run(RunRecord(run_id, app.clock.now(), trigger, dry_run=options.dry_run))
-    gathered = gather(app, run_id, record=not options.dry_run)
+    gathered = gather(app, run_id, record=not options.dry_run, watch=watch)
     status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
     summary = {"rejected_rows": len(gathered.rejected)}
     app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
