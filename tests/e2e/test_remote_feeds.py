@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from e2e_support import FEED, World, make_world, write_config
 from remote_servers import S3Server, SftpServer
+from terminal import run_on_terminal
 
 # mtimes far in the past: the feed is complete whatever the stability window.
 OLD = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -71,6 +72,15 @@ class TestSftpFeed:
         assert sorted(p.name for p in (server.root / "done").iterdir()) == ["stock-1.csv"]
         assert list((server.root / "in").iterdir()) == []
         assert server.password.encode() not in every_byte_left_behind(world, result)
+
+    def test_on_a_terminal_the_pull_names_the_sftp_server_it_reads(self, sftp_world):
+        world, server = sftp_world
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        seen = run_on_terminal(world, "reconcile", "--dry-run", "--json", env=env)
+        assert seen.code == 0, seen.terminal[-3000:]
+        # The server, not the path: where a slow fetch is waiting.
+        assert f"reading source feed from sftp://feeds@127.0.0.1:{server.port} " in seen.terminal
+        assert server.password not in seen.terminal
 
     def test_a_wrong_password_says_which_option_to_fix_and_never_shows_it(self, sftp_world):
         world, server = sftp_world
