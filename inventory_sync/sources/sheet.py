@@ -49,18 +49,18 @@ def judge_sheet(
     return judge(records, rules)
 
 
-def judge_scanned(
-    blocks: Iterator[CellBlock], layout: SheetLayout, rules: RowRules, origin: str
-) -> tuple[Good, list[Rejected]]:
-    """judge_sheet's answer for a sheet read as cell blocks (sheet_scan), the rows of which
-    are never Python objects but for the header and the rows judged per row.
+def scanned_records(blocks: Iterator[CellBlock], layout: SheetLayout, origin: str) -> _SheetRecords:
+    """A sheet read as cell blocks (sheet_scan) as records for columnar.judge, which then
+    judges them exactly as judge_sheet judges the same sheet's rows. Only the header and the
+    rows judged per row become Python objects.
 
     Raises Irregular when a value the feed reads is one the blocks do not type as calamine
     does (a date or an error), and LayoutError as judge_sheet does."""
     header_line, header, first = _scanned_header(blocks, layout.header_row)
     records = _records(header_line, header, layout, origin)
     records.read_blocks(chain([first], blocks) if first is not None else blocks)
-    return judge(records, rules)
+    pa.default_memory_pool().release_unused()  # the blocks' scratch, before the dicts grow
+    return records
 
 
 def _records(header_line: int, header: Cells, layout: SheetLayout, origin: str) -> _SheetRecords:

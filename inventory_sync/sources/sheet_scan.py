@@ -36,20 +36,23 @@ from inventory_sync.sources.workbook import (
     unescaped,
 )
 
-_ATTR = r'(?: [a-zA-Z]{1,9}="[^"<>&]*")'
-# A cell's start tag as Excel, LibreOffice and the Python libraries write it: r, then s, then
-# t, then any others. Another order is Irregular: the type is read from this place only.
-_START = r'r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,9}")?(?: t="[a-zA-Z]{1,9}")?'
+_ATTR = r'(?: [a-zA-Z][a-zA-Z0-9:]{0,40}="[^"<>&]*")'
+# A cell's start tag as spreadsheet programs and libraries write it: r, then s and t (in
+# either order), then any others. Another order is Irregular: the type is read from here only.
+_START = (
+    r'r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{0,9}")?(?: t="[a-zA-Z]{1,9}")?'
+    r'(?: s="[0-9]{0,9}")?'
+)
 _OTHERS = r'(?: (?:cm|vm|ph)="[^"<>&]*")*'
 _CELL = (
-    r"^" + _START + _OTHERS + r"(?:/>|>(?:<f" + _ATTR + r"*(?:/>|>[^<]*</f>))?"
-    r'(?:<v>[^<]*</v>|<is><t(?: xml:space="preserve")?>[^<]*</t></is>)?</c>)'
-    r"(?:\s|</row>|<row" + _ATTR + r"*/?>)*$"
+    r"^" + _START + _OTHERS + r"\s*(?:/>|>\s*(?:<f" + _ATTR + r"*\s*(?:/>|>[^<]*</f>)\s*)?"
+    r'(?:<v>[^<]*</v>|<v ?/>|<is>\s*<t(?: xml:space="preserve")?>[^<]*</t>\s*</is>)?\s*</c>)'
+    r"(?:\s|</row>|<row" + _ATTR + r"*\s*/?>)*$"
 )  # one whole cell, and the row tags that may follow it before the next cell
-_BETWEEN = r"^(?:\s|</row>|<row" + _ATTR + r"*/?>)*$"  # what may come before a block's first cell
+_BETWEEN = r"^(?:\s|</row>|<row" + _ATTR + r"*\s*/?>)*$"  # what may come before a block's first cell
 _HEAD = (
     r'^r="(?P<col>[A-Z]{1,3})(?P<row>[0-9]{1,7})"'
-    r'(?: s="(?P<s>[0-9]{1,9})")?(?: t="(?P<t>[a-zA-Z]{1,9})")?'
+    r'(?: s="(?P<s>[0-9]{0,9})")?(?: t="(?P<t>[a-zA-Z]{1,9})")?(?: s="(?P<s2>[0-9]{0,9})")?'
 )
 # The value: <v>'s text, or an inline string's <t> (the first <v> or <t> in a valid cell).
 _VALUE = r'<(?:v|t(?: xml:space="preserve")?)>(?P<v>[^<]*)</'
@@ -69,7 +72,7 @@ class Kind(IntEnum):
     TEXT = 1  # a shared, inline or formula string, or an untyped value that is no number
     NUMBER = 2  # a number shown as a number (calamine: float)
     BOOL = 3  # t="b" (calamine: bool); text "0" is False
-    OTHER = 4  # a date or time, an error, t="d": values a feed's columns never settle
+    OTHER = 4  # a date or time (t="d", or a number shown as one): never a feed's value
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,8 @@ class _Scanner:
         if pc.any(pc.is_null(type_code)).as_py():
             raise Irregular("a cell type outside ECMA-376")
         value = found(cells, _VALUE, "v")  # null: no value
-        kind, text = self._values(cells, type_code, head.field("s"), value)
+        style = pc.if_else(pc.equal(head.field("s"), ""), head.field("s2"), head.field("s"))
+        kind, text = self._values(cells, type_code, style, value)
         return CellBlock(row, column, kind, text)
 
     def _check_order(self, row: pa.Array, column: pa.Array) -> None:
@@ -207,7 +211,8 @@ class _Scanner:
         codes = pa.array([_KIND_OF[name] for name in _TYPES], pa.int8())
         kind = pc.take(codes, type_code)
         kind = pc.if_else(pc.and_(number, self._dated(style)), _OTHER, kind)
-        return pc.if_else(empty, _EMPTY, kind), text
+        empty = pc.or_(empty, is_type["e"])
+        return pc.if_else(empty, _EMPTY, kind), pc.if_else(empty, "", text)
 
     def _strings(
         self, cells: pa.Array, is_type: dict[str, pa.Array], value: pa.Array, empty: pa.Array
@@ -263,8 +268,8 @@ class _Scanner:
 
 _KIND_OF = {
     "": Kind.NUMBER, "n": Kind.NUMBER, "s": Kind.TEXT, "str": Kind.TEXT,
-    "inlineStr": Kind.TEXT, "b": Kind.BOOL, "e": Kind.OTHER, "d": Kind.OTHER,
-}  # fmt: skip
+    "inlineStr": Kind.TEXT, "b": Kind.BOOL, "e": Kind.EMPTY, "d": Kind.OTHER,
+}  # fmt: skip  # an error (#N/A, #DIV/0!) reaches Python from calamine as an empty cell
 _OTHER = pa.scalar(Kind.OTHER, pa.int8())
 _EMPTY = pa.scalar(Kind.EMPTY, pa.int8())
 

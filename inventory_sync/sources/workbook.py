@@ -154,12 +154,15 @@ def _item_text(fragment: str) -> str:
 
 
 def _si_text(item: Element, ns: str) -> str:
-    """A string item's text (<si> or <is>): its own <t> or its runs' <t>s, each read by
-    text_of; phonetic runs (<rPh>) are left out."""
-    own = item.find(f"{{{ns}}}t")
-    if own is not None:
-        return text_of(own)
-    return "".join(text_of(t) for r in item.findall(f"{{{ns}}}r") for t in r.iter(f"{{{ns}}}t"))
+    """A string item's text (<si> or <is>): its own <t>s and its runs' <t>s in order, each
+    read by text_of; phonetic runs (<rPh>) are left out."""
+    texts = []
+    for part in item:
+        if part.tag == f"{{{ns}}}t":
+            texts.append(text_of(part))
+        elif part.tag == f"{{{ns}}}r":
+            texts.extend(text_of(t) for t in part.iter(f"{{{ns}}}t"))
+    return "".join(texts)
 
 
 def text_of(t: Element) -> str:

@@ -6,6 +6,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 
+import pyarrow as pa
 import python_calamine
 import structlog
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -18,10 +19,10 @@ from inventory_sync.sources.base import (
     check_warehouses,
     invalid_options,
 )
-from inventory_sync.sources.columnar import Cells, Good
+from inventory_sync.sources.columnar import Cells, Good, judge
 from inventory_sync.sources.csv_file import CsvFileSource, CsvOptions
 from inventory_sync.sources.delimited import Columns, LayoutError
-from inventory_sync.sources.sheet import SheetLayout, judge_scanned, judge_sheet
+from inventory_sync.sources.sheet import SheetLayout, judge_sheet, scanned_records
 from inventory_sync.sources.sheet_scan import Irregular, scan
 from inventory_sync.sources.workbook import WorkbookError, open_workbook
 
@@ -69,34 +70,48 @@ class XlsxFileSource(CsvFileSource):
             Columns(options.sku_column, options.quantity_column, options.warehouse_column),
             options.header_row,
         )
-        name = self._sheet_name(origin, held[0])
+        name = ""
         try:
-            try:
-                return self._scanned(origin, held[0], name, layout)
-            except Irregular as why:
-                log.info("source.sheet_read_whole", source=self._spec.name, file=origin,
-                         sheet=name, reason=str(why))  # fmt: skip
-            rows = self._calamine_rows(origin, held.pop(), name)  # its cells replace the bytes
-            return judge_sheet(rows, layout, self._rules, f"{origin}[{name}]")
+            with zipfile.ZipFile(io.BytesIO(held[0])) as archive:
+                book = open_workbook(archive)
+                name = self._sheet_name(origin, book.sheet_names)
+                records = scanned_records(scan(book, name), layout, f"{origin}[{name}]")
+                del book  # its shared strings: the records hold their own copies
+        except (WorkbookError, zipfile.BadZipFile, Irregular) as why:
+            log.info("source.sheet_read_whole", source=self._spec.name, file=origin,
+                     sheet=name or None, reason=str(why))  # fmt: skip
+            return self._judge_whole(origin, held, layout)
+        except LayoutError as err:
+            raise self._format_error(origin, f"sheet {name!r}: {err}") from err
+        held.clear()  # the sheet is read: the file's bytes go before the snapshot's dicts grow
+        judged = judge(records, self._rules)
+        del records
+        # Hand the columns' memory back now: the plan comes next.
+        pa.default_memory_pool().release_unused()
+        return judged
+
+    def _judge_whole(
+        self, origin: str, held: list[bytes], layout: SheetLayout
+    ) -> tuple[Good, list[Rejected]]:
+        """The sheet read whole by calamine, which reads every form of a workbook's XML."""
+        book = self._book(origin, held.pop())  # its cells replace the file's bytes
+        name = self._sheet_name(origin, book.sheet_names)
+        try:
+            sheet = book.get_sheet_by_name(name)
+        except python_calamine.CalamineError as err:
+            raise self._format_error(origin, f"sheet {name!r} is unreadable ({err})") from err
+        rows: Iterator[Cells] = sheet.iter_rows()
+        offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first
+        if offset:  # column in use; ours at column A
+            pad = [""] * offset
+            rows = ([*pad, *row] for row in rows)
+        try:
+            return judge_sheet([rows], layout, self._rules, f"{origin}[{name}]")
         except LayoutError as err:
             raise self._format_error(origin, f"sheet {name!r}: {err}") from err
 
-    def _scanned(
-        self, origin: str, data: bytes, name: str, layout: SheetLayout
-    ) -> tuple[Good, list[Rejected]]:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            try:
-                book = open_workbook(archive)
-            except WorkbookError as err:
-                raise Irregular(f"workbook parts: {err}") from err
-            if name not in book.sheets:
-                raise Irregular(f"sheet {name!r} is not in the workbook's own list")
-            blocks = scan(book, name)
-            return judge_scanned(blocks, layout, self._rules, f"{origin}[{name}]")
-
-    def _sheet_name(self, origin: str, data: bytes) -> str:
+    def _sheet_name(self, origin: str, names: list[str]) -> str:
         """The sheet the options choose, by name or by position. Raises the format error."""
-        names = self._book(origin, data).sheet_names
         wanted = self._sheet_options.sheet
         if isinstance(wanted, int) and wanted > len(names):
             raise self._format_error(
@@ -112,19 +127,6 @@ class XlsxFileSource(CsvFileSource):
             return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except python_calamine.CalamineError as err:
             raise self._format_error(origin, f"not a readable xlsx workbook ({err})") from err
-
-    def _calamine_rows(self, origin: str, data: bytes, name: str) -> list[Iterator[Cells]]:
-        """The sheet's rows from calamine, by column from A, in a list judge_sheet empties."""
-        try:
-            sheet = self._book(origin, data).get_sheet_by_name(name)
-        except python_calamine.CalamineError as err:
-            raise self._format_error(origin, f"sheet {name!r} is unreadable ({err})") from err
-        rows: Iterator[Cells] = sheet.iter_rows()
-        offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first
-        if offset:  # column in use
-            pad = [""] * offset
-            rows = ([*pad, *row] for row in rows)
-        return [rows]
 
 
 class XlsxKind:

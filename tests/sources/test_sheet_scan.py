@@ -12,17 +12,20 @@ import os
 import zipfile
 from datetime import date, datetime, time, timedelta
 
+import openpyxl
 import pytest
 import python_calamine
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from source_helpers import make_spec
+from source_helpers import make_spec, write_xlsx
+from structlog.testing import capture_logs
 
 from inventory_sync.domain.model import SourceName, Warehouse
+from inventory_sync.sources.columnar import judge
 from inventory_sync.sources.delimited import Columns
 from inventory_sync.sources.rows import RowRules
-from inventory_sync.sources.sheet import SheetLayout, judge_scanned, judge_sheet
+from inventory_sync.sources.sheet import SheetLayout, judge_sheet, scanned_records
 from inventory_sync.sources.sheet_scan import Irregular, Kind, scan
 from inventory_sync.sources.workbook import open_workbook
 from inventory_sync.sources.xlsx_file import KIND, XlsxOptions
@@ -71,21 +74,48 @@ def workbook(rows, *, inline=False, first_row=0, first_column=0) -> bytes:
                 sheet.write_string(*at, cell)
             elif isinstance(cell, bool):
                 sheet.write_boolean(*at, cell)
-            elif isinstance(cell, float):
+            elif isinstance(cell, (int, float)):
                 sheet.write_number(*at, cell)
     book.close()
     return out.getvalue()
 
 
+def openpyxl_workbook(rows, *, first_row=0, first_column=0) -> bytes:
+    """The same sheet written by openpyxl (its own XML: t before s, inline strings, <v/>)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "S"
+    for r, cells in enumerate(rows, start=1 + first_row):
+        for c, cell in enumerate(cells, start=1 + first_column):
+            if isinstance(cell, tuple) and cell[0] == "formula":
+                sheet.cell(r, c, '="x"')  # no cached value: both readers read it empty
+            elif isinstance(cell, tuple):
+                sheet.cell(r, c, cell[1] + cell[2])
+            elif isinstance(cell, str) and cell == "blank-styled":
+                sheet.cell(r, c).font = openpyxl.styles.Font(bold=True)
+            elif isinstance(cell, str) and cell.startswith("="):
+                written = sheet.cell(r, c, cell)
+                written.data_type = "s"  # text, not a formula
+            elif isinstance(cell, date):
+                sheet.cell(r, c, cell).number_format = "yyyy-mm-dd"
+            elif cell is not None and not (isinstance(cell, str) and _illegal(cell)):
+                sheet.cell(r, c, cell)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _illegal(text: str) -> bool:
+    return bool(openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE.search(text))
+
+
 def calamine_rows(data: bytes) -> dict[int, list[object]]:
     """calamine's rows by sheet row number, cells by column from A, blank rows left out."""
-    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(
-        "S"
-    )
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("S")
     offset = sheet.start[1] if sheet.start else 0
     rows = {}
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
-        cells = [""] * offset + list(cells)
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        cells = [""] * offset + list(row)
         if any(cell != "" for cell in cells):
             rows[number] = _trimmed(cells)
     return rows
@@ -99,7 +129,8 @@ def scanned_rows(data: bytes, block_size: int) -> tuple[dict[int, list[object]],
         others = set()
         for block in scan(book, "S", block_size=block_size):
             kinds = block.kind.to_pylist()
-            for row, column, kind in zip(block.row.to_pylist(), block.column.to_pylist(), kinds):
+            cells_at = zip(block.row.to_pylist(), block.column.to_pylist(), kinds, strict=True)
+            for row, column, kind in cells_at:
                 if kind == Kind.OTHER:
                     others.add((row, column))
             for number, cells in block.rows_cells(block.row).items():
@@ -118,15 +149,19 @@ def _trimmed(cells: list[object]) -> list[object]:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=SHEET,
-    inline=st.booleans(),
+    writer=st.sampled_from(["xlsxwriter", "xlsxwriter-inline", "openpyxl"]),
     first_row=st.integers(0, 3),
     first_column=st.integers(0, 2),
     block_size=st.sampled_from([64, 300, 4 << 20]),
 )
 def test_the_block_reader_reads_every_cell_as_calamine_does(
-    rows, inline, first_row, first_column, block_size
+    rows, writer, first_row, first_column, block_size
 ):
-    data = workbook(rows, inline=inline, first_row=first_row, first_column=first_column)
+    at = {"first_row": first_row, "first_column": first_column}
+    if writer == "openpyxl":
+        data = openpyxl_workbook(rows, **at)
+    else:
+        data = workbook(rows, inline=writer == "xlsxwriter-inline", **at)
     expected = calamine_rows(data)
     got, others = scanned_rows(data, block_size)
     for row, column in others:  # dates: calamine's datetime, never read as a feed's value
@@ -158,15 +193,13 @@ def test_a_sheet_read_in_blocks_is_judged_as_calamine_s_rows_are(
 ):
     rows = [["note", "sku", "quantity", "site"], *[[r[3], r[0], r[1], r[2]] for r in body]]
     data = workbook(rows, inline=inline, first_row=first_row)
-    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(
-        "S"
-    )
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("S")
     offset = sheet.start[1] if sheet.start else 0
     padded = ([""] * offset + list(r) for r in sheet.iter_rows())
     expected = judge_sheet([padded], LAYOUT, RULES, "s.xlsx[S]")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         blocks = scan(open_workbook(archive), "S", block_size=block_size)
-        got = judge_scanned(blocks, LAYOUT, RULES, "s.xlsx[S]")
+        got = judge(scanned_records(blocks, LAYOUT, "s.xlsx[S]"), RULES)
     assert got == expected
     assert {w: list(c) for w, c in got[0].items()} == {w: list(c) for w, c in expected[0].items()}
 
@@ -174,7 +207,7 @@ def test_a_sheet_read_in_blocks_is_judged_as_calamine_s_rows_are(
 def test_a_date_where_a_quantity_belongs_sends_the_sheet_to_calamine():
     data = workbook([["sku", "quantity", "site"], ["A", date(2026, 1, 5), "east"]])
     with zipfile.ZipFile(io.BytesIO(data)) as archive, pytest.raises(Irregular, match="date"):
-        judge_scanned(scan(open_workbook(archive), "S"), LAYOUT, RULES, "s.xlsx[S]")
+        scanned_records(scan(open_workbook(archive), "S"), LAYOUT, "s.xlsx[S]")
 
 
 # A sheet's XML in forms the block reader leaves to calamine: the xlsx kind still reads it.
@@ -251,4 +284,34 @@ def test_xml_the_block_reader_does_not_read_is_read_by_calamine(form, tmp_path, 
     with zipfile.ZipFile(path) as archive, pytest.raises(Irregular):
         list(scan(open_workbook(archive), "S"))
     source = KIND.build(make_spec(), XlsxOptions(path=str(path), stable_seconds=0), context)
-    assert dict(source.pull().rows_for(Warehouse("main"))) == {"A": 7}
+    with capture_logs() as logs:
+        assert dict(source.pull().rows_for(Warehouse("main"))) == {"A": 7}
+    (event,) = [e for e in logs if e["event"] == "source.sheet_read_whole"]
+    assert (event["file"], event["sheet"]) == (str(path), "S")
+    assert event["reason"]
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_a_workbook_as_programs_write_it_is_read_in_blocks(inline, tmp_path, context):
+    """Shared strings (Excel's way) or inline ones, dates in a column the feed does not read,
+    a title above the header: the block reader reads it all, calamine is not needed."""
+    rows = [
+        ["Stock, 1 May"], [], ["sku", "quantity", "updated"],
+        ["A", 3, date(2026, 5, 1)], ["B & C", 4, date(2026, 5, 2)],
+    ]  # fmt: skip
+    path = tmp_path / "stock.xlsx"
+    path.write_bytes(workbook(rows, inline=inline))
+    os.utime(path, (0, 0))
+    options = XlsxOptions(path=str(path), header_row=3)
+    with capture_logs() as logs:
+        snapshot = KIND.build(make_spec(), options, context).pull()
+    assert dict(snapshot.rows_for(Warehouse("main"))) == {"A": 3, "B & C": 4}
+    assert [e for e in logs if e["event"] == "source.sheet_read_whole"] == []
+
+
+def test_the_test_workbooks_of_the_other_tests_are_read_in_blocks(tmp_path):
+    """write_xlsx's workbooks (the corpus, the kind's tests) take the block reader's path."""
+    path = write_xlsx(tmp_path / "s.xlsx", {"S": [["sku", "quantity"], ["A", 1], [None, "x"]]})
+    with zipfile.ZipFile(path) as archive:
+        blocks = list(scan(open_workbook(archive), "S"))
+    assert sum(len(b) for b in blocks) == 5
