@@ -169,6 +169,15 @@ def _run_phase(phase: str, directory: Path, buffer: int) -> Phase:
 
 
 def _peak_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: a child's ru_maxrss starts at its
+    parent's size when forked (the parent holds a big workbook while writing one)."""
+    try:
+        with Path("/proc/self/status").open() as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 

@@ -1,16 +1,16 @@
 """A worksheet's cells read as Arrow columns, block by block, without holding the sheet.
 
-The sheet's XML is inflated from the zip a few megabytes at a time and cut at a row's end.
+The sheet's XML is inflated from the zip about a megabyte at a time and cut at a row's end.
 Each block is split at its cells (``<c ``) and read with whole-column string kernels: one
 pattern that a cell must match as a whole, then its reference, type, style and value. This
-reads the XML that spreadsheet programs and libraries write (Excel, LibreOffice, openpyxl,
-xlsxwriter, calamine's own tests) at about the speed of calamine, in memory that does not grow
-with the sheet.
+reads the XML that Excel, xlsxwriter and openpyxl write, at about the speed of calamine, in
+memory that does not grow with the sheet.
 
 XML this pass does not read exactly (a namespace prefix, single-quoted attributes, a rich
-text inline string, cells out of order, another encoding) raises Irregular before any of
-its cells is used; the caller then reads the sheet with calamine, which reads every form.
-Values are typed as calamine types them (see Kind), so both readers give the same rows.
+text inline string, cells without references or out of order, another encoding) raises
+Irregular before any of its cells is used; the caller then reads the sheet with calamine,
+which reads every form. Values are typed as calamine types them (see Kind), so both readers
+give the same rows (tests/sources/test_sheet_scan.py holds them to it).
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ class Irregular(Exception):
 class Kind(IntEnum):
     """A cell's value as calamine types it."""
 
-    EMPTY = 0  # no value: calamine's empty cell
-    TEXT = 1  # a shared, inline or formula string, or an untyped value that is no number
+    EMPTY = 0  # no value, or an error value (#N/A): calamine's empty cell
+    TEXT = 1  # a shared, inline or formula string
     NUMBER = 2  # a number shown as a number (calamine: float)
     BOOL = 3  # t="b" (calamine: bool); text "0" is False
     OTHER = 4  # a date or time (t="d", or a number shown as one): never a feed's value

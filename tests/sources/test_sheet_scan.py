@@ -48,6 +48,7 @@ CELL = st.one_of(
     st.none(),
     st.just(date(2026, 1, 5)),
     st.tuples(st.just("formula"), TEXT),
+    st.tuples(st.just("error"), st.sampled_from(["#N/A", "#DIV/0!", "#VALUE!"])),
     st.tuples(st.just("rich"), TEXT, TEXT),
     st.just("blank-styled"),
 )
@@ -57,27 +58,33 @@ SHEET = st.lists(st.lists(CELL, max_size=5), max_size=12)
 def workbook(rows, *, inline=False, first_row=0, first_column=0) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"constant_memory": inline, "in_memory": True})
-    dated, bold = book.add_format({"num_format": "yyyy-mm-dd"}), book.add_format({"bold": True})
+    formats = book.add_format({"num_format": "yyyy-mm-dd"}), book.add_format({"bold": True})
     sheet = book.add_worksheet("S")
     for r, cells in enumerate(rows):
         for c, cell in enumerate(cells):
-            at = (first_row + r, first_column + c)
-            if isinstance(cell, date):
-                sheet.write_datetime(*at, datetime.combine(cell, time()), dated)
-            elif isinstance(cell, tuple) and cell[0] == "formula":
-                sheet.write_formula(*at, '="x"', None, cell[1])
-            elif isinstance(cell, tuple) and cell[0] == "rich" and cell[1] and cell[2]:
-                sheet.write_rich_string(*at, bold, cell[1], cell[2])
-            elif cell == "blank-styled":
-                sheet.write_blank(*at, None, bold)
-            elif isinstance(cell, str):
-                sheet.write_string(*at, cell)
-            elif isinstance(cell, bool):
-                sheet.write_boolean(*at, cell)
-            elif isinstance(cell, (int, float)):
-                sheet.write_number(*at, cell)
+            _write(sheet, (first_row + r, first_column + c), cell, *formats)
     book.close()
     return out.getvalue()
+
+
+def _write(sheet, at, cell, dated, bold) -> None:
+    kind = cell[0] if isinstance(cell, tuple) else None
+    if isinstance(cell, date):
+        sheet.write_datetime(*at, datetime.combine(cell, time()), dated)
+    elif kind == "formula":
+        sheet.write_formula(*at, '="x"', None, cell[1])
+    elif kind == "error":
+        sheet.write_formula(*at, "=NA()", None, cell[1])  # t="e": calamine's empty cell
+    elif kind == "rich" and cell[1] and cell[2]:
+        sheet.write_rich_string(*at, bold, cell[1], cell[2])
+    elif cell == "blank-styled":
+        sheet.write_blank(*at, None, bold)
+    elif isinstance(cell, str):
+        sheet.write_string(*at, cell)
+    elif isinstance(cell, bool):
+        sheet.write_boolean(*at, cell)
+    elif isinstance(cell, (int, float)):
+        sheet.write_number(*at, cell)
 
 
 def openpyxl_workbook(rows, *, first_row=0, first_column=0) -> bytes:
@@ -87,7 +94,7 @@ def openpyxl_workbook(rows, *, first_row=0, first_column=0) -> bytes:
     sheet.title = "S"
     for r, cells in enumerate(rows, start=1 + first_row):
         for c, cell in enumerate(cells, start=1 + first_column):
-            if isinstance(cell, tuple) and cell[0] == "formula":
+            if isinstance(cell, tuple) and cell[0] in {"formula", "error"}:
                 sheet.cell(r, c, '="x"')  # no cached value: both readers read it empty
             elif isinstance(cell, tuple):
                 sheet.cell(r, c, cell[1] + cell[2])
@@ -177,7 +184,14 @@ RULES = RowRules(
     warehouse_field="site",
 )
 LAYOUT = SheetLayout(Columns("sku", "quantity", "site"))
-ROLE_CELL = st.one_of(TEXT, NUMBER, st.booleans(), st.none(), st.tuples(st.just("formula"), TEXT))
+ROLE_CELL = st.one_of(
+    TEXT,
+    NUMBER,
+    st.booleans(),
+    st.none(),
+    st.tuples(st.just("formula"), TEXT),
+    st.tuples(st.just("error"), st.just("#N/A")),
+)
 SITE = st.sampled_from(["east", "west", " east", "north", "", 7.0, None])
 
 
