@@ -49,7 +49,8 @@ _CELL = (
     r'(?:<v>[^<]*</v>|<v ?/>|<is>\s*<t(?: xml:space="preserve")?>[^<]*</t>\s*</is>)?\s*</c>)'
     r"(?:\s|</row>|<row" + _ATTR + r"*\s*/?>)*$"
 )  # one whole cell, and the row tags that may follow it before the next cell
-_BETWEEN = r"^(?:\s|</row>|<row" + _ATTR + r"*\s*/?>)*$"  # what may come before a block's first cell
+# What may come before a block's first cell: row tags and white space.
+_BETWEEN = r"^(?:\s|</row>|<row" + _ATTR + r"*\s*/?>)*$"
 _HEAD = (
     r'^r="(?P<col>[A-Z]{1,3})(?P<row>[0-9]{1,7})"'
     r'(?: s="(?P<s>[0-9]{0,9})")?(?: t="(?P<t>[a-zA-Z]{1,9})")?(?: s="(?P<s2>[0-9]{0,9})")?'
