@@ -198,3 +198,22 @@ class TestS3Refusals:
         assert "(AccessDenied)" in hold["reason"]
         assert world.on_hand()["RED"] == 10, "nothing was pushed"
         assert secret.encode() not in every_byte_left_behind(world, result)
+
+    def test_a_key_that_may_read_but_not_archive_holds_the_source_and_keeps_the_file(
+        self, s3_auth, bucket_world
+    ):
+        world, bucket = bucket_world
+        actions = ("s3:ListBucket", "s3:GetObject")
+        key_id, secret = s3_auth.grant(f"reader-{bucket}", bucket, *actions)
+        result = world.run(
+            "--log-level", "debug", "reconcile", "--json", env=key_env(key_id, secret)
+        )
+        # Held (exit 3) like a source that could not be read, not a failed run (exit 1).
+        assert result.code == 3, result.stderr
+        [hold] = result.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert f"denied access to bucket {bucket!r}" in hold["reason"]
+        assert "s3:PutObject and s3:DeleteObject" in hold["reason"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert s3_auth.keys(bucket, "") == ["in/stock-1.csv"]
+        assert secret.encode() not in every_byte_left_behind(world, result)
