@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -21,6 +22,8 @@ import asyncssh
 import pytest
 
 SFTP_USER = "feeds"
+_asyncssh_log = logging.getLogger("asyncssh")
+_werkzeug_log = logging.getLogger("werkzeug")
 
 
 class SftpServer:
@@ -37,6 +40,7 @@ class SftpServer:
         self._server: asyncssh.SSHAcceptor | None = None
         self.connections: list[asyncssh.SSHServerConnection] = []
         self.drop_on_read = False  # True: the connection dies at the first read of a file
+        self._asyncssh_level = logging.NOTSET
 
     @property
     def fingerprint(self) -> str:
@@ -50,6 +54,10 @@ class SftpServer:
         return f"sftp://{user}@127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def __enter__(self) -> Self:
+        # asyncssh logs every connection, channel and SFTP request at INFO; in this process
+        # that would flow through the project's log pipeline whenever a test configured it.
+        self._asyncssh_level = _asyncssh_log.level
+        asyncssh.set_log_level(logging.WARNING)
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -60,6 +68,7 @@ class SftpServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+        _asyncssh_log.setLevel(self._asyncssh_level)
 
     async def _start(self) -> asyncssh.SSHAcceptor:
         return await asyncssh.create_server(
@@ -128,8 +137,12 @@ class S3Server:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
         self._client = None
+        self._werkzeug_level = logging.NOTSET
 
     def __enter__(self) -> Self:
+        # werkzeug, under moto, logs every request at INFO: quiet, as asyncssh above.
+        self._werkzeug_level = _werkzeug_log.level
+        _werkzeug_log.setLevel(logging.WARNING)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
@@ -139,6 +152,7 @@ class S3Server:
         if self._client is not None:
             self._client.close()
         self._moto.stop()
+        _werkzeug_log.setLevel(self._werkzeug_level)
 
     def client(self):
         """One boto3 client for the tests' own uploads (building one takes a third of a second)."""

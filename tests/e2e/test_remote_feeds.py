@@ -72,6 +72,11 @@ class TestSftpFeed:
         assert sorted(p.name for p in (server.root / "done").iterdir()) == ["stock-1.csv"]
         assert list((server.root / "in").iterdir()) == []
         assert server.password.encode() not in every_byte_left_behind(world, result)
+        # Even at debug, paramiko's handshake lines stay out of the service's log: its own
+        # events are there, the library's are not.
+        loggers = {event["logger"] for event in result.log_events()}
+        assert "inventory_sync.steps.gather" in loggers
+        assert not [name for name in loggers if name.startswith("paramiko")], loggers
 
     def test_a_wrong_password_says_which_option_to_fix_and_never_shows_it(self, sftp_world):
         world, server = sftp_world
