@@ -40,6 +40,7 @@ class SftpServer:
         self._server: asyncssh.SSHAcceptor | None = None
         self.connections: list[asyncssh.SSHServerConnection] = []
         self.drop_on_read = False  # True: the connection dies at the first read of a file
+        self.refuse_renames = False  # True: every rename is refused (permission denied)
         self._asyncssh_level = logging.NOTSET
 
     @property
@@ -80,7 +81,11 @@ class SftpServer:
         )
 
     def _sftp(self, channel: asyncssh.SSHServerChannel) -> asyncssh.SFTPServer:
-        server = _DroppingSftp if self.drop_on_read else asyncssh.SFTPServer
+        server = asyncssh.SFTPServer
+        if self.drop_on_read:
+            server = _DroppingSftp
+        elif self.refuse_renames:
+            server = _NoRenameSftp
         return server(channel, chroot=os.fsencode(self.root))
 
     async def _stop(self) -> None:
@@ -99,6 +104,14 @@ class _DroppingSftp(asyncssh.SFTPServer):
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
         self.connection.abort()
         return b""
+
+
+class _NoRenameSftp(asyncssh.SFTPServer):
+    """An SFTP server where the user may read but not rename: an archive folder it may not use.
+    (The tests run as root, so file modes alone would not stop it.)"""
+
+    def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPPermissionDenied("rename is not allowed for this user")
 
 
 class _Logins(asyncssh.SSHServer):

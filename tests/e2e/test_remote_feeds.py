@@ -83,8 +83,8 @@ class TestSftpFeed:
         wrong = "wrong-password-7d1c9e"
         env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": wrong}
         result = world.run("--log-level", "debug", "reconcile", "--json", env=env)
-        # The source is held for this run, so its warehouse is not reconciled. (The exit code
-        # of a run with a held source is issue 11's item 5, not asserted here.)
+        # The source is held for this run, so its warehouse is not reconciled: exit 3.
+        assert result.code == 3, result.stderr
         [hold] = result.json()["holds"]
         assert hold["subject"] == "source:feed"
         assert "refused the login of user 'feeds'" in hold["reason"]
@@ -94,6 +94,20 @@ class TestSftpFeed:
         assert world.on_hand()["RED"] == 10, "nothing was pushed"
         assert sorted(p.name for p in (server.root / "in").iterdir()) == ["stock-1.csv"]
         assert wrong.encode() not in every_byte_left_behind(world, result)
+
+    def test_a_folder_it_may_not_rename_into_holds_the_source_and_keeps_the_file(self, sftp_world):
+        world, server = sftp_world
+        server.refuse_renames = True
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        result = world.run("reconcile", "--json", env=env)
+        # Held (exit 3) like a source that could not be read, not a failed run (exit 1).
+        assert result.code == 3, result.stderr
+        [hold] = result.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert "could not archive into /done" in hold["reason"]
+        assert "[Errno 13] rename is not allowed for this user" in hold["reason"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert sorted(p.name for p in (server.root / "in").iterdir()) == ["stock-1.csv"]
 
 
 def s3_world(tmp_path: Path, endpoint: str, bucket: str) -> World:
