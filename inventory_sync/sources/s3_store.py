@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, cast
 
 import s3fs
 from aiohttp import ClientError
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from inventory_sync import logs
 from inventory_sync.sources.file_options import S3Options
@@ -155,6 +155,14 @@ class S3Store:
             yield
         except PermissionError as err:
             raise self._refused(err, needs) from None
+        except NoCredentialsError:
+            # No options and nothing in botocore's chain: no request left, nothing to "reach".
+            raise StoreProblem(
+                f"no access key to sign requests to {self._endpoint} with: set"
+                " options.s3.access_key_id_secret and options.s3.secret_access_key_secret, or"
+                " give botocore's chain one (AWS_ACCESS_KEY_ID, AWS_PROFILE, an instance role)",
+                key=_KEY_ID_OPTION,
+            ) from None
         except self.failures as err:
             raise StoreProblem(f"could not reach {self._endpoint}: {err}") from err
 

@@ -104,6 +104,23 @@ class TestS3Keys:
         assert error.key == "options.s3.access_key_id_secret"
         assert "access key id (from botocore's chain: AWS_ACCESS_KEY_ID," in str(error)
 
+    def test_no_key_anywhere_says_where_to_give_one(
+        self, context, s3_auth_server, bucket, tmp_path, monkeypatch
+    ):
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role either
+        # A region of its own: fsspec keeps one client per set of arguments, and the client of
+        # the test above holds the key it found in the environment.
+        s3 = {"endpoint_url": s3_auth_server.endpoint, "region": "eu-west-3"}
+        options = CsvOptions(path=f"s3://{bucket}/in/*.csv", s3=s3)
+        with pytest.raises(SourceMisconfigured) as raised:
+            KIND.build(make_spec(), options, context).pull()
+        assert raised.value.key == "options.s3.access_key_id_secret"
+        assert "no access key to sign requests to" in str(raised.value)
+
 
 class TestS3Permissions:
     def test_a_key_allowed_only_on_another_bucket_is_denied_naming_this_bucket(
