@@ -1,7 +1,9 @@
 """Real servers on 127.0.0.1 for the remote file stores: asyncssh's SFTP server and moto's S3.
 
 Both run in a thread of the test process: the SFTP server serves a local folder (so a test sets
-a file's mtime with os.utime, as a 3PL's upload would), moto serves buckets over real HTTP.
+a file's mtime with os.utime, as a 3PL's upload would), moto serves buckets over real HTTP. The
+S3 that checks keys (S3AuthServer) is moto in a process of its own, since its IAM checks are
+switched on for the whole process.
 """
 
 from __future__ import annotations
