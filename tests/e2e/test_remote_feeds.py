@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from e2e_support import FEED, World, make_world, write_config
-from remote_servers import S3AuthServer, S3Server, SftpServer
+from remote_servers import S3Server, SftpServer
+from s3_auth_server import S3AuthServer
 
 # mtimes far in the past: the feed is complete whatever the stability window.
 OLD = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

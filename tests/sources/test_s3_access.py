@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from remote_servers import S3AuthServer
+from s3_auth_server import S3AuthServer
 from source_helpers import make_spec
 
 from inventory_sync.clock import FixedClock
