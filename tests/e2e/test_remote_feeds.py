@@ -186,9 +186,28 @@ class TestS3Refusals:
         assert s3_auth.keys(bucket, "") == ["done/stock-1.csv"]
         assert secret.encode() not in every_byte_left_behind(world, result)
 
-    def test_a_wrong_secret_names_the_secret_option_and_is_never_shown(self, s3_auth, bucket_world):
+    @pytest.mark.parametrize(
+        ("wrong_part", "option", "said"),
+        [
+            (
+                "secret",
+                "options.s3.secret_access_key_secret",
+                "refused the secret access key (credential 'feeds_secret')",
+            ),
+            (
+                "key id",
+                "options.s3.access_key_id_secret",
+                "does not know the access key id (credential 'feeds_key_id')",
+            ),
+        ],
+    )
+    def test_a_wrong_key_names_the_option_to_fix_and_the_secret_is_never_shown(
+        self, s3_auth, bucket_world, wrong_part, option, said
+    ):
         world, bucket = bucket_world
         key_id, _ = s3_auth.grant(f"reader-{bucket}", bucket)
+        if wrong_part == "key id":
+            key_id = "AKIANOSUCHKEY0000000"
         wrong = "wrong-secret-" + uuid.uuid4().hex
         result = world.run(
             "--log-level", "debug", "reconcile", "--json", env=key_env(key_id, wrong)
@@ -196,10 +215,10 @@ class TestS3Refusals:
         assert result.code == 3, result.stderr
         [hold] = result.json()["holds"]
         assert hold["subject"] == "source:feed"
-        assert "refused the secret access key (credential 'feeds_secret')" in hold["reason"]
-        assert "(fix options.s3.secret_access_key_secret)" in hold["reason"]
+        assert said in hold["reason"]
+        assert f"(fix {option})" in hold["reason"]
         [event] = [e for e in result.log_events() if e["event"] == "source.unavailable"]
-        assert "options.s3.secret_access_key_secret" in event["error"]
+        assert option in event["error"]
         assert world.on_hand()["RED"] == 10, "nothing was pushed"
         assert s3_auth.keys(bucket, "") == ["in/stock-1.csv"]
         assert wrong.encode() not in every_byte_left_behind(world, result)
