@@ -99,6 +99,7 @@ def _chain(ledger: Ledger, warehouse: Warehouse, sku: Sku, limit: int) -> dict[s
         ],
         "agreed": ledger.agreed_levels(warehouse).get(sku),
         "current": None,
+        "current_asked": False,  # whether ShipStation was asked (not with --offline)
     }
 
 
@@ -120,13 +121,17 @@ def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: s
     for account in {settings.account_of(chain["warehouse"]) for chain in chains}:
         try:
             client = bootstrap.client_only(settings, account=account)
-        except ConfigError:
-            continue  # no key configured: explain what the ledger knows
+        except ConfigError as exc:  # no key configured: explain what the ledger knows
+            for chain in chains:
+                if settings.account_of(chain["warehouse"]) == account:
+                    chain["current_error"] = str(exc)
+            continue
         with client:
             for chain in chains:
                 if settings.account_of(chain["warehouse"]) != account:
                     continue
                 location = locations[chain["warehouse"]]
+                chain["current_asked"] = True
                 try:
                     chain["current"] = current_level(client, location or "", sku)
                 except ShipStationError as exc:
@@ -136,9 +141,8 @@ def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: s
 def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
     for chain in chains:
         console.rule(f"{sku} in {chain['warehouse']}")
-        current = chain["current"]
         console.print(
-            f"ShipStation now: [bold]{'no row' if current is None else current}[/]"
+            f"ShipStation now: [bold]{escape(_current_text(chain))}[/]"
             f"    agreed level: {chain['agreed']}"
         )
         console.print("[bold]What the sources said[/] (newest first)")
@@ -154,6 +158,16 @@ def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
         console.print("[bold]What inventory-sync did[/]")
         for a in chain["adjustments"] or [{"rule": "no adjustments recorded"}]:
             _print_adjustment(console, a)
+
+
+def _current_text(chain: dict[str, Any]) -> str:
+    """ShipStation's level now, or why it is not known: not asked, or the answer failed."""
+    if "current_error" in chain:
+        asked = "unknown" if chain["current_asked"] else "not asked"
+        return f"{asked} ({chain['current_error']})"
+    if not chain["current_asked"]:
+        return "not asked (--offline)"
+    return "no row" if chain["current"] is None else str(chain["current"])
 
 
 def _rejected_line(r: dict[str, Any] | None) -> str:

@@ -73,6 +73,26 @@ class TestAuditTrail:
         assert {a["sku"] for a in adjustments} == {"RED", "GREEN"}
         assert world.run("history").code == 0
 
+    def test_history_of_one_run_lists_the_rows_its_sources_rejected(self, world):
+        world.write_feed(FEED + "BAD-1,12.5\nBAD-2,x\n")
+        run_id = world.run("reconcile", "--json").json()["run_id"]
+        found = world.run("history", "--run", run_id, "--json").json()
+        assert [(r["sku"], r["field"], r["value"]) for r in found["rejected"]] == [
+            ("BAD-1", "quantity", "12.5"),
+            ("BAD-2", "quantity", "x"),
+        ]
+        assert found["rejected_total"] == 2
+        assert (
+            world.run("history", "--run", run_id, "--sku", "BAD-2", "--json").json()[
+                "rejected_total"
+            ]
+            == 1
+        )
+        text = " ".join(world.run("history", "--run", run_id, "--limit", "1").stdout.split())
+        assert "Rows the sources rejected: 2" in text
+        assert "SKU BAD-1 field 'quantity' value '12.5'" in text
+        assert "and 1 more (--limit)" in text
+
     def test_explain_shows_the_chain_behind_one_number(self, world):
         world.run("reconcile")
         chain = world.run("explain", "RED", "--json").json()["warehouses"][0]
@@ -90,6 +110,15 @@ class TestAuditTrail:
         text = world.run("explain", "RED")
         assert text.code == 0
         assert "mirror" in text.stdout
+        assert "ShipStation now: 12" in text.stdout
+
+    def test_explain_offline_says_shipstation_was_not_asked_rather_than_no_row(self, world):
+        world.run("reconcile")
+        offline = world.run("explain", "RED", "--offline")
+        assert "ShipStation now: not asked (--offline)" in offline.stdout
+        assert "no row" not in offline.stdout
+        (chain,) = world.run("explain", "RED", "--offline", "--json").json()["warehouses"]
+        assert (chain["current"], chain["current_asked"]) == (None, False)
 
     def test_explain_lists_a_row_of_no_known_warehouse_where_its_source_feeds(self, world):
         spare = world.tmp / "spare.csv"
