@@ -28,7 +28,9 @@ RUNS_PER_ACCOUNT = 10  # runs read per run shown when narrowing to an account
 
 
 @click.command()
-@click.option("--run", "run_id", metavar="RUN_ID", help="Show this run's adjustments.")
+@click.option(
+    "--run", "run_id", metavar="RUN_ID", help="Show this run's adjustments and rejected rows."
+)
 @click.option("--sku", metavar="SKU", help="Only adjustments of this SKU.")
 @click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
