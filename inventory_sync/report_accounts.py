@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from inventory_sync import exits
+from inventory_sync import exits, logs
 from inventory_sync.domain.model import AccountName, RunStatus
 from inventory_sync.errors import InventorySyncError, ShipStationError
 from inventory_sync.report import RunReport, entry_json, rejected_json
@@ -40,7 +40,7 @@ class AccountOutcome:
         return found | {
             "run_id": None,
             "status": RunStatus.FAILED.value,
-            "error": str(error),
+            "error": logs.scrubber.scrub(str(error)),
             "error_type": type(error).__name__,
             "status_code": status_code,
         }
