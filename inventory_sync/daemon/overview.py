@@ -115,7 +115,9 @@ def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict
     wanted = set(_names(settings))
     found: dict[str, RunRecord] = {}
     for run in runs:
-        if run.trigger.startswith("pull:") or run.trigger == "drift-scan":
+        # A pull, a drift scan and a release reconcile nothing: a release made while
+        # ShipStation is down must not hide the failed run before it.
+        if run.trigger.startswith("pull:") or run.trigger in {"drift-scan", "release"}:
             continue
         for name in _run_warehouses(settings, ledger, run, wanted) - found.keys():
             found[name] = run

@@ -157,18 +157,25 @@ def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) ->
 
 
 def release(app: App, warehouse: str, sku: Sku) -> JournalEntry:
-    """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures."""
-    target = next((t for t in app.targets.resolve() if t.name == warehouse), None)
-    if target is None:
-        raise UsageError(f"unknown warehouse {warehouse!r}")
+    """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures.
+
+    The configured names and the ledger are all it needs: nothing is sent (the next run plans
+    the SKU again, checking the mapping with ShipStation first), so it works while ShipStation
+    is down, which is when an operator may need it.
+    """
+    if warehouse not in app.targets.names:
+        known = ", ".join(app.targets.names)
+        raise UsageError(f"unknown warehouse {warehouse!r}; configured: {known}")
     history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
-    if not consecutive_failures(history):
+    failures = consecutive_failures(history)
+    if not failures:
         raise UsageError(f"{sku} in {warehouse} is not quarantined (its last change did not fail)")
+    failed = failures[-1].adjustment  # the marker names the location the failures were sent to
     with recorded_run(app, "release") as ending:
         run_id, now = ending.run_id, app.clock.now()
         marker = Adjustment(
             adjustment_id=AdjustmentId(f"rel-{run_id}"),
-            warehouse=target.name, location_id=target.location_id, sku=sku,
+            warehouse=failed.warehouse, location_id=failed.location_id, sku=sku,
             transaction_type=TransactionType.ADJUST, quantity=0, before=None, after=0,
             rule="release", basis={"operator": operator()},
         )  # fmt: skip
