@@ -19,6 +19,7 @@ from inventory_sync.domain.model import (
     shown_summary,
 )
 from inventory_sync.ports import Leases, Ledger
+from inventory_sync.steps.account_lease import LEASE_HOLDER_KEY
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
@@ -131,6 +132,8 @@ def _run_warehouses(
 ) -> set[str]:
     if run.trigger.startswith("daemon:"):
         return {run.trigger.partition(":")[2]} & wanted
+    if LEASE_HOLDER_KEY in run.summary:  # refused the account's lease: it reconciled nothing
+        return set()
     named = run.summary.get(WAREHOUSES_KEY)
     if isinstance(named, str) and named:  # the run says which (-w east, even if it failed)
         return set(named.split(",")) & wanted
