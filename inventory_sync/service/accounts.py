@@ -126,6 +126,8 @@ def each_account(
     Each account has its own budget, so pushing them together takes as long as the slowest,
     not the sum. What is not about one account (the ledger, a stop) is raised after all end.
     """
+    if not accounts:  # a reviewed plan with no rows concerns no account
+        return []
     if len(accounts) == 1:
         with bound_account(accounts[0]):
             return [work(accounts[0])]
