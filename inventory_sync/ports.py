@@ -28,6 +28,7 @@ from inventory_sync.domain.model import (
     Movement,
     Outcome,
     RecordedObservation,
+    RecordedRejection,
     Rejected,
     RunId,
     RunRecord,
@@ -203,6 +204,13 @@ class SnapshotStore(Protocol):
         ...
 
     def rejected_for_run(self, run_id: RunId) -> list[Rejected]: ...
+
+    def rejected_for(
+        self, warehouse: Warehouse, sku: Sku, limit: int = 20
+    ) -> list[RecordedRejection]:
+        """Rejected rows naming this SKU in this warehouse, or in none (the row's warehouse was
+        not valid), newest first."""
+        ...
 
     def observations_for(
         self, warehouse: Warehouse, sku: Sku, limit: int = 20

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from e2e_support import API_KEY, FEED
 
+from inventory_sync.domain.model import Rejected, RunId, RunRecord, Sku, SourceName, Warehouse
 from inventory_sync.ledger.repository import open_ledger
 from inventory_sync.shipstation.models import InventoryUpdate
 
@@ -90,6 +91,33 @@ class TestAuditTrail:
         assert text.code == 0
         assert "mirror" in text.stdout
 
+    def test_explain_lists_a_row_of_no_known_warehouse_where_its_source_feeds(self, world):
+        spare = world.tmp / "spare.csv"
+        spare.write_text("sku,quantity\nRED,1\n")
+        world.config.write_text(
+            world.config.read_text()
+            + '\n[[warehouses]]\nname = "spare"\ninventory_warehouse_id = "se-2"\n'
+            'inventory_location_id = "se-21"\n'
+            f'\n[[sources]]\nname = "other"\ntype = "csv"\nwarehouses = ["spare"]\n'
+            f'[sources.options]\npath = "{spare}"\n'
+        )
+        with open_ledger(world.ledger_url) as ledger:
+            ledger.begin_run(RunRecord(RunId("r1"), datetime.now(UTC), "cli"))
+            rows = [  # a malformed row of each source (no warehouse), and one row in main
+                red_rejected("feed", "feed.csv:3", "RED,1,2"),
+                red_rejected("other", "spare.csv:4", "RED,,"),
+                red_rejected("other", "spare.csv:5", "x", Warehouse("main")),
+            ]
+            ledger.record_rejected(RunId("r1"), rows, at=datetime.now(UTC))
+        chains = world.run("explain", "RED", "--offline", "--json").json()["warehouses"]
+        shown = {c["warehouse"]: [(r["origin"], r["line"]) for r in c["rejected"]] for c in chains}
+        assert shown == {
+            "main": [("spare.csv", 5), ("feed.csv", 3)],
+            "spare": [("spare.csv", 4)],
+        }
+        text = " ".join(world.run("explain", "RED", "-w", "spare", "--offline").stdout.split())
+        assert "other: rejected in spare.csv:4 value 'RED,,' (its warehouse was not known)" in text
+
     def test_support_bundle_prints_what_shipstation_support_asks_for(self, world):
         world.write_feed(FEED + "PURPLE,3\n")
         run_id = world.run("reconcile", "--json").json()["run_id"]
@@ -107,6 +135,12 @@ class TestAuditTrail:
 
     def test_support_bundle_for_an_unknown_run_exits_2(self, world):
         assert world.run("support-bundle", "run-nope").code == 2
+
+
+def red_rejected(source: str, where: str, value: str, warehouse=None) -> Rejected:
+    origin, line = where.split(":")
+    return Rejected(SourceName(source), origin, int(line), None, value, "bad row", Sku("RED"),
+                    warehouse)  # fmt: skip
 
 
 class TestManualAdjustments:
