@@ -320,6 +320,20 @@ class Fence:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaseTimes:
+    """How long a lease lasts and how often it is renewed; the margin a write must leave."""
+
+    ttl: timedelta = timedelta(seconds=20)
+    renew_every: float = 5.0  # seconds
+
+    @property
+    def margin(self) -> timedelta:
+        # A request checked with half a lease left has that long to leave and land before
+        # anyone else may take the lease over.
+        return self.ttl / 2
+
+
+@dataclass(frozen=True, slots=True)
 class Replica:
     """One running `inventory-sync run` process, as its heartbeat last recorded it."""
 

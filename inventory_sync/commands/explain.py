@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from inventory_sync import bootstrap
+from inventory_sync import bootstrap, logs
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.config import Settings
 from inventory_sync.domain.model import Sku, Warehouse
@@ -135,7 +135,7 @@ def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: s
                 try:
                     chain["current"] = current_level(client, location or "", sku)
                 except ShipStationError as exc:
-                    chain["current_error"] = str(exc)
+                    chain["current_error"] = logs.scrubber.scrub(str(exc))
 
 
 def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
