@@ -26,7 +26,15 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.policy import GuardLimits, Policy
 from inventory_sync.errors import UsageError
-from inventory_sync.ports import Clock, InventoryApi, Leases, Ledger, Source, Targets
+from inventory_sync.ports import (
+    Clock,
+    InventoryApi,
+    Leases,
+    LeaseTimes,
+    Ledger,
+    Source,
+    Targets,
+)
 
 # WarehouseTarget is a domain value; it is named here too, where the run functions look first.
 __all__ = ["App", "ConfiguredSource", "WarehouseTarget"]
@@ -116,6 +124,7 @@ class App:
     concurrency: int = 8
     max_attempts: int = 3  # failed attempts in a row before a SKU is quarantined
     leases: Leases | None = None  # set on a ledger several replicas can share (PostgreSQL)
+    lease_times: LeaseTimes = field(default_factory=LeaseTimes)  # for whoever takes a lease
     closers: list[Callable[[], None]] = field(default_factory=list)
     account: AccountName = DEFAULT_ACCOUNT
     accounts: tuple[App, ...] = ()  # one App per account when there are several

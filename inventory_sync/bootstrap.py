@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from inventory_sync import logs
@@ -32,7 +33,15 @@ from inventory_sync.domain.model import (
 from inventory_sync.domain.policy import GuardLimits, Mode, Policy, Precedence
 from inventory_sync.errors import ConfigError, ConfigProblem, UsageError
 from inventory_sync.ledger.repository import SqlLedger, open_ledger
-from inventory_sync.ports import Clock, ClosableLedger, InventoryApi, Leases, Ledger, Source
+from inventory_sync.ports import (
+    Clock,
+    ClosableLedger,
+    InventoryApi,
+    Leases,
+    LeaseTimes,
+    Ledger,
+    Source,
+)
 from inventory_sync.shipstation.client import ShipStationClient, build_client
 from inventory_sync.shipstation.keys import ApiKey
 from inventory_sync.shipstation.mapping import WarehouseMapping
@@ -79,6 +88,9 @@ def build(
         limits=all_limits_from(settings),
         max_attempts=settings.reconcile.max_attempts,
         leases=leases if leases is not None else _shared_leases(built),
+        lease_times=LeaseTimes(
+            timedelta(seconds=settings.daemon.lease_seconds), settings.daemon.lease_renew_seconds
+        ),
     )
     close_ledger = getattr(shared.ledger, "close", None)
     if ledger is None and callable(close_ledger):

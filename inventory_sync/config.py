@@ -38,6 +38,7 @@ from inventory_sync.config_problems import cross_reference_problems, problems_fr
 from inventory_sync.config_sources import check_source_options
 from inventory_sync.domain.model import DEFAULT_ACCOUNT, Completeness, QuantityBasis
 from inventory_sync.errors import ConfigError, ConfigProblem
+from inventory_sync.ledger.urls import ledger_url_problem
 
 ENV_PREFIX = "INVENTORY_SYNC_"
 CONFIG_ENV = "INVENTORY_SYNC_CONFIG"
@@ -98,6 +99,16 @@ class _Section(BaseModel):
 class LedgerSettings(_Section):
     url: str | None = None  # default: SQLite file ledger.db in state_dir
     retention_days: int = Field(default=180, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _a_ledger_url(cls, value: str | None) -> str | None:
+        # Checked here so a mistyped URL is a configuration problem (exit 2), listed with the
+        # others, and not a ledger that fails to open (or a SQLite file named after the typo).
+        problem = ledger_url_problem(value) if value else None  # empty: the default
+        if problem is not None:
+            raise PydanticCustomError("ledger_url", "{problem}", {"problem": problem})
+        return value
 
 
 class ShipStationSettings(_Section):

@@ -45,7 +45,7 @@ MEANINGS = (
         SHIPSTATION,
         "refused: ShipStation down, rate-limited, key or plan refused, or mapping wrong",
     ),
-    (BUSY, "another inventory-sync was pushing to a warehouse (it was skipped)"),
+    (BUSY, "another inventory-sync was pushing to a warehouse or held its account (skipped)"),
     (INTERNAL, "internal error (a bug; the log has the traceback)"),
 )
 HELP = "\b\nExit codes:\n" + "\n".join(f"{code:>3}  {meaning}" for code, meaning in MEANINGS)

@@ -29,6 +29,7 @@ _QUIET = {
     "aiobotocore": logging.WARNING,
     "s3fs": logging.WARNING,
     "fsspec": logging.WARNING,
+    "asyncio": logging.WARNING,  # s3fs's event loop: "Using selector" at each start
 }
 
 

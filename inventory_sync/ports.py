@@ -29,6 +29,7 @@ from inventory_sync.domain.model import (
     Movement,
     Outcome,
     RecordedObservation,
+    RecordedRejection,
     Rejected,
     RunId,
     RunRecord,
@@ -264,6 +265,13 @@ class SnapshotStore(Protocol):
 
     def rejected_for_run(self, run_id: RunId) -> list[Rejected]: ...
 
+    def rejected_for(
+        self, warehouse: Warehouse, sku: Sku, limit: int = 20
+    ) -> list[RecordedRejection]:
+        """Rejected rows naming this SKU in this warehouse, or in none (the row's warehouse was
+        not valid), newest first."""
+        ...
+
     def observations_for(
         self, warehouse: Warehouse, sku: Sku, limit: int = 20
     ) -> list[RecordedObservation]: ...
@@ -369,6 +377,20 @@ class Fence:
     def tag(self) -> str:
         """How the fence is written into a request's notes: ``fence=<lease>#<number>``."""
         return f"fence={self.lease}#{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseTimes:
+    """How long a lease lasts and how often it is renewed; the margin a write must leave."""
+
+    ttl: timedelta = timedelta(seconds=20)
+    renew_every: float = 5.0  # seconds
+
+    @property
+    def margin(self) -> timedelta:
+        # A request checked with half a lease left has that long to leave and land before
+        # anyone else may take the lease over.
+        return self.ttl / 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from inventory_sync import exits
-from inventory_sync.domain.model import AccountName, RunStatus
+from inventory_sync import exits, logs
+from inventory_sync.domain.model import AccountName, RunId, RunStatus
 from inventory_sync.errors import InventorySyncError, ShipStationError
 from inventory_sync.report import RunReport, entry_json, rejected_json
+
+NO_RUN = RunReport(RunId("none"), RunStatus.SUCCEEDED, dry_run=False, entries=(), unchanged=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class AccountOutcome:
         return found | {
             "run_id": None,
             "status": RunStatus.FAILED.value,
-            "error": str(error),
+            "error": logs.scrubber.scrub(str(error)),
             "error_type": type(error).__name__,
             "status_code": status_code,
         }
@@ -75,7 +77,8 @@ class AccountsReport:
         return exits.most_serious(o.exit_code for o in self.outcomes)
 
     def counts(self) -> dict[str, int]:
-        total: Counter[str] = Counter()
+        # Every count, zero with no report (a reviewed plan with no rows), as one run has.
+        total: Counter[str] = Counter(dict.fromkeys(NO_RUN.counts(), 0))
         for report in self.reports:
             total.update(report.counts())
         return dict(total)

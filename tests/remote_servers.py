@@ -1,12 +1,14 @@
 """Real servers on 127.0.0.1 for the remote file stores: asyncssh's SFTP server and moto's S3.
 
 Both run in a thread of the test process: the SFTP server serves a local folder (so a test sets
-a file's mtime with os.utime, as a 3PL's upload would), moto serves buckets over real HTTP.
+a file's mtime with os.utime, as a 3PL's upload would), moto serves buckets over real HTTP. The
+S3 that checks keys is in s3_auth_server.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import threading
@@ -17,6 +19,8 @@ from typing import Self
 import asyncssh
 
 SFTP_USER = "feeds"
+_asyncssh_log = logging.getLogger("asyncssh")
+_werkzeug_log = logging.getLogger("werkzeug")
 
 
 class SftpServer:
@@ -33,6 +37,8 @@ class SftpServer:
         self._server: asyncssh.SSHAcceptor | None = None
         self.connections: list[asyncssh.SSHServerConnection] = []
         self.drop_on_read = False  # True: the connection dies at the first read of a file
+        self.refuse_renames = False  # True: every rename is refused (permission denied)
+        self._asyncssh_level = logging.NOTSET
 
     @property
     def fingerprint(self) -> str:
@@ -46,6 +52,10 @@ class SftpServer:
         return f"sftp://{user}@127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def __enter__(self) -> Self:
+        # asyncssh logs every connection, channel and SFTP request at INFO; in this process
+        # that would flow through the project's log pipeline whenever a test configured it.
+        self._asyncssh_level = _asyncssh_log.level
+        asyncssh.set_log_level(logging.WARNING)
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -56,6 +66,7 @@ class SftpServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+        _asyncssh_log.setLevel(self._asyncssh_level)
 
     async def _start(self) -> asyncssh.SSHAcceptor:
         return await asyncssh.create_server(
@@ -67,7 +78,11 @@ class SftpServer:
         )
 
     def _sftp(self, channel: asyncssh.SSHServerChannel) -> asyncssh.SFTPServer:
-        server = _DroppingSftp if self.drop_on_read else asyncssh.SFTPServer
+        server = asyncssh.SFTPServer
+        if self.drop_on_read:
+            server = _DroppingSftp
+        elif self.refuse_renames:
+            server = _NoRenameSftp
         return server(channel, chroot=os.fsencode(self.root))
 
     async def _stop(self) -> None:
@@ -86,6 +101,14 @@ class _DroppingSftp(asyncssh.SFTPServer):
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
         self.connection.abort()
         return b""
+
+
+class _NoRenameSftp(asyncssh.SFTPServer):
+    """An SFTP server where the user may read but not rename: an archive folder it may not use.
+    (The tests run as root, so file modes alone would not stop it.)"""
+
+    def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPPermissionDenied("rename is not allowed for this user")
 
 
 class _Logins(asyncssh.SSHServer):
@@ -124,8 +147,12 @@ class S3Server:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
         self._client = None
+        self._werkzeug_level = logging.NOTSET
 
     def __enter__(self) -> Self:
+        # werkzeug, under moto, logs every request at INFO: quiet, as asyncssh above.
+        self._werkzeug_level = _werkzeug_log.level
+        _werkzeug_log.setLevel(logging.WARNING)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
@@ -135,6 +162,7 @@ class S3Server:
         if self._client is not None:
             self._client.close()
         self._moto.stop()
+        _werkzeug_log.setLevel(self._werkzeug_level)
 
     def client(self):
         """One boto3 client for the tests' own uploads (building one takes a third of a second)."""

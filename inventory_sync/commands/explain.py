@@ -6,14 +6,15 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
-from inventory_sync import bootstrap
+from inventory_sync import bootstrap, logs
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.config import Settings
 from inventory_sync.domain.model import Sku, Warehouse
 from inventory_sync.errors import ConfigError, ShipStationError, UsageError
 from inventory_sync.ports import Ledger
-from inventory_sync.report import entry_json
+from inventory_sync.report import entry_json, rejected_json
 from inventory_sync.steps.levels import current_level
 
 
@@ -25,7 +26,7 @@ from inventory_sync.steps.levels import current_level
     default=5,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Observations and adjustments shown.",
+    help="Observations, movements, adjustments and rejected rows shown.",
 )
 @click.option("--offline", is_flag=True, help="Do not ask ShipStation for the current level.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -44,7 +45,11 @@ def explain(
     ledger = bootstrap.ledger_only(settings)
     try:
         chains = [
-            _chain(ledger, Warehouse(w), Sku(sku), limit) | {"account": settings.account_of(w)}
+            _chain(ledger, Warehouse(w), Sku(sku), limit)
+            | {
+                "account": settings.account_of(w),
+                "rejected": _rejected(ledger, settings, w, sku, limit),
+            }
             for w in chosen
         ]
     finally:
@@ -94,7 +99,21 @@ def _chain(ledger: Ledger, warehouse: Warehouse, sku: Sku, limit: int) -> dict[s
         ],
         "agreed": ledger.agreed_levels(warehouse).get(sku),
         "current": None,
+        "current_asked": False,  # whether ShipStation was asked (not with --offline)
     }
+
+
+def _rejected(
+    ledger: Ledger, settings: Settings, warehouse: str, sku: str, limit: int
+) -> list[Any]:
+    """The SKU's newest rejected rows in this warehouse; a row whose warehouse was not valid
+    counts here when its source feeds this warehouse."""
+    feeding = {s.name for s in settings.sources if warehouse in s.warehouses}
+    return [
+        rejected_json(r.rejected) | {"run_id": r.run_id, "at": r.at.isoformat()}
+        for r in ledger.rejected_for(Warehouse(warehouse), Sku(sku), limit)
+        if r.rejected.warehouse is not None or r.rejected.source in feeding
+    ]
 
 
 def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: str) -> None:
@@ -102,25 +121,28 @@ def _add_current_levels(settings: Settings, chains: list[dict[str, Any]], sku: s
     for account in {settings.account_of(chain["warehouse"]) for chain in chains}:
         try:
             client = bootstrap.client_only(settings, account=account)
-        except ConfigError:
-            continue  # no key configured: explain what the ledger knows
+        except ConfigError as exc:  # no key configured: explain what the ledger knows
+            for chain in chains:
+                if settings.account_of(chain["warehouse"]) == account:
+                    chain["current_error"] = str(exc)
+            continue
         with client:
             for chain in chains:
                 if settings.account_of(chain["warehouse"]) != account:
                     continue
                 location = locations[chain["warehouse"]]
+                chain["current_asked"] = True
                 try:
                     chain["current"] = current_level(client, location or "", sku)
                 except ShipStationError as exc:
-                    chain["current_error"] = str(exc)
+                    chain["current_error"] = logs.scrubber.scrub(str(exc))
 
 
 def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
     for chain in chains:
         console.rule(f"{sku} in {chain['warehouse']}")
-        current = chain["current"]
         console.print(
-            f"ShipStation now: [bold]{'no row' if current is None else current}[/]"
+            f"ShipStation now: [bold]{escape(_current_text(chain))}[/]"
             f"    agreed level: {chain['agreed']}"
         )
         console.print("[bold]What the sources said[/] (newest first)")
@@ -130,9 +152,35 @@ def _print(console: Console, sku: str, chains: list[dict[str, Any]]) -> None:
         for m in chain["movements"] or [{"observed_at": "", "before": "none seen", "after": None}]:
             arrow = "" if m["after"] is None and not m["observed_at"] else f" -> {m['after']}"
             console.print(f"  {m['observed_at']}  {m['before']}{arrow}")
+        console.print("[bold]Rows the sources rejected[/] (newest first)")
+        for r in chain["rejected"] or [None]:
+            console.print(f"  {escape(_rejected_line(r))}")  # a value like "[red]" is not markup
         console.print("[bold]What inventory-sync did[/]")
         for a in chain["adjustments"] or [{"rule": "no adjustments recorded"}]:
             _print_adjustment(console, a)
+
+
+def _current_text(chain: dict[str, Any]) -> str:
+    """ShipStation's level now, or why it is not known: not asked, or the answer failed."""
+    if "current_error" in chain:
+        asked = "unknown" if chain["current_asked"] else "not asked"
+        return f"{asked} ({chain['current_error']})"
+    if not chain["current_asked"]:
+        return "not asked (--offline)"
+    return "no row" if chain["current"] is None else str(chain["current"])
+
+
+def _rejected_line(r: dict[str, Any] | None) -> str:
+    if r is None:
+        return "none recorded"
+    where = r["origin"] if r["line"] is None else f"{r['origin']}:{r['line']}"
+    field = f" field {r['field']!r}" if r["field"] else ""
+    value = f" value {r['value']!r}" if r["value"] is not None else ""
+    unplaced = " (its warehouse was not known)" if r["warehouse"] is None else ""
+    return (
+        f"{r['at']}  {r['source']}: rejected in {where}{field}{value}{unplaced}: {r['reason']}"
+        f"  run {r['run_id']}"
+    )
 
 
 def _print_adjustment(console: Console, a: dict[str, Any]) -> None:

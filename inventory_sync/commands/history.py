@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from inventory_sync import bootstrap
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
@@ -12,6 +13,7 @@ from inventory_sync.config import Settings
 from inventory_sync.domain.model import (
     AdjustmentStatus,
     JournalEntry,
+    Rejected,
     RunId,
     RunRecord,
     Sku,
@@ -19,14 +21,16 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import UsageError
 from inventory_sync.ports import Ledger
-from inventory_sync.report import entry_json
+from inventory_sync.report import entry_json, rejected_json
 
 STATUSES = [s.value for s in AdjustmentStatus]
 RUNS_PER_ACCOUNT = 10  # runs read per run shown when narrowing to an account
 
 
 @click.command()
-@click.option("--run", "run_id", metavar="RUN_ID", help="Show this run's adjustments.")
+@click.option(
+    "--run", "run_id", metavar="RUN_ID", help="Show this run's adjustments and rejected rows."
+)
 @click.option("--sku", metavar="SKU", help="Only adjustments of this SKU.")
 @click.option("--warehouse", "-w", metavar="NAME", help="Only adjustments in this warehouse.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only adjustments in this status.")
@@ -70,6 +74,7 @@ def history(
         )
         if run_id and not entries and ledger.get_run(RunId(run_id)) is None:
             raise UsageError(f"no run {run_id!r} in the ledger (see `inventory-sync history`)")
+        rejected = ledger.rejected_for_run(RunId(run_id)) if run_id else None
     finally:
         ledger.close()
     entries = [
@@ -79,7 +84,15 @@ def history(
         and (status is None or e.status.value == status)
         and (mine is None or e.adjustment.warehouse in mine)
     ][-limit:]
-    _show_entries(entries, settings, as_json=as_json)
+    if rejected is not None:  # a run's rows its sources rejected, narrowed as its adjustments
+        rejected = [
+            r
+            for r in rejected
+            if (sku is None or r.sku == sku)
+            and (warehouse is None or r.warehouse in {None, warehouse})
+            and (mine is None or r.warehouse is None or r.warehouse in mine)
+        ]
+    _show_entries(entries, settings, as_json=as_json, rejected=rejected, limit=limit)
 
 
 def _account_warehouses(settings: Settings, account: str | None) -> set[str] | None:
@@ -135,17 +148,30 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
             console.print(f"{run.run_id} {run.status.value}: {error}")
 
 
-def _show_entries(entries: list[JournalEntry], settings: Settings, *, as_json: bool) -> None:
+def _show_entries(
+    entries: list[JournalEntry],
+    settings: Settings,
+    *,
+    as_json: bool,
+    rejected: list[Rejected] | None,
+    limit: int,
+) -> None:
+    """Adjustments, then (for one run) the rows its sources rejected: the first --limit."""
+    shown = None if rejected is None else rejected[:limit]
     if as_json:
-        emit_json(
-            {
-                "adjustments": [
-                    entry_json(e)
-                    | {"run_id": e.run_id, "account": settings.account_of(e.adjustment.warehouse)}
-                    for e in entries
-                ]
+        found: dict[str, object] = {
+            "adjustments": [
+                entry_json(e)
+                | {"run_id": e.run_id, "account": settings.account_of(e.adjustment.warehouse)}
+                for e in entries
+            ]
+        }
+        if rejected is not None and shown is not None:
+            found |= {
+                "rejected": [rejected_json(r) for r in shown],
+                "rejected_total": len(rejected),
             }
-        )
+        emit_json(found)
         return
     rows = [_entry_row(e) for e in entries]
     headers = ("run", "warehouse", "sku", "type", "qty", "before", "after", "status", "rule")
@@ -156,6 +182,16 @@ def _show_entries(entries: list[JournalEntry], settings: Settings, *, as_json: b
     for e in entries:
         if e.error:
             console.print(f"{e.adjustment.sku} in {e.adjustment.warehouse} ({e.run_id}): {e.error}")
+    if rejected is not None and shown is not None:
+        _print_rejected(console, rejected, shown)
+
+
+def _print_rejected(console: Console, rejected: list[Rejected], shown: list[Rejected]) -> None:
+    console.print(f"[bold]Rows the sources rejected[/]: {len(rejected)}")
+    for r in shown:
+        console.print(f"  {escape(str(r))}", soft_wrap=True)  # a value like "[red]" is no markup
+    if len(rejected) > len(shown):
+        console.print(f"  ... and {len(rejected) - len(shown)} more (--limit)")
 
 
 def _entry_row(e: JournalEntry) -> tuple[str, ...]:

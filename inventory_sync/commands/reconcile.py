@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from inventory_sync import bootstrap, exits, service
+from inventory_sync import bootstrap, exits, logs, service
 from inventory_sync.app import App
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
 from inventory_sync.commands.display import run_display
@@ -100,7 +100,7 @@ def reconcile(
                 {
                     "status": "error",
                     "run_id": exc.run_id,  # None when it stopped before a run began
-                    "error": str(exc),
+                    "error": logs.scrubber.scrub(str(exc)),
                     "error_type": type(exc).__name__,
                     "exit_code": exits.for_error(exc),
                 }

@@ -26,7 +26,8 @@ def resolve(
 
     Until it is resolved its SKU is held out of every plan, so a delta that may already have
     landed is never pushed twice. --applied moves the agreed level on; --not-applied lets the
-    next run plan the change again.
+    next run plan the change again. Only the ledger is written (nothing is sent to
+    ShipStation), so it works while ShipStation is unreachable.
     """
     app = bootstrap.build(ctx.settings(), sources=())
     try:
@@ -52,11 +53,14 @@ def release(ctx: Context, sku: str, *, warehouse: str) -> None:
 
     A SKU whose last `reconcile.max_attempts` changes all failed is held out of every plan
     (`sku.held`). Once the cause is fixed (say, the product now exists in ShipStation), release
-    it and the next run plans it again. The release is recorded in the ledger.
+    it and the next run plans it again. The release is recorded in the ledger; nothing is sent
+    to ShipStation, so it works while ShipStation is unreachable.
     """
     app = bootstrap.build(ctx.settings(), sources=())
     try:
         entry = service.release(app.for_warehouse(warehouse), warehouse, Sku(sku))
     finally:
         app.close()
-    click.echo(f"{sku} in {warehouse}: released ({entry.run_id})")
+    click.echo(
+        f"{sku} in {warehouse}: released ({entry.run_id}); nothing sent, the next run plans it"
+    )

@@ -7,7 +7,6 @@ import os
 import queue
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -17,7 +16,7 @@ from inventory_sync import bootstrap
 from inventory_sync.app import App
 from inventory_sync.config import Settings, load_settings
 from inventory_sync.daemon import jobs, signals
-from inventory_sync.daemon.replicas import LeaseTimes, ReplicaLeases
+from inventory_sync.daemon.replicas import ReplicaLeases
 from inventory_sync.daemon.runtime import Generation, Runtime
 from inventory_sync.daemon.schedule import build_scheduler, quiet_scheduler_logs, schedule_jobs
 from inventory_sync.errors import ConfigError, InventorySyncError
@@ -44,7 +43,7 @@ class Daemon:
         self.notifier = notifier
         self.inbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         app = bootstrap.build(settings)
-        self.runtime = Runtime(Generation.build(settings, app), notifier, _replicas(settings, app))
+        self.runtime = Runtime(Generation.build(settings, app), notifier, _replicas(app))
         self.tick = notifier.watchdog_interval() or TICK_SECONDS
         self.scheduler: BackgroundScheduler | None = None
         self._unhealthy_logged = False
@@ -195,13 +194,11 @@ class Daemon:
             log.warning("replica.leave_failed", replica=replicas.me.replica_id, error=str(exc))
 
 
-def _replicas(settings: Settings, app: App) -> ReplicaLeases | None:
+def _replicas(app: App) -> ReplicaLeases | None:
     """This process's part among replicas, on a ledger several can share; None on SQLite."""
     if app.leases is None:
         return None
-    daemon = settings.daemon
-    times = LeaseTimes(timedelta(seconds=daemon.lease_seconds), daemon.lease_renew_seconds)
-    return ReplicaLeases(app.clock, times)
+    return ReplicaLeases(app.clock, app.lease_times)
 
 
 def _problems(exc: ConfigError) -> list[str]:

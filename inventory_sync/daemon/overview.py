@@ -19,6 +19,7 @@ from inventory_sync.domain.model import (
     shown_summary,
 )
 from inventory_sync.ports import Leases, Ledger
+from inventory_sync.steps.account_lease import LEASE_HOLDER_KEY
 
 RUNS_LOOKED_AT = 500  # pull records interleave with runs; this reaches back far enough
 KEY_WARNING_DAYS = 7
@@ -115,7 +116,9 @@ def last_runs(settings: Settings, ledger: Ledger, runs: list[RunRecord]) -> dict
     wanted = set(_names(settings))
     found: dict[str, RunRecord] = {}
     for run in runs:
-        if run.trigger.startswith("pull:") or run.trigger == "drift-scan":
+        # A pull, a drift scan and a release reconcile nothing: a release made while
+        # ShipStation is down must not hide the failed run before it.
+        if run.trigger.startswith("pull:") or run.trigger in {"drift-scan", "release"}:
             continue
         for name in _run_warehouses(settings, ledger, run, wanted) - found.keys():
             found[name] = run
@@ -129,6 +132,8 @@ def _run_warehouses(
 ) -> set[str]:
     if run.trigger.startswith("daemon:"):
         return {run.trigger.partition(":")[2]} & wanted
+    if LEASE_HOLDER_KEY in run.summary:  # refused the account's lease: it reconciled nothing
+        return set()
     named = run.summary.get(WAREHOUSES_KEY)
     if isinstance(named, str) and named:  # the run says which (-w east, even if it failed)
         return set(named.split(",")) & wanted

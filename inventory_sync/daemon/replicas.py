@@ -10,28 +10,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 import structlog
 
 from inventory_sync.errors import LedgerError
-from inventory_sync.ports import Clock, Fence, Lease, Leases, Replica
+from inventory_sync.ports import Clock, Fence, Lease, Leases, LeaseTimes, Replica
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseTimes:
-    """How long a lease lasts and how often it is renewed; the margin a write must leave."""
-
-    ttl: timedelta
-    renew_every: float  # seconds
-
-    @property
-    def margin(self) -> timedelta:
-        # A request checked with half a lease left has that long to leave and land before
-        # anyone else may take the lease over.
-        return self.ttl / 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -366,6 +366,15 @@ class RecordedObservation:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedRejection:
+    """A quarantined row as the ledger kept it: the row, the run that read it, and when."""
+
+    rejected: Rejected
+    run_id: RunId
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AbsentCounts:
     """Consecutive complete snapshots that did not list each SKU, and which snapshots counted.
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from inventory_sync.errors import LedgerError
+from inventory_sync.ledger.urls import ledger_url_problem
 
 BUSY_TIMEOUT_MS = 30_000  # wait this long for another process's write before giving up
 READ_ONLY = {"ledger_read_only": True}  # execution option: a plain deferred BEGIN will do
@@ -51,20 +52,23 @@ def describe_failure(exc: Exception, engine: Engine) -> str:
 
 
 def ledger_url_from(path_or_url: str) -> str:
-    """Turn a bare filesystem path into a SQLite URL; pass URLs through unchanged."""
+    """Turn a plain file path into a SQLite URL; pass URLs through unchanged.
+
+    Raises LedgerError, naming the value and the accepted forms, for anything else (the
+    configuration and `db upgrade --url` check the same first, as configuration errors)."""
+    problem = ledger_url_problem(path_or_url)
+    if problem is not None:
+        raise LedgerError(problem)
     if "://" in path_or_url:
         return path_or_url
     return f"sqlite:///{Path(path_or_url).expanduser().resolve()}"
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The database file a SQLite URL (or bare path) names; None for other URLs and memory."""
-    try:
-        parsed = make_url(ledger_url_from(url))
-    except ArgumentError as exc:
-        raise LedgerError(f"not a database URL: {url!r}") from exc
+    """The database file a SQLite URL (or bare path) names; None for PostgreSQL."""
+    parsed = make_url(ledger_url_from(url))
     database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    if parsed.get_backend_name() != "sqlite" or not database:
         return None
     return None if database.startswith("file:") else Path(database)
 
@@ -72,16 +76,10 @@ def sqlite_file(url: str) -> Path | None:
 def create_ledger_engine(url: str) -> Engine:
     """Build the engine for a ledger URL (or bare path), configured for durability."""
     url = ledger_url_from(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise LedgerError(f"not a database URL: {url!r}") from exc
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     shown = parsed.render_as_string(hide_password=True)
-    if backend != "postgresql":
-        raise LedgerError(f"the ledger is SQLite or PostgreSQL, not {backend}: {shown}")
     try:
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:

@@ -30,7 +30,7 @@ from inventory_sync.domain.model import (
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.memory_locks import MemoryLeases
 from inventory_sync.ledger.memory_replicas import MemoryReplicas
-from inventory_sync.ledger.records import RecordedObservation
+from inventory_sync.ledger.records import RecordedObservation, RecordedRejection
 from inventory_sync.ledger.values import as_utc, excerpt
 from inventory_sync.ports import Fence
 
@@ -155,6 +155,18 @@ class MemoryLedger(MemoryReplicas):
 
     def rejected_for_run(self, run_id: RunId) -> list[Rejected]:
         return [q.rejected for q in self._rejected if q.run_id == run_id]
+
+    def rejected_for(
+        self, warehouse: Warehouse, sku: Sku, limit: int = 20
+    ) -> list[RecordedRejection]:
+        mine = [
+            RecordedRejection(q.rejected, q.run_id, q.at)
+            for q in self._rejected
+            if q.rejected.sku == sku and q.rejected.warehouse in {warehouse, None}
+        ]
+        # Newest first; among equal times, the later-written first (as SQL orders by id).
+        newest = sorted(enumerate(mine), key=lambda pair: (pair[1].at, pair[0]))
+        return [r for _, r in reversed(newest)][:limit]
 
     def observations_for(
         self, warehouse: Warehouse, sku: Sku, limit: int = 20

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from inventory_sync.domain.model import RecordedObservation
+from inventory_sync.domain.model import RecordedObservation, RecordedRejection
 
-__all__ = ["RecordedObservation"]
+__all__ = ["RecordedObservation", "RecordedRejection"]

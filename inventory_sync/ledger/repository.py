@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Engine, Select, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Select, delete, insert, or_, select, update
 
 from inventory_sync.domain.model import (
     AbsentCounts,
@@ -32,7 +32,7 @@ from inventory_sync.errors import LedgerError
 from inventory_sync.ledger import bulk, leases, locks, retention, rows
 from inventory_sync.ledger.engine import create_ledger_engine
 from inventory_sync.ledger.migrate import upgrade_engine
-from inventory_sync.ledger.records import RecordedObservation
+from inventory_sync.ledger.records import RecordedObservation, RecordedRejection
 from inventory_sync.ledger.sql_leases import SqlLeases
 from inventory_sync.ledger.tables import (
     ABSENT,
@@ -157,6 +157,19 @@ class SqlLedger(SqlLeases):
     def rejected_for_run(self, run_id: RunId) -> list[Rejected]:
         query = select(REJECTED).where(REJECTED.c.run_id == run_id).order_by(REJECTED.c.id)
         return [rows.rejected_from(r) for r in self._tx.fetch(query)]
+
+    def rejected_for(
+        self, warehouse: Warehouse, sku: Sku, limit: int = 20
+    ) -> list[RecordedRejection]:
+        """The newest rejected rows naming this SKU here or in no warehouse, newest first."""
+        here = or_(REJECTED.c.warehouse == warehouse, REJECTED.c.warehouse.is_(None))
+        query = (
+            select(REJECTED)
+            .where(REJECTED.c.sku == sku, here)
+            .order_by(REJECTED.c.at.desc(), REJECTED.c.id.desc())
+            .limit(limit)
+        )
+        return [rows.rejection_from(r) for r in self._tx.fetch(query)]
 
     def observations_for(
         self, warehouse: Warehouse, sku: Sku, limit: int = 20

@@ -24,7 +24,7 @@ from inventory_sync.domain.model import (
     TransactionType,
     Warehouse,
 )
-from inventory_sync.ledger.records import RecordedObservation
+from inventory_sync.ledger.records import RecordedObservation, RecordedRejection
 
 
 def run_values(run: RunRecord) -> dict[str, Any]:
@@ -116,6 +116,8 @@ def rejected_values(run_id: RunId, rejected: Rejected, *, at: datetime) -> dict[
         "value": rejected.value,
         "reason": rejected.reason,
         "at": at,
+        "sku": rejected.sku,
+        "warehouse": rejected.warehouse,
     }
 
 
@@ -128,7 +130,14 @@ def rejected_from(m: RowMapping) -> Rejected:
         field=m["field"],
         value=m["value"],
         reason=m["reason"],
+        sku=None if m["sku"] is None else Sku(m["sku"]),
+        warehouse=None if m["warehouse"] is None else Warehouse(m["warehouse"]),
     )
+
+
+def rejection_from(m: RowMapping) -> RecordedRejection:
+    """A RecordedRejection (the row, its run and time) from a `rejected_rows` row."""
+    return RecordedRejection(rejected_from(m), RunId(m["run_id"]), m["at"])
 
 
 def stats_from(m: RowMapping) -> SnapshotStats:

@@ -82,7 +82,9 @@ class ObservationRow(SQLModel, table=True):
 
 
 class RejectedRow(SQLModel, table=True):
+    # Indexed by SKU for `explain SKU`: a SKU's recent rejected rows, newest first.
     __tablename__ = "rejected_rows"
+    __table_args__ = (Index("ix_rejected_rows_sku_at", "sku", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(index=True)
@@ -93,6 +95,9 @@ class RejectedRow(SQLModel, table=True):
     value: str | None = None
     reason: str
     at: datetime = Field(sa_type=UtcDateTime, index=True)
+    # The row's SKU and warehouse when it had valid ones (null before revision 0006).
+    sku: str | None = None
+    warehouse: str | None = None
 
 
 class AdjustmentRow(SQLModel, table=True):

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
 import structlog
 
 from inventory_sync import logs
 from inventory_sync.app import App
-from inventory_sync.domain.model import AccountName, Adjustment, RunRecord, RunStatus
+from inventory_sync.domain.model import AccountName, Adjustment, Hold, RunRecord, RunStatus
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
 from inventory_sync.ports import Watch
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountOutcome, AccountsReport
 from inventory_sync.service.actions import apply_plan
+from inventory_sync.service.frame import busy_run
 from inventory_sync.service.run import RunOptions, reconcile
+from inventory_sync.steps.account_lease import LEASE_HOLDER_KEY, Claim, claim_account
 from inventory_sync.steps.gather import Gathered, gather
+from inventory_sync.steps.leases import push_lease_name
 from inventory_sync.steps.runs import Progress, new_run_id
 
 log = structlog.get_logger(__name__)
@@ -41,22 +44,33 @@ def reconcile_accounts(
     """Reconcile every chosen account (all, or ``accounts``), each on its own, at once.
 
     ``progress_for`` gives each account's push its progress callback; ``watch`` hears the
-    reads (sources, then each account's levels, on the accounts' threads)."""
+    reads (sources, then each account's levels, on the accounts' threads).
+
+    A run that pushes first takes each account's lease where replicas share the ledger; an
+    account whose lease another process holds is left alone (nothing pulled, read or sent)
+    and its run recorded ``busy``. A dry run sends nothing and takes no lease."""
     chosen = chosen_accounts(app, options.warehouses, accounts)
-    several = len(chosen) > 1
-    # One source may feed several accounts: pull it once, not once per account. Only the
-    # chosen accounts' sources: a feed pulled is a feed committed (a file archived, say).
-    wanted = {s.name for account in chosen for s in account.sources}
-    sources = tuple(s for s in app.sources if s.name in wanted)
-    gathered = _gather_once(replace(app, sources=sources), options, watch) if several else None
+    named = len(app.account_apps()) > 1  # several configured, whether or not all run
+    with claimed(chosen, pushing=not options.dry_run) as claims:
+        free = [a for a in chosen if not claims[a.account].busy]
+        # One source may feed several accounts: pull it once, not once per account. Only the
+        # free accounts' sources: a feed pulled is a feed committed (a file archived, say).
+        wanted = {s.name for account in free for s in account.sources}
+        sources = tuple(s for s in app.sources if s.name in wanted)
+        several = len(free) > 1
+        gathered = _gather_once(replace(app, sources=sources), options, watch) if several else None
 
-    def work(account: App) -> AccountOutcome:
-        mine = None if gathered is None else narrowed(gathered, account)
-        tick = progress_for(account) if progress_for else None
-        named = len(app.account_apps()) > 1  # several configured, whether or not all run
-        return _run_account(account, options, tick, mine, watch, named=named)
+        def work(account: App) -> AccountOutcome:
+            claim = claims[account.account]
+            trigger = _trigger(options.trigger, account, named=named)
+            if claim.busy:
+                return AccountOutcome(account.account, report=busy_account(account, trigger, claim))
+            mine = None if gathered is None else narrowed(gathered, account)
+            tick = progress_for(account) if progress_for else None
+            fenced = replace(options, trigger=trigger, fence=claim.fence)
+            return _run_account(account, fenced, tick, mine, watch)
 
-    return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
+        return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
 
 
 def apply_by_account(
@@ -71,15 +85,47 @@ def apply_by_account(
     for adjustment in adjustments:
         rows.setdefault(app.account_of(adjustment.warehouse), []).append(adjustment)
 
-    def work(account: App) -> AccountOutcome:
-        tick = progress_for(account) if progress_for else None
-        mine = rows[account.account]
-        return _stopping_account(
-            account, lambda: apply_plan(account, mine, progress=tick, watch=watch)
-        )
-
     chosen = [a for a in app.account_apps() if a.account in rows]
-    return AccountsReport(tuple(each_account(chosen, work)))
+    with claimed(chosen, pushing=True) as claims:
+
+        def work(account: App) -> AccountOutcome:
+            claim = claims[account.account]
+            if claim.busy:
+                return AccountOutcome(account.account, report=busy_account(account, "apply", claim))
+            tick = progress_for(account) if progress_for else None
+            mine = rows[account.account]
+            return _stopping_account(
+                account,
+                lambda: apply_plan(account, mine, progress=tick, fence=claim.fence, watch=watch),
+            )
+
+        return AccountsReport(tuple(each_account(chosen, work)))
+
+
+@contextmanager
+def claimed(accounts: Sequence[App], *, pushing: bool) -> Iterator[dict[AccountName, Claim]]:
+    """Each account's lease for the block when the run pushes (see steps/account_lease.py)."""
+    with ExitStack() as stack:
+        claims = {}
+        for account in accounts:
+            with bound_account(account):
+                claims[account.account] = (
+                    stack.enter_context(claim_account(account))
+                    if pushing
+                    else Claim(push_lease_name(account.account))
+                )
+        yield claims
+
+
+def busy_account(app: App, trigger: str, claim: Claim) -> RunReport:
+    """The run of an account another process pushes to: recorded busy, naming the holder."""
+    reason = (
+        f"another inventory-sync process holds the account's lease {claim.lease} "
+        "(a service replica pushes to this account); nothing was pulled, read or sent"
+    )
+    holder = claim.holder or "(let go since)"
+    hold = Hold(f"account:{app.account}", reason, {"holder": holder, "lease": claim.lease})
+    return busy_run(app, trigger, hold, {LEASE_HOLDER_KEY: holder})
 
 
 def each_account(
@@ -90,6 +136,8 @@ def each_account(
     Each account has its own budget, so pushing them together takes as long as the slowest,
     not the sum. What is not about one account (the ledger, a stop) is raised after all end.
     """
+    if not accounts:  # a reviewed plan with no rows concerns no account
+        return []
     if len(accounts) == 1:
         with bound_account(accounts[0]):
             return [work(accounts[0])]
@@ -126,22 +174,21 @@ def bound_account(app: App) -> Iterator[None]:
         yield
 
 
+def _trigger(trigger: str, app: App, *, named: bool) -> str:
+    # With several accounts, each run's trigger names its account, so `status` can tell whose
+    # warehouses a run without adjustments covered.
+    return f"{trigger}@{app.account}" if named else trigger
+
+
 def _run_account(
     app: App,
     options: RunOptions,
     progress: Progress | None,
     gathered: Gathered | None,
     watch: Watch | None,
-    *,
-    named: bool,
 ) -> AccountOutcome:
-    # With several accounts, each run's trigger names its account, so `status` can tell whose
-    # warehouses a run without adjustments covered.
-    trigger = f"{options.trigger}@{app.account}" if named else options.trigger
-    chosen = replace(options, trigger=trigger)
     return _stopping_account(
-        app,
-        lambda: reconcile(app, chosen, progress=progress, gathered=gathered, watch=watch),
+        app, lambda: reconcile(app, options, progress=progress, gathered=gathered, watch=watch)
     )
 
 

@@ -22,7 +22,7 @@ from inventory_sync.domain.model import (
     pushed_status,
 )
 from inventory_sync.errors import LockHeld, UsageError
-from inventory_sync.ports import Watch
+from inventory_sync.ports import Fence, Watch
 from inventory_sync.report import RunReport
 from inventory_sync.service.frame import Run, RunStart, recorded_run, run_in_frame
 from inventory_sync.steps.agree import agree_on
@@ -30,7 +30,7 @@ from inventory_sync.steps.apply_plan import check_plan_targets, still_current
 from inventory_sync.steps.blocked import consecutive_failures
 from inventory_sync.steps.manual import ManualChange, manual_adjustment, operator
 from inventory_sync.steps.movements import observe_movements, remember_levels
-from inventory_sync.steps.push import push
+from inventory_sync.steps.push import check_fence, push
 from inventory_sync.steps.runs import Progress, confirm, read_levels
 from inventory_sync.steps.settle import settle
 
@@ -42,10 +42,12 @@ def apply_plan(
     adjustments: Sequence[Adjustment],
     *,
     progress: Progress | None = None,
+    fence: Fence | None = None,
     watch: Watch | None = None,
 ) -> RunReport:
     """Apply a reviewed plan exactly (an approved plan passes the guards), under the same locks.
 
+    ``fence``: the account lease the plan is pushed under; every write is checked against it.
     ``progress`` hears the push, ``watch`` the read of ShipStation's levels before it."""
     wanted = {a.warehouse for a in adjustments}
 
@@ -53,14 +55,18 @@ def apply_plan(
         check_plan_targets(adjustments, targets)
         return [t for t in targets if t.name in wanted]
 
-    start = RunStart("apply", pick=pick, fields={"plan_rows": len(adjustments)})
+    start = RunStart("apply", pick=pick, fields={"plan_rows": len(adjustments)}, fence=fence)
     return run_in_frame(
-        app, start, lambda run: _apply(run, adjustments, run.progress(progress), watch)
+        app, start, lambda run: _apply(run, adjustments, run.progress(progress), fence, watch)
     )
 
 
 def _apply(
-    run: Run, adjustments: Sequence[Adjustment], progress: Progress | None, watch: Watch | None
+    run: Run,
+    adjustments: Sequence[Adjustment],
+    progress: Progress | None,
+    fence: Fence | None,
+    watch: Watch | None,
 ) -> RunReport:
     app, run_id = run.app, run.run_id
     held = {t.name for t in run.held}
@@ -72,7 +78,9 @@ def _apply(
     ours = {e.adjustment.sku for e in settled}
     for target in run.held:
         observe_movements(app, run_id, target.name, levels[target.name], skip=ours)
-    push(app, run_id, still_current(app, run_id, mine, levels), progress=progress, record=False)
+    fresh = still_current(app, run_id, mine, levels, fence=fence)
+    push(app, run_id, fresh, progress=progress, record=False, fence=fence)
+    check_fence(fence)  # what follows writes levels the lease's next holder relies on
     entries = confirm(app, run_id)
     for target in run.held:
         remember_levels(app, run_id, target.name, levels[target.name], entries)
@@ -168,18 +176,25 @@ def resolve(app: App, adjustment_id: str, *, applied: bool, note: str | None) ->
 
 
 def release(app: App, warehouse: str, sku: Sku) -> JournalEntry:
-    """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures."""
-    target = next((t for t in app.targets.resolve() if t.name == warehouse), None)
-    if target is None:
-        raise UsageError(f"unknown warehouse {warehouse!r}")
+    """End a SKU's quarantine: a journal entry, on record, that breaks its run of failures.
+
+    The configured names and the ledger are all it needs: nothing is sent (the next run plans
+    the SKU again, checking the mapping with ShipStation first), so it works while ShipStation
+    is down, which is when an operator may need it.
+    """
+    if warehouse not in app.targets.names:
+        known = ", ".join(app.targets.names)
+        raise UsageError(f"unknown warehouse {warehouse!r}; configured: {known}")
     history = [e for e in app.ledger.journal(sku=sku) if e.adjustment.warehouse == warehouse]
-    if not consecutive_failures(history):
+    failures = consecutive_failures(history)
+    if not failures:
         raise UsageError(f"{sku} in {warehouse} is not quarantined (its last change did not fail)")
+    failed = failures[-1].adjustment  # the marker names the location the failures were sent to
     with recorded_run(app, "release") as ending:
         run_id, now = ending.run_id, app.clock.now()
         marker = Adjustment(
             adjustment_id=AdjustmentId(f"rel-{run_id}"),
-            warehouse=target.name, location_id=target.location_id, sku=sku,
+            warehouse=failed.warehouse, location_id=failed.location_id, sku=sku,
             transaction_type=TransactionType.ADJUST, quantity=0, before=None, after=0,
             rule="release", basis={"operator": operator()},
         )  # fmt: skip

@@ -127,6 +127,25 @@ def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
     return report
 
 
+def busy_run(app: App, trigger: str, hold: Hold, summary: Mapping[str, SummaryValue]) -> RunReport:
+    """A run that does nothing because another process holds its work: recorded and announced
+    ``busy`` with ``hold`` saying who, so `history` and the exit code (5) tell the caller."""
+    started = time.monotonic()
+    with recorded_run(app, trigger) as ending:
+        report = RunReport(
+            run_id=ending.run_id,
+            status=RunStatus.BUSY,
+            dry_run=False,
+            entries=(),
+            unchanged=0,
+            holds=(hold,),
+            busy=True,
+        )
+        ending.status, ending.summary = RunStatus.BUSY, {**report.counts(), **summary}
+    _announce(RunStatus.BUSY, report.counts(), started, ())
+    return report
+
+
 def _locked(
     app: App, run_id: RunId, targets: list[WarehouseTarget], start: RunStart, steps: Steps
 ) -> RunReport:

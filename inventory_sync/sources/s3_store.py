@@ -9,12 +9,13 @@ import os
 import posixpath
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
 import s3fs
 from aiohttp import ClientError
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from inventory_sync import logs
 from inventory_sync.sources.file_options import S3Options
@@ -53,9 +54,36 @@ def s3_connector(
             **keys,
         )
         fs.retries = _RETRIES
-        return S3Store(fs, location, options.endpoint_url or "AWS S3")
+        return S3Store(fs, location, options.endpoint_url or "AWS S3", _Keys.of(options))
 
     return connect
+
+
+# The options a refused key points at; both also cover botocore's own chain when unset.
+_KEY_ID_OPTION = "options.s3.access_key_id_secret"
+_SECRET_OPTION = "options.s3.secret_access_key_secret"  # noqa: S105 - an option's name
+# What each call needs the key's policy to allow, for the message when S3 denies it. A glob
+# needs both: s3fs also asks for the pattern's folder as an object (a HEAD, so s3:GetObject).
+_READ = "s3:ListBucket and s3:GetObject"
+_MOVE = "s3:GetObject, s3:PutObject and s3:DeleteObject"
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """Where the key pair came from, as messages name it (never the values)."""
+
+    key_id: str
+    secret: str
+
+    @classmethod
+    def of(cls, options: S3Options) -> _Keys:
+        if options.access_key_id_secret and options.secret_access_key_secret:
+            return cls(
+                f"access key id (credential {options.access_key_id_secret!r})",
+                f"secret access key (credential {options.secret_access_key_secret!r})",
+            )
+        chain = "from botocore's chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, an instance role"
+        return cls(f"access key id ({chain})", f"secret access key ({chain})")
 
 
 class S3Store:
@@ -64,16 +92,17 @@ class S3Store:
     # While a stream is read, s3fs may let botocore's and aiohttp's own errors through.
     failures: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 
-    def __init__(self, fs: Any, location: Location, endpoint: str) -> None:  # noqa: ANN401 - s3fs is untyped
+    def __init__(self, fs: Any, location: Location, endpoint: str, keys: _Keys) -> None:  # noqa: ANN401 - s3fs is untyped
         self._fs = fs
         self._location = location
         self._endpoint = endpoint
+        self._keys = keys
 
     def origin(self, path: str) -> str:
         return self._location.url(path)
 
     def glob(self, pattern: str) -> list[FileCandidate]:
-        with self._translated():
+        with self._translated(_READ):
             found = cast("dict[str, dict[str, Any]]", self._fs.glob(pattern, detail=True))
             if not found:
                 self._check_bucket()
@@ -84,22 +113,22 @@ class S3Store:
         ]
 
     def stat(self, path: str) -> FileCandidate:
-        with self._translated():
+        with self._translated(_READ):
             return _candidate(path, cast("dict[str, Any]", self._fs.info(path)))
 
     def open(self, path: str) -> BinaryIO:
-        with self._translated():
+        with self._translated(_READ):
             return cast("BinaryIO", self._fs.open(path, "rb"))
 
     def exists(self, path: str) -> bool:
-        with self._translated():
+        with self._translated(_READ):
             return bool(self._fs.exists(path))
 
     def make_folder(self, path: str) -> None:
         """Nothing to create: a key's prefix is its folder."""
 
     def move(self, path: str, target: str) -> None:
-        with self._translated():
+        with self._translated(_MOVE):
             self._fs.mv(path, target)
 
     def join(self, folder: str, name: str) -> str:
@@ -118,17 +147,54 @@ class S3Store:
             )
 
     @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """botocore's own errors become OSError; refusals name the key to fix."""
+    def _translated(self, needs: str) -> Iterator[None]:
+        """botocore's own errors become OSError; refusals name the option to fix.
+
+        ``needs`` is what the call needs the key's policy to allow, for an AccessDenied."""
         try:
             yield
         except PermissionError as err:
+            raise self._refused(err, needs) from None
+        except NoCredentialsError:
+            # No options and nothing in botocore's chain: no request left, nothing to "reach".
             raise StoreProblem(
-                f"{self._endpoint} refused access to bucket {self._location.host!r}: {err}",
-                key="options.s3.access_key_id_secret",
+                f"no access key to sign requests to {self._endpoint} with: set"
+                " options.s3.access_key_id_secret and options.s3.secret_access_key_secret, or"
+                " give botocore's chain one (AWS_ACCESS_KEY_ID, AWS_PROFILE, an instance role)",
+                key=_KEY_ID_OPTION,
             ) from None
         except self.failures as err:
             raise StoreProblem(f"could not reach {self._endpoint}: {err}") from err
+
+    def _refused(self, err: PermissionError, needs: str) -> StoreProblem:
+        """What S3's error code says is wrong: the key id, the secret, or the key's rights."""
+        # s3fs turns every refusal into a PermissionError; botocore's error, its cause, has
+        # S3's code. A HEAD request's refusal has no body, so its code is just "403".
+        answer = getattr(err.__cause__, "response", {}).get("Error", {})
+        code = str(answer.get("Code", ""))
+        bucket = self._location.host
+        if code == "InvalidAccessKeyId":
+            return StoreProblem(
+                f"{self._endpoint} does not know the {self._keys.key_id} (InvalidAccessKeyId)",
+                key=_KEY_ID_OPTION,
+            )
+        if code == "SignatureDoesNotMatch":
+            return StoreProblem(
+                f"{self._endpoint} refused the {self._keys.secret}: it is not the secret of that"
+                " access key id (SignatureDoesNotMatch)",
+                key=_SECRET_OPTION,
+            )
+        if code == "AccessDenied":
+            return StoreProblem(
+                f"{self._endpoint} denied access to bucket {bucket!r}: the {self._keys.key_id}"
+                f" is valid, but its policy does not allow {needs} there (AccessDenied)",
+                key=_KEY_ID_OPTION,
+            )
+        return StoreProblem(
+            f"{self._endpoint} refused access to bucket {bucket!r} ({code or 'refused'}: {err}):"
+            f" a wrong key, or a policy that does not allow {needs} there",
+            key=_KEY_ID_OPTION,
+        )
 
 
 def _candidate(path: str, info: dict[str, Any]) -> FileCandidate:

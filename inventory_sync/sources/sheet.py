@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 
 import pyarrow as pa
@@ -14,6 +14,7 @@ from inventory_sync.domain.model import Rejected
 from inventory_sync.sources.columnar import Cells, Good, judge
 from inventory_sync.sources.delimited import Columns, LayoutError, column_index
 from inventory_sync.sources.rows import FIXED_WAREHOUSE, RawRow, RowRules
+from inventory_sync.sources.sheet_scan import CellBlock, Irregular, Kind
 
 # Stands in the text columns for a cell the column checks must not settle (a fraction, a
 # boolean, a date): it fails every check, so the row is judged per row from its real cells.
@@ -41,12 +42,74 @@ def judge_sheet(
     column."""
     rows = held[0]
     header_line, header = _header(enumerate(rows, start=1), layout.header_row)
-    index = column_index([_header_text(cell) for cell in header], layout.columns, None)
-    records = _SheetRecords(index, origin, first_line=header_line + 1, width=len(header))
+    records = _records(header_line, header, layout, origin)
     records.read(rows)  # the rest of the rows: the header and what was above it are read
     held.clear()
     del rows
     return judge(records, rules)
+
+
+def scanned_records(blocks: Iterator[CellBlock], layout: SheetLayout, origin: str) -> _SheetRecords:
+    """A sheet read as cell blocks (sheet_scan) as records for columnar.judge, which then
+    judges them exactly as judge_sheet judges the same sheet's rows. Only the header and the
+    rows judged per row become Python objects.
+
+    Raises Irregular when a value the feed reads is one the blocks do not type as calamine
+    does (a date or an error), and LayoutError as judge_sheet does."""
+    header_line, header, first = _scanned_header(blocks, layout.header_row)
+    records = _records(header_line, header, layout, origin)
+    records.read_blocks(chain([first], blocks) if first is not None else blocks)
+    pa.default_memory_pool().release_unused()  # the blocks' scratch, before the dicts grow
+    return records
+
+
+def _records(header_line: int, header: Cells, layout: SheetLayout, origin: str) -> _SheetRecords:
+    header = _trailing_blanks_cut(header)
+    index = column_index([_header_text(cell) for cell in header], layout.columns, None)
+    return _SheetRecords(index, origin, first_line=header_line + 1, width=len(header))
+
+
+def _trailing_blanks_cut(header: Cells) -> Cells:
+    """The header without the empty cells a reader pads it with up to the sheet's width."""
+    end = len(header)
+    while end and is_blank_row(header[end - 1 : end]):
+        end -= 1
+    return header[:end]
+
+
+def _scanned_header(
+    blocks: Iterator[CellBlock], header_row: int | None
+) -> tuple[int, Cells, CellBlock | None]:
+    """The header's line and cells, and the cells after it in the block it ended in."""
+    for block in blocks:
+        rows = block.row.to_pylist()
+        for start, number in enumerate(rows):
+            if start and rows[start - 1] == number:
+                continue  # a row is looked at from its first cell
+            if header_row is not None and number < header_row:
+                continue
+            if header_row is not None and number > header_row:
+                raise LayoutError(f"header row {header_row} is blank")
+            cells = block.rows_cells(pa.array([number], pa.int32()))[number]
+            if header_row is None and is_blank_row(cells):
+                continue
+            if is_blank_row(cells):
+                raise LayoutError(f"header row {header_row} is blank")
+            ends = _row_end(rows, start)
+            if Kind.OTHER in block.kind.slice(start, ends - start).to_pylist():
+                raise Irregular("a date or error cell in the header")
+            rest = block.slice(ends)
+            return number, cells, rest if len(rest) else None
+    if header_row is None:
+        raise LayoutError("sheet has no header row (it is empty or blank)")
+    raise LayoutError(f"sheet has no row {header_row} (header_row)")
+
+
+def _row_end(rows: list[int], start: int) -> int:
+    end = start
+    while end < len(rows) and rows[end] == rows[start]:
+        end += 1
+    return end
 
 
 def _header(numbered: Iterator[tuple[int, Cells]], header_row: int | None) -> tuple[int, Cells]:
@@ -81,6 +144,53 @@ class _SheetRecords:
         if start:
             self.table = pa.table({role: pa.chunked_array(c) for role, c in chunks.items()})
 
+    def read_blocks(self, blocks: Iterable[CellBlock]) -> None:
+        """The rows below the header from cell blocks: each our columns' text, dense by line
+        (a row without cells is blank), and the real cells of the rows the text misleads."""
+        chunks: dict[str, list[pa.Array]] = {role: [] for role in self.index}
+        line = self.first_line  # the first line the next block speaks for
+        for block in blocks:
+            last = block.row[-1].as_py()
+            texts = [self._dense(block, position, line, last) for position in self.index.values()]
+            for role, text in zip(self.index, texts, strict=True):
+                chunks[role].append(text)
+            unusual = pc.indices_nonzero(self._unusual(chunks["sku"][-1], texts))
+            if len(unusual):
+                lines = pc.add(pc.cast(unusual, pa.int32()), line)
+                for number, cells in block.rows_cells(lines).items():
+                    self.kept[number - self.first_line] = cells
+            line = last + 1
+        if line > self.first_line:
+            self.table = pa.table({role: pa.chunked_array(c) for role, c in chunks.items()})
+
+    def _dense(self, block: CellBlock, position: int, first: int, last: int) -> pa.Array:
+        """One column's text for lines first..last: "" where a line has no cell in it."""
+        mask = pc.equal(block.column, position)
+        rows, kinds = pc.filter(block.row, mask), pc.filter(block.kind, mask)
+        texts = pc.filter(block.text, mask)
+        if pc.any(pc.equal(kinds, Kind.OTHER)).as_py():
+            raise Irregular("a date, time or error cell in a column the feed reads")
+        number = pc.equal(kinds, Kind.NUMBER)
+        if pc.any(number).as_py():
+            digits = _whole_as_text(pc.cast(pc.if_else(number, texts, "0"), pa.float64()))
+            texts = pc.if_else(number, digits, texts)
+        texts = pc.if_else(pc.equal(kinds, Kind.BOOL), _NOT_TEXT, texts)
+        size = last - first + 1
+        if len(rows) == size:  # a cell on every line (lines ascend, one cell each)
+            return texts
+        at = [len(texts)] * size  # the index of each line's cell; len(texts): none
+        for i, row in enumerate(rows.to_pylist()):
+            at[row - first] = i
+        return pc.take(pa.concat_arrays([texts, pa.array([""])]), pa.array(at, pa.int32()))
+
+    def _unusual(self, sku: pa.Array, columns: list[pa.Array]) -> pa.Array:
+        trimmed = pc.ascii_trim(sku, " \t")
+        plain = pc.and_(pc.ascii_is_printable(trimmed), pc.greater(pc.binary_length(trimmed), 0))
+        unusual = pc.invert(plain)
+        for column in columns:
+            unusual = pc.or_(unusual, pc.equal(column, _NOT_TEXT))
+        return unusual
+
     def _keep_unusual(
         self, block: list[Cells], start: int, sku: pa.Array, columns: list[pa.Array]
     ) -> None:
@@ -88,11 +198,7 @@ class _SheetRecords:
 
         Every other row is exactly what its text columns say (see rows_at); a row whose SKU
         is plain text is not blank, so its other cells do not matter."""
-        trimmed = pc.ascii_trim(sku, " \t")
-        plain = pc.and_(pc.ascii_is_printable(trimmed), pc.greater(pc.binary_length(trimmed), 0))
-        unusual = pc.invert(plain)
-        for column in columns:
-            unusual = pc.or_(unusual, pc.equal(column, _NOT_TEXT))
+        unusual = self._unusual(sku, columns)
         for i in pc.indices_nonzero(unusual).to_pylist():
             self.kept[start + i] = block[i]
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 
+import pyarrow as pa
 import python_calamine
+import structlog
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from inventory_sync.domain.model import Rejected
@@ -16,10 +19,14 @@ from inventory_sync.sources.base import (
     check_warehouses,
     invalid_options,
 )
-from inventory_sync.sources.columnar import Cells, Good
+from inventory_sync.sources.columnar import Cells, Good, judge
 from inventory_sync.sources.csv_file import CsvFileSource, CsvOptions
 from inventory_sync.sources.delimited import Columns, LayoutError
-from inventory_sync.sources.sheet import SheetLayout, judge_sheet
+from inventory_sync.sources.sheet import SheetLayout, judge_sheet, scanned_records
+from inventory_sync.sources.sheet_scan import Irregular, scan
+from inventory_sync.sources.workbook import WorkbookError, open_workbook
+
+log = structlog.get_logger(__name__)
 
 # Options of delimited text that mean nothing in a workbook: set, they are a mistake to report.
 _TEXT_ONLY = frozenset({"format", "delimiter", "encoding"})
@@ -54,30 +61,58 @@ class XlsxFileSource(CsvFileSource):
         self._sheet_options = options
 
     def _judge(self, origin: str, held: list[bytes]) -> tuple[Good, list[Rejected]]:
+        """The sheet read block by block (sheet_scan); when its XML is of a form that reader
+        does not read, read whole by calamine instead. Both give the same rows."""
         if not held[0]:
             raise self._format_error(origin, "file is empty")
-        name, rows = self._rows(origin, held.pop())  # the workbook's cells replace its bytes
         options = self._sheet_options
         layout = SheetLayout(
             Columns(options.sku_column, options.quantity_column, options.warehouse_column),
             options.header_row,
         )
+        name = ""
         try:
-            return judge_sheet(rows, layout, self._rules, f"{origin}[{name}]")
+            with zipfile.ZipFile(io.BytesIO(held[0])) as archive:
+                book = open_workbook(archive)
+                name = self._sheet_name(origin, book.sheet_names)
+                records = scanned_records(scan(book, name), layout, f"{origin}[{name}]")
+                del book  # its shared strings: the records hold their own copies
+        except (WorkbookError, zipfile.BadZipFile, Irregular) as why:
+            log.info("source.sheet_read_whole", source=self._spec.name, file=origin,
+                     sheet=name or None, reason=str(why))  # fmt: skip
+            return self._judge_whole(origin, held, layout)
+        except LayoutError as err:
+            raise self._format_error(origin, f"sheet {name!r}: {err}") from err
+        held.clear()  # the sheet is read: the file's bytes go before the snapshot's dicts grow
+        judged = judge(records, self._rules)
+        del records
+        # Hand the columns' memory back now: the plan comes next.
+        pa.default_memory_pool().release_unused()
+        return judged
+
+    def _judge_whole(
+        self, origin: str, held: list[bytes], layout: SheetLayout
+    ) -> tuple[Good, list[Rejected]]:
+        """The sheet read whole by calamine, which reads every form of a workbook's XML."""
+        book = self._book(origin, held.pop())  # its cells replace the file's bytes
+        name = self._sheet_name(origin, book.sheet_names)
+        try:
+            sheet = book.get_sheet_by_name(name)
+        except python_calamine.CalamineError as err:
+            raise self._format_error(origin, f"sheet {name!r} is unreadable ({err})") from err
+        rows: Iterator[Cells] = sheet.iter_rows()
+        offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first
+        if offset:  # column in use; ours at column A
+            pad = [""] * offset
+            rows = ([*pad, *row] for row in rows)
+        try:
+            return judge_sheet([rows], layout, self._rules, f"{origin}[{name}]")
         except LayoutError as err:
             raise self._format_error(origin, f"sheet {name!r}: {err}") from err
 
-    def _rows(self, origin: str, data: bytes) -> tuple[str, list[Iterator[Cells]]]:
-        """The sheet's name and its rows, in a list judge_sheet empties (to free the sheet)."""
-        sheet = self._sheet(origin, data)
-        return sheet.name, [sheet.iter_rows()]
-
-    def _sheet(self, origin: str, data: bytes) -> python_calamine.CalamineSheet:
-        try:
-            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        except python_calamine.CalamineError as err:
-            raise self._format_error(origin, f"not a readable xlsx workbook ({err})") from err
-        wanted, names = self._sheet_options.sheet, book.sheet_names
+    def _sheet_name(self, origin: str, names: list[str]) -> str:
+        """The sheet the options choose, by name or by position. Raises the format error."""
+        wanted = self._sheet_options.sheet
         if isinstance(wanted, int) and wanted > len(names):
             raise self._format_error(
                 origin, f"there is no sheet {wanted}: the workbook has {len(names)} {names}"
@@ -85,10 +120,13 @@ class XlsxFileSource(CsvFileSource):
         name = names[wanted - 1] if isinstance(wanted, int) else wanted
         if name not in names:
             raise self._format_error(origin, f"no sheet named {name!r}; the workbook has {names}")
+        return name
+
+    def _book(self, origin: str, data: bytes) -> python_calamine.CalamineWorkbook:
         try:
-            return book.get_sheet_by_name(name)
+            return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except python_calamine.CalamineError as err:
-            raise self._format_error(origin, f"sheet {name!r} is unreadable ({err})") from err
+            raise self._format_error(origin, f"not a readable xlsx workbook ({err})") from err
 
 
 class XlsxKind:

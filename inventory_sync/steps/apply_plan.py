@@ -17,6 +17,7 @@ from inventory_sync.domain.model import (
     WarehouseTarget,
 )
 from inventory_sync.errors import UsageError
+from inventory_sync.ports import Fence
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +36,12 @@ def check_plan_targets(
 
 
 def still_current(
-    app: App, run_id: RunId, adjustments: Sequence[Adjustment], levels: Mapping[Warehouse, Levels]
+    app: App,
+    run_id: RunId,
+    adjustments: Sequence[Adjustment],
+    levels: Mapping[Warehouse, Levels],
+    *,
+    fence: Fence | None = None,
 ) -> list[Adjustment]:
     """The adjustments whose SKU still has the level the plan saw; the rest are recorded skipped.
 
@@ -47,7 +53,7 @@ def still_current(
     for a in adjustments:
         if a.adjustment_id in known:
             log.warning("plan.already_applied", adjustment_id=a.adjustment_id, sku=a.sku)
-    app.ledger.record_planned(run_id, fresh, at=app.clock.now())
+    app.ledger.record_planned(run_id, fresh, at=app.clock.now(), fence=fence)
     keep = []
     for a in fresh:
         now = levels[a.warehouse].on_hand.get(a.sku)

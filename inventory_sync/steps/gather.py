@@ -76,14 +76,19 @@ def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
     try:
         return pull(configured)
     except SourceError as exc:
-        # A feed that is there but unusable (an encoding, a missing column) is not a source
-        # that is down: waiting will not fix it, so it is named apart.
-        unusable = isinstance(exc, FeedFormatError)
-        event = "source.format_error" if unusable else "source.unavailable"
-        log.error(event, source=configured.name, error=str(exc), origin=exc.origin)
-        kind = "format error" if unusable else "unavailable"
-        gathered.holds.append(Hold(f"source:{configured.name}", f"{kind}: {exc}"))
+        _hold(configured, exc, gathered)
         return None
+
+
+def _hold(configured: ConfiguredSource, exc: SourceError, gathered: Gathered) -> None:
+    """Hold a source that could not be read (or archive what it read) for this run."""
+    # A feed that is there but unusable (an encoding, a missing column) is not a source
+    # that is down: waiting will not fix it, so it is named apart.
+    unusable = isinstance(exc, FeedFormatError)
+    event = "source.format_error" if unusable else "source.unavailable"
+    log.error(event, source=configured.name, error=str(exc), origin=exc.origin)
+    kind = "format error" if unusable else "unavailable"
+    gathered.holds.append(Hold(f"source:{configured.name}", f"{kind}: {exc}"))
 
 
 def _admit(
@@ -113,7 +118,13 @@ def _admit(
         completeness=snapshot.completeness.value,
     )
     if record and not holds:
-        commit_snapshot(configured.source, snapshot)  # e.g. move a processed file to its archive
+        try:
+            commit_snapshot(configured.source, snapshot)  # e.g. move its file to the archive
+        except SourceError as exc:
+            # A store that lets us read but not archive (no right to rename or delete) holds
+            # this source, as a failed read would; the file stays and the others go on.
+            _hold(configured, exc, gathered)
+            return
     if holds:
         for hold in holds:
             log.error(

@@ -48,6 +48,7 @@ class ScenarioLog:
     status: dict[str, Any]
     secrets: tuple[str, ...] = (API_KEY,)
     at_debug: bool = True  # the crash harness runs its commands at the default level
+    echoed_key: bool = False  # ShipStation's error messages quoted the key (see `failing`)
     # Offsets from the last line at which to judge, and what must hold there.
     expected: dict[timedelta, set[str]] = field(default_factory=dict)
     not_expected: dict[timedelta, set[str]] = field(default_factory=dict)
@@ -126,12 +127,13 @@ def healthy(world: World) -> ScenarioLog:
 
 
 def failing(world: World) -> ScenarioLog:
-    """Every request is answered 503, beyond the client's retries."""
-    world.emulator.faults.update(error_rate=1.0)
+    """Every request is answered 503, beyond the client's retries, with a message quoting the
+    API key (as an API might echo a key back): the error the run stops on carries the key."""
+    world.emulator.faults.update(error_rate=1.0, echo_api_key=True)
     done = world.run(*DEBUG, "reconcile")
-    world.emulator.faults.update(error_rate=0.0)
+    world.emulator.faults.update(error_rate=0.0, echo_api_key=False)
     assert done.code == 4, done.stderr[-2000:]
-    log = ScenarioLog("failing", lines_of(done.stderr), status_of(world))
+    log = ScenarioLog("failing", lines_of(done.stderr), status_of(world), echoed_key=True)
     log.expected[SECOND] = {"run_failed"}
     return log
 

@@ -143,12 +143,14 @@ class Cluster:
         self.replicas.append(replica)
         return replica
 
-    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def command(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "inventory_sync", "--config", str(self.config), *args],
             capture_output=True,
             text=True,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             timeout=60,
             check=False,
         )
@@ -223,13 +225,24 @@ class Cluster:
 
 
 def make_cluster(
-    tmp: Path, ledger_url: str, *, skus: int, latency_ms: int, lease: float, renew: float
+    tmp: Path,
+    ledger_url: str,
+    *,
+    skus: int,
+    latency_ms: int,
+    lease: float,
+    renew: float,
+    more_keys: tuple[str, ...] = (),
 ) -> Cluster:
+    """``more_keys``: keys the emulator accepts besides the replicas' (to tell another
+    process's requests from theirs)."""
     rng = random.Random(10)
     names = [f"SKU-{n:03d}" for n in range(skus)]
     account = seed(names, rng)
     settings = EmulatorSettings(
-        api_keys=(API_KEY,), rate_limit_per_minute=0, faults=FaultSettings(latency_ms=latency_ms)
+        api_keys=(API_KEY, *more_keys),
+        rate_limit_per_minute=0,
+        faults=FaultSettings(latency_ms=latency_ms),
     )
     emulator = start_emulator(settings, EmulatorState.from_seed(account))
     feeds = {name: {sku: rng.randint(5, 30) for sku in names} for name in WAREHOUSES}

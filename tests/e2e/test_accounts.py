@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from inventory_sync.cli import cli
+from inventory_sync.logs import REDACTED
 from inventory_sync.shipstation.emulator.running import RunningEmulator, start_emulator
 from inventory_sync.shipstation.emulator.settings import EmulatorSettings, FaultSettings
 from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
@@ -276,3 +277,12 @@ class TestCommandsWithAccounts:
             done = runner.invoke(cli, args)
             assert done.exit_code == 2, (command, done.output)
             assert "configured: acme, bolt-eu, cask" in done.output
+
+    def test_an_account_error_quoting_its_key_shows_the_key_redacted(self, accounts):
+        bolt = accounts.emulators["bolt-eu"]
+        bolt.faults.update(burst_429_rate=0.0, error_rate=1.0, echo_api_key=True)
+        done = accounts.run("reconcile", "--json", "--account", "acme", "--account", "bolt-eu")
+        assert done.returncode == 4, done.stderr
+        by_name = {a["account"]: a for a in json.loads(done.stdout)["accounts"]}
+        assert by_name["bolt-eu"]["error"].endswith(f"(API-Key: {REDACTED})")
+        assert KEYS["bolt-eu__API_KEY"] not in done.stdout + done.stderr

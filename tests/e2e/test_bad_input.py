@@ -101,6 +101,33 @@ def ledger_on_tmpfs(*, read_only: bool) -> Prepare:
     return prepare
 
 
+def ledger_url_in_file(value: str) -> Prepare:
+    """The configuration file's [ledger] url is ``value`` (no environment override)."""
+
+    def prepare(s: SweepWorld) -> None:
+        s.env["INVENTORY_SYNC_LEDGER__URL"] = None
+        with s.world.config.open("a") as config:
+            config.write(f'\n[ledger]\nurl = "{value}"\n')
+
+    return prepare
+
+
+def ledger_url_credential(value: str) -> Prepare:
+    """The ledger_url credential file (systemd's LoadCredential=) holds ``value``."""
+
+    def prepare(s: SweepWorld) -> None:
+        directory = s.tmp / "credentials"
+        directory.mkdir(exist_ok=True)
+        (directory / "ledger_url").write_text(value + "\n")
+        s.env.update({"INVENTORY_SYNC_LEDGER__URL": None, "CREDENTIALS_DIRECTORY": str(directory)})
+
+    return prepare
+
+
+def ledger_url_env(value: str) -> Prepare:
+    return lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": value})
+
+
 def newer_ledger(s: SweepWorld) -> None:
     path = s.world.ledger_url.removeprefix("sqlite:///")
     with contextlib.closing(sqlite3.connect(path)) as db, db:
@@ -249,8 +276,26 @@ CASES = [
     Case("ledger from a newer release", ("reconcile",), 1, ("0099_future", "newer release"),
          newer_ledger),
     Case("locked ledger", ("reconcile",), 1, ("ledger.db", "locked", "write lock"), locked_ledger),
-    Case("ledger URL of an unknown kind", ("history",), 1, ("sqlite or postgresql", "mysql"),
-         lambda s: s.env.update({"INVENTORY_SYNC_LEDGER__URL": "mysql://nowhere/x"})),
+    # A ledger URL that fits no accepted form is a configuration mistake, from any place it is
+    # set; the message names it (its password masked) and the forms accepted.
+    Case("ledger URL of an unknown kind", ("history",), 2,
+         ("ledger.url", "mysql://nowhere/x", "sqlite or postgresql", "postgresql+psycopg://"),
+         ledger_url_env("mysql://nowhere/x")),
+    Case("ledger URL of an unknown kind in the file", ("reconcile",), 2,
+         ("ledger.url", "'foo://x'", "sqlite:///path", "postgresql+psycopg://"),
+         ledger_url_in_file("foo://x")),
+    Case("ledger URL that is a bare word in the file", ("status",), 2,
+         ("ledger.url", "'not a url'", "neither a ledger url nor a file path", "./ledger.db"),
+         ledger_url_in_file("not a url")),
+    Case("ledger URL credential of an unknown kind", ("history",), 2,
+         ("ledger.url", "mysql://app:***@db/x", "sqlite or postgresql"),
+         ledger_url_credential("mysql://app:s3cret-pw@db/x")),
+    Case("ledger URL with an unusable port", ("history",), 2,
+         ("ledger.url", "postgresql+psycopg://app:***@db:fivefour/x", "not a valid url"),
+         ledger_url_env("postgresql+psycopg://app:s3cret-pw@db:fivefour/x")),
+    Case("SQLite ledger URL with two slashes", ("reconcile",), 2,
+         ("ledger.url", "sqlite://ledger.db", "no sqlite file", "four slashes"),
+         ledger_url_env("sqlite://ledger.db")),
     Case("PostgreSQL goes away mid-run", ("reconcile", "--json"), (0, 1), (),
          postgres_goes_away, frozenset({"postgres"}), says_if_failed=("ledger", "failed")),
     # -- plan files --
@@ -289,8 +334,10 @@ CASES = [
     Case("history with an unknown status", ("history", "--status", "bogus"), 2, ("bogus",)),
     Case("history for an unknown run", ("history", "--run", "run-0000"), 2, ("run-0000",)),
     Case("history with a zero limit", ("history", "--limit", "0"), 2, ("--limit",)),
-    Case("db upgrade of a URL of no known kind", ("db", "upgrade", "--url", "nosuch://x"), 1,
-         ("nosuch",)),
+    Case("db upgrade of a URL of no known kind", ("db", "upgrade", "--url", "nosuch://x"), 2,
+         ("--url", "'nosuch://x'", "sqlite or postgresql", "sqlite:///path")),
+    Case("db upgrade of a bare word", ("db", "upgrade", "--url", "not a url"), 2,
+         ("--url", "'not a url'", "neither a ledger url nor a file path", "sqlite:///path")),
     Case("demo in a directory that cannot be made", ("demo", "--state-dir", "/proc/none"), 2,
          ("--state-dir", "/proc/none")),
     Case("emulator with a missing seed", ("emulator", "--seed", "{tmp}/none.json"), 2,

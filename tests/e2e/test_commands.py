@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from e2e_support import API_KEY, FEED
 
+from inventory_sync.domain.model import Rejected, RunId, RunRecord, Sku, SourceName, Warehouse
 from inventory_sync.ledger.repository import open_ledger
 from inventory_sync.shipstation.models import InventoryUpdate
 
@@ -72,6 +73,26 @@ class TestAuditTrail:
         assert {a["sku"] for a in adjustments} == {"RED", "GREEN"}
         assert world.run("history").code == 0
 
+    def test_history_of_one_run_lists_the_rows_its_sources_rejected(self, world):
+        world.write_feed(FEED + "BAD-1,12.5\nBAD-2,x\n")
+        run_id = world.run("reconcile", "--json").json()["run_id"]
+        found = world.run("history", "--run", run_id, "--json").json()
+        assert [(r["sku"], r["field"], r["value"]) for r in found["rejected"]] == [
+            ("BAD-1", "quantity", "12.5"),
+            ("BAD-2", "quantity", "x"),
+        ]
+        assert found["rejected_total"] == 2
+        assert (
+            world.run("history", "--run", run_id, "--sku", "BAD-2", "--json").json()[
+                "rejected_total"
+            ]
+            == 1
+        )
+        text = " ".join(world.run("history", "--run", run_id, "--limit", "1").stdout.split())
+        assert "Rows the sources rejected: 2" in text
+        assert "SKU BAD-1 field 'quantity' value '12.5'" in text
+        assert "and 1 more (--limit)" in text
+
     def test_explain_shows_the_chain_behind_one_number(self, world):
         world.run("reconcile")
         chain = world.run("explain", "RED", "--json").json()["warehouses"][0]
@@ -89,6 +110,42 @@ class TestAuditTrail:
         text = world.run("explain", "RED")
         assert text.code == 0
         assert "mirror" in text.stdout
+        assert "ShipStation now: 12" in text.stdout
+
+    def test_explain_offline_says_shipstation_was_not_asked_rather_than_no_row(self, world):
+        world.run("reconcile")
+        offline = world.run("explain", "RED", "--offline")
+        assert "ShipStation now: not asked (--offline)" in offline.stdout
+        assert "no row" not in offline.stdout
+        (chain,) = world.run("explain", "RED", "--offline", "--json").json()["warehouses"]
+        assert (chain["current"], chain["current_asked"]) == (None, False)
+
+    def test_explain_lists_a_row_of_no_known_warehouse_where_its_source_feeds(self, world):
+        spare = world.tmp / "spare.csv"
+        spare.write_text("sku,quantity\nRED,1\n")
+        world.config.write_text(
+            world.config.read_text()
+            + '\n[[warehouses]]\nname = "spare"\ninventory_warehouse_id = "se-2"\n'
+            'inventory_location_id = "se-21"\n'
+            f'\n[[sources]]\nname = "other"\ntype = "csv"\nwarehouses = ["spare"]\n'
+            f'[sources.options]\npath = "{spare}"\n'
+        )
+        with open_ledger(world.ledger_url) as ledger:
+            ledger.begin_run(RunRecord(RunId("r1"), datetime.now(UTC), "cli"))
+            rows = [  # a malformed row of each source (no warehouse), and one row in main
+                red_rejected("feed", "feed.csv:3", "RED,1,2"),
+                red_rejected("other", "spare.csv:4", "RED,,"),
+                red_rejected("other", "spare.csv:5", "x", Warehouse("main")),
+            ]
+            ledger.record_rejected(RunId("r1"), rows, at=datetime.now(UTC))
+        chains = world.run("explain", "RED", "--offline", "--json").json()["warehouses"]
+        shown = {c["warehouse"]: [(r["origin"], r["line"]) for r in c["rejected"]] for c in chains}
+        assert shown == {
+            "main": [("spare.csv", 5), ("feed.csv", 3)],
+            "spare": [("spare.csv", 4)],
+        }
+        text = " ".join(world.run("explain", "RED", "-w", "spare", "--offline").stdout.split())
+        assert "other: rejected in spare.csv:4 value 'RED,,' (its warehouse was not known)" in text
 
     def test_support_bundle_prints_what_shipstation_support_asks_for(self, world):
         world.write_feed(FEED + "PURPLE,3\n")
@@ -107,6 +164,12 @@ class TestAuditTrail:
 
     def test_support_bundle_for_an_unknown_run_exits_2(self, world):
         assert world.run("support-bundle", "run-nope").code == 2
+
+
+def red_rejected(source: str, where: str, value: str, warehouse=None) -> Rejected:
+    origin, line = where.split(":")
+    return Rejected(SourceName(source), origin, int(line), None, value, "bad row", Sku("RED"),
+                    warehouse)  # fmt: skip
 
 
 class TestManualAdjustments:

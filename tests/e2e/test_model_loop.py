@@ -105,7 +105,6 @@ class ReconcileLoop(RuleBasedStateMachine):
         self.text = ""
         self.since_listed: dict[str, int] = {}
         self.kills = 0
-        self.faulty = False
         self.plan: Path | None = None
         self.ghost_product = False
         self.seen_ids: set[str] = set()
@@ -200,13 +199,11 @@ class ReconcileLoop(RuleBasedStateMachine):
     def inject_faults(self, kind: str, seed: int) -> None:
         assert self.w is not None
         self.w.emulator.faults.update(**(NO_FAULTS | FAULTS[kind]), seed=seed)
-        self.faulty = True
 
     @rule()
     def stop_faults(self) -> None:
         assert self.w is not None
         self.w.emulator.faults.update(**NO_FAULTS)
-        self.faulty = False
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -283,23 +280,19 @@ class ReconcileLoop(RuleBasedStateMachine):
                 landed = entry.adjustment.adjustment_id in self.w.landed()
                 verdict = "--applied" if landed else "--not-applied"
                 result = self.w.run("resolve", entry.adjustment.adjustment_id, verdict)
-                assert result.code in self.codes(0), result.stderr[-3000:]
+                # A verdict is the ledger's alone: ShipStation's faults cannot stop it.
+                assert result.code == 0, result.stderr[-3000:]
 
     @rule(sku=st.sampled_from([*SKUS, GHOST]))
     def release(self, sku: str) -> None:
         assert self.w is not None
         result = self.w.run("release", sku, "-w", WAREHOUSE)
-        assert result.code in self.codes(0, 2), result.stderr[-3000:]
+        assert result.code in {0, 2}, result.stderr[-3000:]  # no request: faults cannot stop it
         assert "Traceback" not in result.stderr, result.stderr[-3000:]
         if result.code == 2:
             assert "not quarantined" in result.stderr, result.stderr[-3000:]
 
     # -- what every step must leave true -----------------------------------------------------
-
-    def codes(self, *expected: int) -> set[int]:
-        """An operator command checks the mapping with ShipStation first: with faults on, that
-        may fail too (exit 4)."""
-        return {*expected, 4} if self.faulty else set(expected)
 
     def count_run(self) -> None:
         """One more run that may have found each SKU absent (or listed: the count restarts)."""

@@ -34,6 +34,7 @@ from monitoring_support import (
 
 from inventory_sync.daemon.health import Unhealthy
 from inventory_sync.daemon.overview import KEY_WARNING_DAYS
+from inventory_sync.logs import REDACTED
 
 pytestmark = pytest.mark.slow
 
@@ -252,6 +253,16 @@ class TestTheLinesTheRulesRead:
         # Debug is the most verbose level (the code logs nothing below info today, and the
         # chatty libraries stay at warning), so the scenarios run at it cover every level.
         assert leaks == []
+
+    def test_the_key_shipstation_echoed_reached_the_log_only_redacted(self, scenarios):
+        # What makes the check above able to fail: in these scenarios the key really was in
+        # the errors the log lines carry, and the scrubber replaced it.
+        echoed = [log for log in scenarios.values() if log.echoed_key]
+        assert [log.name for log in echoed] == ["failing"]
+        for log in echoed:
+            redacted = [line for line in log.lines if f"(API-Key: {REDACTED})" in line]
+            events = {json.loads(line)["event"] for line in redacted if line.startswith("{")}
+            assert {"run.finished", "account.failed", "cli.failed"} <= events, log.name
 
 
 @pytest.fixture(scope="session")

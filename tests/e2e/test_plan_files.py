@@ -29,6 +29,15 @@ class TestPlanOutAndApply:
         posts = [e for e in world.emulator.applied() if e.method == "POST"]
         assert all(e.count == 1 for e in posts)
 
+    def test_a_plan_with_nothing_to_do_applies_as_nothing_to_do(self, world, tmp_path):
+        world.write_feed("sku,quantity\n" + "".join(f"{s},10\n" for s in world.on_hand()))
+        plan = tmp_path / "plan.json"
+        assert world.run("reconcile", "--plan-out", str(plan)).code == 0
+        assert json.loads(plan.read_text())["adjustments"] == []
+        applied = world.run("reconcile", "--apply", str(plan), "--json")
+        assert applied.code == 0, applied.stderr[-2000:]
+        assert (applied.json()["planned"], applied.json()["accounts"]) == (0, [])
+
     def test_a_row_that_moved_since_the_plan_was_made_is_skipped_on_record(self, world, tmp_path):
         plan = tmp_path / "plan.json"
         world.run("reconcile", "--plan-out", str(plan))

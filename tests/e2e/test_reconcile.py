@@ -113,6 +113,9 @@ class TestFirstAndSecondRun:
         table = " ".join(world.run("reconcile").stdout.split())  # rich wraps long lines
         assert "feed.csv:2 SKU RED field 'quantity' value '12.5': quantity must" in table
 
+    def test_the_ledger_keeps_a_rejected_rows_sku_and_warehouse_for_explain(self, world):
+        assert_rejected_row_kept_and_explained(world)
+
     def test_an_xlsx_feed_is_reconciled_and_its_bad_row_named_by_sheet_row_and_sku(self, world):
         workbook = world.tmp / "feed.xlsx"
         book = xlsxwriter.Workbook(str(workbook))
@@ -144,6 +147,33 @@ class TestOnPostgres:
             assert second.json()["planned"] == 0
         finally:
             world.emulator.stop()
+
+    def test_a_rejected_rows_sku_and_warehouse_are_kept_on_postgresql(
+        self, tmp_path, scratch_postgres_url
+    ):
+        world = make_world(tmp_path, scratch_postgres_url)
+        try:
+            assert_rejected_row_kept_and_explained(world)
+        finally:
+            world.emulator.stop()
+
+
+def assert_rejected_row_kept_and_explained(world) -> None:
+    """A bad row's SKU and warehouse are in the ledger, and `explain SKU` lists the row."""
+    world.write_feed(FEED.replace("RED,12", "RED,12.5"))
+    run_id = world.run("reconcile", "--json").json()["run_id"]
+    with open_ledger(world.ledger_url, migrate=False) as ledger:
+        (kept,) = ledger.rejected_for_run(RunId(run_id))
+    assert (kept.sku, kept.warehouse, kept.line, kept.value) == ("RED", "main", 2, "12.5")
+    chain = world.run("explain", "RED", "--offline", "--json").json()["warehouses"][0]
+    (shown,) = chain["rejected"]
+    assert (shown["sku"], shown["warehouse"], shown["run_id"]) == ("RED", "main", run_id)
+    assert (
+        world.run("explain", "BLUE", "--offline", "--json").json()["warehouses"][0]["rejected"]
+        == []
+    )
+    text = " ".join(world.run("explain", "RED", "--offline").stdout.split())
+    assert f"feed: rejected in {world.feed}:2 field 'quantity' value '12.5'" in text
 
 
 class TestExitCodes:

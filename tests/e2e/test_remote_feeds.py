@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from e2e_support import FEED, World, make_world, write_config
 from remote_servers import S3Server, SftpServer
+from s3_auth_server import S3AuthServer
 from terminal import run_on_terminal
 
 # mtimes far in the past: the feed is complete whatever the stability window.
@@ -72,6 +74,11 @@ class TestSftpFeed:
         assert sorted(p.name for p in (server.root / "done").iterdir()) == ["stock-1.csv"]
         assert list((server.root / "in").iterdir()) == []
         assert server.password.encode() not in every_byte_left_behind(world, result)
+        # Even at debug, paramiko's handshake lines stay out of the service's log: its own
+        # events are there, the library's are not.
+        loggers = {event["logger"] for event in result.log_events()}
+        assert "inventory_sync.steps.gather" in loggers
+        assert not [name for name in loggers if name.startswith("paramiko")], loggers
 
     def test_on_a_terminal_the_pull_names_the_sftp_server_it_reads(self, sftp_world):
         world, server = sftp_world
@@ -87,8 +94,8 @@ class TestSftpFeed:
         wrong = "wrong-password-7d1c9e"
         env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": wrong}
         result = world.run("--log-level", "debug", "reconcile", "--json", env=env)
-        # The source is held for this run, so its warehouse is not reconciled. (The exit code
-        # of a run with a held source is issue 11's item 5, not asserted here.)
+        # The source is held for this run, so its warehouse is not reconciled: exit 3.
+        assert result.code == 3, result.stderr
         [hold] = result.json()["holds"]
         assert hold["subject"] == "source:feed"
         assert "refused the login of user 'feeds'" in hold["reason"]
@@ -99,26 +106,50 @@ class TestSftpFeed:
         assert sorted(p.name for p in (server.root / "in").iterdir()) == ["stock-1.csv"]
         assert wrong.encode() not in every_byte_left_behind(world, result)
 
+    def test_a_folder_it_may_not_rename_into_holds_the_source_and_keeps_the_file(self, sftp_world):
+        world, server = sftp_world
+        server.refuse_renames = True
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        result = world.run("reconcile", "--json", env=env)
+        # Held (exit 3) like a source that could not be read, not a failed run (exit 1).
+        assert result.code == 3, result.stderr
+        [hold] = result.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert "could not archive into /done" in hold["reason"]
+        assert "[Errno 13] rename is not allowed for this user" in hold["reason"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert sorted(p.name for p in (server.root / "in").iterdir()) == ["stock-1.csv"]
+
+
+def s3_world(tmp_path: Path, endpoint: str, bucket: str) -> World:
+    """A world whose feed is s3://bucket/in/*.csv on the endpoint, archived into /done; the key
+    pair is read from the credentials feeds_key_id and feeds_secret."""
+    world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+    extra = (
+        'archive_dir = "/done"\n'
+        "[sources.options.s3]\n"
+        f'endpoint_url = "{endpoint}"\n'
+        'access_key_id_secret = "feeds_key_id"\n'
+        'secret_access_key_secret = "feeds_secret"\n'
+    )
+    config = write_config(tmp_path, world.emulator.base_url, f"s3://{bucket}/in/*.csv", extra)  # type: ignore[arg-type]
+    return dataclasses.replace(world, config=config)
+
+
+def key_env(key_id: str, secret: str) -> dict[str, str]:
+    return {
+        "INVENTORY_SYNC_CREDENTIAL_FEEDS_KEY_ID": key_id,
+        "INVENTORY_SYNC_CREDENTIAL_FEEDS_SECRET": secret,
+    }
+
 
 class TestS3Feed:
     def test_a_run_reads_the_feed_from_a_bucket_and_never_shows_the_secret(self, tmp_path):
         with S3Server() as s3:
             s3.client().create_bucket(Bucket="feeds")
             s3.put("feeds", "in/stock-1.csv", FEED.encode(), OLD)
-            world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
-            extra = (
-                'archive_dir = "/done"\n'
-                "[sources.options.s3]\n"
-                f'endpoint_url = "{s3.endpoint}"\n'
-                'access_key_id_secret = "feeds_key_id"\n'
-                'secret_access_key_secret = "feeds_secret"\n'
-            )
-            config = write_config(tmp_path, world.emulator.base_url, "s3://feeds/in/*.csv", extra)  # type: ignore[arg-type]
-            world = dataclasses.replace(world, config=config)
-            env = {
-                "INVENTORY_SYNC_CREDENTIAL_FEEDS_KEY_ID": s3.access_key_id,
-                "INVENTORY_SYNC_CREDENTIAL_FEEDS_SECRET": s3.secret_access_key,
-            }
+            world = s3_world(tmp_path, s3.endpoint, "feeds")
+            env = key_env(s3.access_key_id, s3.secret_access_key)
             try:
                 result = world.run("--log-level", "debug", "reconcile", "--json", env=env)
                 assert result.code == 0, result.stderr
@@ -128,3 +159,110 @@ class TestS3Feed:
                 assert s3.secret_access_key.encode() not in left
             finally:
                 world.emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_auth():
+    """moto checking every key against its IAM, shared by this module's tests."""
+    with S3AuthServer() as server:
+        yield server
+
+
+@pytest.fixture
+def bucket_world(tmp_path: Path, s3_auth: S3AuthServer):
+    """A bucket of this test's own with the feed in it, and a world reading it."""
+    bucket = f"feeds-{uuid.uuid4().hex[:10]}"
+    s3_auth.admin().create_bucket(Bucket=bucket)
+    s3_auth.put(bucket, "in/stock-1.csv", FEED.encode())
+    world = s3_world(tmp_path, s3_auth.endpoint, bucket)
+    try:
+        yield world, bucket
+    finally:
+        world.emulator.stop()
+
+
+class TestS3Refusals:
+    """A bucket that checks keys (moto with IAM): a refused key holds the source (exit 3, as
+    any source that cannot be read), names the option to fix, and its secret is nowhere."""
+
+    def test_the_right_key_reads_pushes_and_archives(self, s3_auth, bucket_world):
+        world, bucket = bucket_world
+        key_id, secret = s3_auth.grant(f"reader-{bucket}", bucket)
+        result = world.run(
+            "--log-level", "debug", "reconcile", "--json", env=key_env(key_id, secret)
+        )
+        assert result.code == 0, result.stderr
+        assert world.on_hand()["RED"] == 12
+        assert s3_auth.keys(bucket, "") == ["done/stock-1.csv"]
+        assert secret.encode() not in every_byte_left_behind(world, result)
+
+    @pytest.mark.parametrize(
+        ("wrong_part", "option", "said"),
+        [
+            (
+                "secret",
+                "options.s3.secret_access_key_secret",
+                "refused the secret access key (credential 'feeds_secret')",
+            ),
+            (
+                "key id",
+                "options.s3.access_key_id_secret",
+                "does not know the access key id (credential 'feeds_key_id')",
+            ),
+        ],
+    )
+    def test_a_wrong_key_names_the_option_to_fix_and_the_secret_is_never_shown(
+        self, s3_auth, bucket_world, wrong_part, option, said
+    ):
+        world, bucket = bucket_world
+        key_id, _ = s3_auth.grant(f"reader-{bucket}", bucket)
+        if wrong_part == "key id":
+            key_id = "AKIANOSUCHKEY0000000"
+        wrong = "wrong-secret-" + uuid.uuid4().hex
+        result = world.run(
+            "--log-level", "debug", "reconcile", "--json", env=key_env(key_id, wrong)
+        )
+        assert result.code == 3, result.stderr
+        [hold] = result.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert said in hold["reason"]
+        assert f"(fix {option})" in hold["reason"]
+        [event] = [e for e in result.log_events() if e["event"] == "source.unavailable"]
+        assert option in event["error"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert s3_auth.keys(bucket, "") == ["in/stock-1.csv"]
+        assert wrong.encode() not in every_byte_left_behind(world, result)
+
+    def test_a_key_without_rights_on_the_bucket_is_denied_naming_the_bucket(
+        self, s3_auth, bucket_world
+    ):
+        world, bucket = bucket_world
+        key_id, secret = s3_auth.grant(f"stranger-{bucket}", f"elsewhere-{bucket}")
+        result = world.run(
+            "--log-level", "debug", "reconcile", "--json", env=key_env(key_id, secret)
+        )
+        assert result.code == 3, result.stderr
+        [hold] = result.json()["holds"]
+        assert f"denied access to bucket {bucket!r}" in hold["reason"]
+        assert "(AccessDenied)" in hold["reason"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert secret.encode() not in every_byte_left_behind(world, result)
+
+    def test_a_key_that_may_read_but_not_archive_holds_the_source_and_keeps_the_file(
+        self, s3_auth, bucket_world
+    ):
+        world, bucket = bucket_world
+        actions = ("s3:ListBucket", "s3:GetObject")
+        key_id, secret = s3_auth.grant(f"reader-{bucket}", bucket, *actions)
+        result = world.run(
+            "--log-level", "debug", "reconcile", "--json", env=key_env(key_id, secret)
+        )
+        # Held (exit 3) like a source that could not be read, not a failed run (exit 1).
+        assert result.code == 3, result.stderr
+        [hold] = result.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert f"denied access to bucket {bucket!r}" in hold["reason"]
+        assert "s3:PutObject and s3:DeleteObject" in hold["reason"]
+        assert world.on_hand()["RED"] == 10, "nothing was pushed"
+        assert s3_auth.keys(bucket, "") == ["in/stock-1.csv"]
+        assert secret.encode() not in every_byte_left_behind(world, result)

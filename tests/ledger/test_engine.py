@@ -14,6 +14,7 @@ from inventory_sync.ledger.engine import (
     create_ledger_engine,
     ledger_url_from,
 )
+from inventory_sync.ledger.urls import ledger_url_problem
 
 
 @pytest.fixture
@@ -88,6 +89,50 @@ class TestUrls:
     def test_a_malformed_url_is_a_ledger_error(self):
         with pytest.raises(LedgerError):
             create_ledger_engine("not a scheme://x")
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "sqlite:///state/ledger.db",
+            "sqlite:////var/lib/inventory-sync/ledger.db",
+            "postgresql+psycopg://app:pw@db.example:5432/inventory",
+            "/var/lib/inventory-sync/ledger.db",
+            "./ledger.db",
+            "state/ledger.db",
+            "ledger.db",
+            "~/ledger.db",
+        ],
+    )
+    def test_the_documented_forms_are_accepted(self, value):
+        assert ledger_url_problem(value) is None
+
+    @pytest.mark.parametrize(
+        ("value", "says"),
+        [
+            ("not a url", "neither a ledger URL nor a file path"),
+            ("mysql://app@db/x", "a mysql URL"),
+            ("sqlite://ledger.db", "names no SQLite file"),
+            ("sqlite://", "names no SQLite file"),
+            ("sqlite:ledger.db", "no '//' after the scheme"),
+            ("postgresql+psycopg://app@db:fivefour/x", "not a valid URL"),
+        ],
+    )
+    def test_anything_else_is_named_with_the_accepted_forms(self, value, says):
+        problem = ledger_url_problem(value)
+        assert says in problem
+        assert repr(value) in problem
+        assert "sqlite:///PATH, postgresql+psycopg://" in problem
+
+    def test_a_password_in_a_refused_url_is_masked(self):
+        problem = ledger_url_problem("mysql://app:s3cret@db/x")
+        assert "mysql://app:***@db/x" in problem
+        assert "s3cret" not in problem
+
+    def test_a_bare_word_opens_no_ledger_and_makes_no_file(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(LedgerError, match="'not a url'"):
+            create_ledger_engine("not a url")
+        assert list(tmp_path.iterdir()) == []
 
     def test_postgresql_engines_check_connections_before_use(self):
         engine = create_ledger_engine("postgresql+psycopg://u@127.0.0.1:1/db")

@@ -56,8 +56,10 @@ def snapshot(snapshot_id: str = "sha-1", *quantities: int, at: datetime = T0, re
     )
 
 
-def bad_row(line: int) -> Rejected:
-    return Rejected(SRC, "stock.csv", line, "qty", "x", "not a whole number")
+def bad_row(line: int, sku: str | None = None, warehouse: Warehouse | None = None) -> Rejected:
+    named = None if sku is None else Sku(sku)
+    reason = "not a whole number"
+    return Rejected(SRC, "stock.csv", line, "qty", "x", reason, sku=named, warehouse=warehouse)
 
 
 def adjustment(adjustment_id: str = "a1", sku: str = "SKU-1", after: int = 7) -> Adjustment:
@@ -143,9 +145,10 @@ class TestRuns:
 class TestSnapshots:
     def test_recording_writes_observations_and_quarantined_rows(self, ledger):
         ledger.begin_run(run())
-        snap = snapshot("sha-1", 5, 0, 7, rejected=[bad_row(9), bad_row(10)])
-        assert ledger.record_snapshot(RunId("r1"), snap, at=T0, healthy=True) == 5
-        assert ledger.rejected_for_run(RunId("r1")) == [bad_row(9), bad_row(10)]
+        bad = [bad_row(9), bad_row(10, "SKU-9"), bad_row(11, "SKU-9", WH)]
+        snap = snapshot("sha-1", 5, 0, 7, rejected=bad)
+        assert ledger.record_snapshot(RunId("r1"), snap, at=T0, healthy=True) == 6
+        assert ledger.rejected_for_run(RunId("r1")) == bad  # with their SKU and warehouse
         assert ledger.last_snapshot_ids(SRC) == {"sha-1"}
 
     def test_a_healthy_snapshot_becomes_the_last_good_one(self, ledger):
@@ -195,9 +198,28 @@ class TestSnapshots:
 
     def test_rejected_rows_can_be_recorded_on_their_own(self, ledger):
         ledger.begin_run(run())
-        assert ledger.record_rejected(RunId("r1"), iter([bad_row(3)]), at=T0) == 1
-        assert ledger.rejected_for_run(RunId("r1")) == [bad_row(3)]
+        assert ledger.record_rejected(RunId("r1"), iter([bad_row(3, "A", WH)]), at=T0) == 1
+        assert ledger.rejected_for_run(RunId("r1")) == [bad_row(3, "A", WH)]
         assert ledger.rejected_for_run(RunId("r2")) == []
+
+    def test_a_skus_rejected_rows_come_back_newest_first_here_or_in_no_warehouse(self, ledger):
+        ledger.begin_run(run())
+        rows = {
+            T0: [bad_row(1, "A", WH), bad_row(2, "A", Warehouse("west")), bad_row(3, "B", WH)],
+            T0 + timedelta(hours=1): [bad_row(4, "A"), bad_row(5, "A", WH)],
+            T0 + timedelta(hours=2): [bad_row(6), bad_row(7, "A", WH)],
+        }
+        for at, bad in rows.items():
+            ledger.record_rejected(RunId("r1"), bad, at=at)
+        found = ledger.rejected_for(WH, Sku("A"), limit=3)
+        assert [(r.rejected.line, r.rejected.warehouse) for r in found] == [
+            (7, WH),
+            (5, WH),  # the later-written of two at the same time first
+            (4, None),
+        ]
+        assert (found[0].run_id, found[0].at) == ("r1", T0 + timedelta(hours=2))
+        assert [r.rejected.line for r in ledger.rejected_for(WH, Sku("A"))] == [7, 5, 4, 1]
+        assert ledger.rejected_for(WH, Sku("C")) == []
 
 
 class TestAdjustments:

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from inventory_sync.domain.model import Rejected, RunId, SourceName
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.engine import create_ledger_engine
 from inventory_sync.ledger.migrate import (
@@ -19,6 +20,7 @@ from inventory_sync.ledger.migrate import (
     head_revision,
     upgrade,
 )
+from inventory_sync.ledger.repository import open_ledger
 
 TABLES = {
     "runs",
@@ -134,3 +136,25 @@ def test_observations_recorded_with_lines_survive_the_upgrade_that_drops_them(em
     assert "line" not in names
     assert indexes >= {"ix_observations_wh_sku_at", "ix_observations_observed_at"}
     assert row == ("A", 7)
+
+
+def test_rejected_rows_from_before_0006_keep_their_facts_with_no_sku_or_warehouse(empty_url):
+    """0006 adds rejected_rows.sku and .warehouse; rows quarantined before it read back null."""
+    engine = create_ledger_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0005")
+        conn.exec_driver_sql(
+            "INSERT INTO rejected_rows (run_id, source, origin, line, field, value, reason, at)"
+            " VALUES ('r1', 'feed', 'east.csv', 43, 'quantity', '12.5', 'not whole',"
+            " '2026-11-01 00:00:00')"
+        )
+    engine.dispose()
+    assert upgrade(empty_url) == head_revision()
+
+    with open_ledger(empty_url, migrate=False) as ledger:
+        kept = ledger.rejected_for_run(RunId("r1"))
+    assert kept == [Rejected(SourceName("feed"), "east.csv", 43, "quantity", "12.5", "not whole")]
+    assert kept[0].sku is None
+    assert kept[0].warehouse is None
+    indexes = inspect(empty_url, lambda c: sa.inspect(c).get_indexes("rejected_rows"))
+    assert "ix_rejected_rows_sku_at" in {i["name"] for i in indexes}

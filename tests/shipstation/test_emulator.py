@@ -92,6 +92,16 @@ class TestHttpBehaviour:
         assert get(start(seed), "/v2/inventory").json()["total"] == 6
         assert get(start(seed, omit_zero_stock=True), "/v2/inventory").json()["total"] == 5
 
+    def test_an_echoing_emulator_quotes_the_key_in_every_error_message(self, emulator):
+        emulator.faults.update(echo_api_key=True)
+        refused = get(emulator, "/v2/inventory", key="a-revoked-key").json()
+        assert refused["errors"][0]["message"].endswith("(API-Key: a-revoked-key)")
+        emulator.faults.update(error_rate=1.0)
+        failed = get(emulator, "/v2/inventory").json()
+        assert failed["errors"][0]["message"].endswith(f"(API-Key: {KEY})")
+        emulator.faults.update(error_rate=0.0, echo_api_key=False)
+        assert "API-Key" not in get(emulator, "/v2/inventory", key="other").text
+
     def test_an_unknown_path_is_404_with_the_error_body(self, emulator):
         response = get(emulator, "/v2/nothing")
         assert response.status_code == 404
@@ -159,6 +169,7 @@ class TestLifeCycle:
             "--plan-refused-key",
             "--rate-limit",
             "--burst-429",
+            "--echo-api-key",
         ):
             assert option in result.output
 

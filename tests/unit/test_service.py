@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inventory_sync import bootstrap, service
-from inventory_sync.app import ConfiguredSource
+from inventory_sync.app import AccountRequired, ConfiguredSource
 from inventory_sync.clock import FixedClock
 from inventory_sync.config import load_settings
 from inventory_sync.domain.gates import GateRules
@@ -98,7 +98,8 @@ class Harness:
         self.clock.advance(timedelta(minutes=1))
         return service.reconcile(app, service.RunOptions(**options))
 
-    def app(self):
+    def app(self, inventory=None):
+        """The App over this harness; ``inventory`` replaces ShipStation (say, one that is down)."""
         settings = load_settings(
             None,
             require_file=False,
@@ -113,7 +114,7 @@ class Harness:
         configured = ConfiguredSource(self.source, (MAIN,), Completeness.COMPLETE, GateRules())
         return bootstrap.build(
             settings,
-            inventory=self.inventory,
+            inventory=inventory or self.inventory,
             ledger=self.ledger,
             sources=(configured,),
             clock=self.clock,
@@ -499,6 +500,20 @@ class TestQuarantine:
         (entry,) = h.run().entries
         assert entry.status is AdjustmentStatus.APPLIED
         assert h.on_hand()["NEW"] == 5
+
+    def test_a_release_asks_shipstation_nothing(self):
+        h = Harness(max_attempts=1)
+        h.feed(all_at(10, NEW=5))
+        h.inventory.fail_next(RequestRejected("no product record", status_code=400))
+        h.run()
+        # Every call to this inventory raises: the release must not make one.
+        released = service.release(h.app(inventory=AccountRequired()), "main", Sku("NEW"))
+        assert (released.status, released.adjustment.location_id) == (
+            AdjustmentStatus.SKIPPED,
+            "se-11",  # where the failed change was sent
+        )
+        (entry,) = h.run().entries
+        assert (entry.adjustment.sku, entry.status) == ("NEW", AdjustmentStatus.APPLIED)
 
 
 class TestNarrowedRuns:

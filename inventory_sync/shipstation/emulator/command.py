@@ -139,6 +139,11 @@ def _wait_for_signal() -> None:
     help="Retry-After seconds sent during a 429 burst.",
 )
 @click.option(
+    "--echo-api-key",
+    is_flag=True,
+    help="Quote the request's API-Key in every error message (to rehearse the log scrubber).",
+)
+@click.option(
     "--fault-seed",
     default=0,
     show_default=True,
@@ -163,6 +168,7 @@ def emulator_command(
     drop_before_rate: float,
     burst_429: tuple[float, int],
     burst_retry_after: int,
+    echo_api_key: bool,
     fault_seed: int,
 ) -> None:
     """Run a local ShipStation V2 inventory API (all 12 operations) for demos and tests.
@@ -181,6 +187,7 @@ def emulator_command(
         burst_429_rate=burst_429[0],
         burst_429_length=burst_429[1],
         burst_retry_after=burst_retry_after,
+        echo_api_key=echo_api_key,
         seed=fault_seed,
     )
     settings = EmulatorSettings(

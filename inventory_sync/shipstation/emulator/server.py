@@ -143,12 +143,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_id = str(uuid.uuid4())
         self.verdict: Verdict | None = None
         self.seen: SeenRequest | None = None
+        self.api_key: str | None = None
         split = urlsplit(self.path)
         body = self._read_body()
         if split.path.startswith(ADMIN_PREFIX):
             self._send(*self._admin(method, split.path, body))
             return
-        key = self.headers.get("API-Key")
+        key = self.api_key = self.headers.get("API-Key")
         # Noted before the answer leaves, so a test reading it after the call sees it.
         self.seen = SeenRequest(method, split.path, key, None)
         try:
@@ -217,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
         return answer.status
 
     def _fail(self, status: int, error_type: str, error_code: str, message: str) -> int:
+        if self.server.faults.settings.echo_api_key and self.api_key:
+            message = f"{message} (API-Key: {self.api_key})"
         self._send(status, error_body(self.request_id, error_type, error_code, message))
         return status
 

@@ -19,6 +19,10 @@ class FaultSettings:
     burst_429_rate: float = 0.0  # chance a request starts a burst of 429 answers
     burst_429_length: int = 5  # requests answered 429 in one burst
     burst_retry_after: int = 1  # Retry-After seconds sent during a burst
+    # Error messages quote the request's API-Key header, as an API might echo a bad key back:
+    # what the client then raises carries the key, and only the log scrubber stands between it
+    # and the logs, the output and the ledger.
+    echo_api_key: bool = False
     seed: int = 0
 
 
