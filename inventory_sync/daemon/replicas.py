@@ -122,10 +122,11 @@ class ReplicaLeases:
     def _rebalance(self, store: Leases, share: int, live: set[str]) -> None:
         """Give up the leases held beyond ``share``, between runs, to a replica below its share.
 
-        Hysteresis: only once the excess has lasted a renewal period, and only while another
-        live replica holds less than its share (someone to take it; otherwise the account would
-        sit idle). Which leases go is decided by name (the last ones), so every tick and every
-        replica agrees; the first account's lease, and with it the daily tasks, stays put."""
+        Hysteresis: only once the excess has lasted from one tick to the next, and only while
+        another live replica holds less than its share (someone to take it; otherwise the
+        account would sit idle). Which leases go is decided by name (the last ones), so every
+        tick and every replica agrees; the first account's lease, and with it the daily tasks,
+        stays put."""
         self._release_idle(store, share, len(live))
         with self._lock:
             excess = sorted(self._held)[share:]
@@ -136,7 +137,9 @@ class ReplicaLeases:
             return
         if self._over_since is None:
             self._over_since = self._monotonic()
-        elif self._monotonic() - self._over_since >= self.times.renew_every:
+        elif self._monotonic() - self._over_since >= self.times.renew_every / 2:
+            # Seen again at a later tick: ticks come a renewal period apart, and the half
+            # absorbs the scheduler's jitter (a tick a few ms early would cost a whole period).
             with self._lock:
                 self._leaving.update(excess)  # no run starts under them from now on
             self._release_idle(store, share, len(live))
