@@ -13,6 +13,7 @@ from inventory_sync.domain.inventory import (
     InventoryLocation,
     InventoryUpdate,
     InventoryWarehouse,
+    PagesRead,
     UpdateReceipt,
 )
 from inventory_sync.domain.model import (
@@ -66,6 +67,7 @@ class AccountRequired:
         inventory_warehouse_id: str | None = None,  # noqa: ARG002
         inventory_location_id: str | None = None,  # noqa: ARG002
         sku: str | None = None,  # noqa: ARG002
+        on_page: Callable[[PagesRead], None] | None = None,  # noqa: ARG002
     ) -> Iterator[InventoryLevel]:
         self._refuse()
 

@@ -17,6 +17,7 @@ from inventory_sync.domain.inventory import (
     InventoryLocation,
     InventoryUpdate,
     InventoryWarehouse,
+    PagesRead,
     UpdateReceipt,
 )
 from inventory_sync.domain.model import (
@@ -41,6 +42,8 @@ from inventory_sync.domain.model import (
     Warehouse,
     WarehouseTarget,
 )
+
+PageSeen = Callable[[PagesRead], None]
 
 
 class Clock(Protocol):
@@ -74,6 +77,60 @@ def commit_snapshot(source: Source, snapshot: Snapshot) -> None:
         source.commit(snapshot)
 
 
+@runtime_checkable
+class PlacedSource(Protocol):
+    """A source that can say where it reads from, for a person waiting on a slow read."""
+
+    @property
+    def reads_from(self) -> str:
+        """The host, bucket or path it reads, as shown to people: never a password."""
+        ...
+
+
+def reads_from(source: Source) -> str | None:
+    """Where ``source`` reads from, or None for a source that does not say."""
+    return source.reads_from if isinstance(source, PlacedSource) else None
+
+
+class Watch(Protocol):
+    """Whoever watches a run while it works (a terminal): told of the slow reads as they go.
+
+    The steps log their own events; a watch only shows them, and must not raise."""
+
+    def source_started(self, source: SourceName, where: str | None) -> None:
+        """A source's pull began; ``where`` is its host, bucket or path, if it says."""
+        ...
+
+    def source_finished(self, source: SourceName) -> None:
+        """The pull ended, read or not (the report says which)."""
+        ...
+
+    def levels_paged(self, warehouse: Warehouse, read: PagesRead) -> None:
+        """A page of ShipStation's levels at the warehouse's location arrived."""
+        ...
+
+    def levels_finished(self, warehouse: Warehouse) -> None:
+        """The warehouse's levels are read, or the read failed (the run says which)."""
+        ...
+
+
+class Unwatched:
+    """The Watch of a run nobody watches (the service, a script): hears everything, shows
+    nothing."""
+
+    def source_started(self, source: SourceName, where: str | None) -> None:
+        pass
+
+    def source_finished(self, source: SourceName) -> None:
+        pass
+
+    def levels_paged(self, warehouse: Warehouse, read: PagesRead) -> None:
+        pass
+
+    def levels_finished(self, warehouse: Warehouse) -> None:
+        pass
+
+
 class InventoryApi(Protocol):
     """The part of ShipStation's V2 inventory API the service uses."""
 
@@ -83,8 +140,11 @@ class InventoryApi(Protocol):
         inventory_warehouse_id: str | None = None,
         inventory_location_id: str | None = None,
         sku: str | None = None,
+        on_page: PageSeen | None = None,
     ) -> Iterator[InventoryLevel]:
-        """Yield every level matching the filters, following pagination."""
+        """Yield every level matching the filters, following pagination.
+
+        ``on_page`` hears each page as it arrives, before its levels are yielded."""
         ...
 
     def update_level(

@@ -29,6 +29,7 @@ class RunReport:
     holds: tuple[Hold, ...] = ()
     guard_held: bool = False
     busy: bool = False  # another process held the push lock of a warehouse
+    skipped: tuple[str, ...] = ()  # the warehouses skipped for that reason
     rejected: tuple[Rejected, ...] = ()
     settled: tuple[JournalEntry, ...] = ()  # adjustments of earlier runs settled at start
     requests: int = 0

@@ -11,7 +11,8 @@ from rich.console import Console
 from inventory_sync import bootstrap, exits, logs, service
 from inventory_sync.app import App
 from inventory_sync.commands.common import Context, emit_json, handle_errors, pass_context
-from inventory_sync.commands.render import run_display, show_accounts
+from inventory_sync.commands.display import run_display
+from inventory_sync.commands.render import show_accounts
 from inventory_sync.domain.model import RunId
 from inventory_sync.errors import InventorySyncError, UsageError
 from inventory_sync.report_accounts import AccountsReport
@@ -124,8 +125,9 @@ def _run(
         raise UsageError(f"unknown account(s) {strays}; configured: {', '.join(names)}")
     rates = {a.name: a.requests_per_minute for a in settings.all_accounts()}
     several = len(rates) > 1
+    owners = {w.name: a.name for a in settings.all_accounts() for w in a.warehouses}
     # The display is on stderr, so it shows with --json too: stdout keeps the one object.
-    with run_display(Console(stderr=True)) as display:
+    with run_display(Console(stderr=True), owners if several else None) as display:
         app = bootstrap.build(settings, on_pause=display.paused)
 
         def progress_for(account: App) -> Progress:
@@ -134,10 +136,12 @@ def _run(
         try:
             if apply_file is not None:
                 _plan_run, adjustments = read_plan(apply_file)
-                summary = apply_by_account(app, adjustments, progress_for=progress_for)
+                summary = apply_by_account(
+                    app, adjustments, progress_for=progress_for, watch=display
+                )
             else:
                 summary = reconcile_accounts(
-                    app, options, accounts=accounts, progress_for=progress_for
+                    app, options, accounts=accounts, progress_for=progress_for, watch=display
                 )
         finally:
             app.close()

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from inventory_sync import logs
@@ -174,63 +165,3 @@ def _print_rejected(report: RunReport, console: Console) -> None:
         console.print(f"  {escape(str(rejected))}")  # a value like "[red]" is not markup
     if len(report.rejected) > 20:  # noqa: PLR2004
         console.print(f"  … {len(report.rejected) - 20:,} more in the ledger")
-
-
-Bar = Callable[[int, int], None]
-
-
-class RunDisplay:
-    """What a terminal shows while a run works: a bar per account pushing, ShipStation's pauses."""
-
-    def __init__(self, console: Console, progress: Progress) -> None:
-        self._console = console
-        self._progress = progress
-        self._tasks: dict[str, tuple[TaskID, str]] = {}
-
-    def bar(self, label: str, requests_per_minute: int) -> Bar:
-        """A push's progress callback, its estimate from the account's request budget; the bar
-        appears at the first call (done 0)."""
-
-        def update(done: int, total: int) -> None:
-            if label not in self._tasks:
-                minutes = total / requests_per_minute
-                about = f"about {minutes:.0f} minutes" if minutes >= 1 else "under a minute"
-                text = f"{label}pushing {total:,} requests, {about}"
-                self._tasks[label] = (self._progress.add_task(text, total=total), text)
-            task, text = self._tasks[label]
-            self._progress.update(task, completed=done, description=text)
-
-        return update
-
-    def paused(self, seconds: float) -> None:
-        """ShipStation asked every request to wait: say so, on the bars and above them."""
-        wait = f"{seconds:.0f}" if seconds >= 1 else f"{seconds:.1f}"
-        self._console.print(f"[yellow]ShipStation asked us to wait {wait} s[/] (rate limit)")
-        for task, _text in self._tasks.values():
-            self._progress.update(task, description=f"waiting {wait} s for ShipStation")
-
-
-class _Silent:
-    """The display when stderr is not a terminal: the log's push.progress events say it all."""
-
-    def bar(self, _label: str, _requests_per_minute: int) -> Bar:
-        return lambda _done, _total: None
-
-    def paused(self, seconds: float) -> None:
-        pass
-
-
-@contextmanager
-def run_display(console: Console) -> Iterator[RunDisplay | _Silent]:
-    """Progress bars with an estimate from the request budget; silent when not a terminal."""
-    if not console.is_terminal:
-        yield _Silent()
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        yield RunDisplay(console, progress)

@@ -10,6 +10,7 @@ from inventory_sync.config import Settings
 from inventory_sync.daemon.health import Problem, Unhealthy
 from inventory_sync.daemon.replica_overview import leases_json, replicas_json
 from inventory_sync.domain.model import (
+    BUSY_KEY,
     WAREHOUSES_KEY,
     AdjustmentStatus,
     JournalEntry,
@@ -134,6 +135,8 @@ def _run_warehouses(
         return {run.trigger.partition(":")[2]} & wanted
     if LEASE_HOLDER_KEY in run.summary:  # refused the account's lease: it reconciled nothing
         return set()
+    skipped = run.summary.get(BUSY_KEY)  # another process pushed to these: not judged here
+    wanted = wanted - set(skipped.split(",")) if isinstance(skipped, str) else wanted
     named = run.summary.get(WAREHOUSES_KEY)
     if isinstance(named, str) and named:  # the run says which (-w east, even if it failed)
         return set(named.split(",")) & wanted

@@ -81,3 +81,15 @@ class InventoryLocation:
     created_at: str | None = None
     updated_at: str | None = None
     barcode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PagesRead:
+    """How far a paged list has been read: pages and items so far, and the totals the server
+    gave with the last page (None when it gave none). For showing progress only: a total is
+    the server's word at that moment, never a reason to stop early or to expect a row."""
+
+    pages: int
+    items: int
+    pages_total: int | None = None
+    items_total: int | None = None

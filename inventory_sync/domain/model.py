@@ -310,6 +310,7 @@ def pushed_status(entries: Iterable[JournalEntry]) -> RunStatus:
 SummaryValue = int | float | str | None
 SUPPORT_KEY = "support"  # a failed run's support record (JSON), for support-bundle RUN_ID
 WAREHOUSES_KEY = "warehouses"  # the names a run was about, comma-separated; absent: all
+BUSY_KEY = "busy_warehouses"  # of those, the ones it skipped: another process pushed to them
 
 
 def shown_summary(summary: Mapping[str, SummaryValue]) -> dict[str, SummaryValue]:

@@ -18,6 +18,7 @@ from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import AccountName, Adjustment, Hold, RunRecord, RunStatus
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
+from inventory_sync.ports import Watch
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountOutcome, AccountsReport
 from inventory_sync.service.actions import apply_plan
@@ -38,8 +39,12 @@ def reconcile_accounts(
     *,
     accounts: frozenset[str] = frozenset(),
     progress_for: ProgressFor | None = None,
+    watch: Watch | None = None,
 ) -> AccountsReport:
     """Reconcile every chosen account (all, or ``accounts``), each on its own, at once.
+
+    ``progress_for`` gives each account's push its progress callback; ``watch`` hears the
+    reads (sources, then each account's levels, on the accounts' threads).
 
     A run that pushes first takes each account's lease where replicas share the ledger; an
     account whose lease another process holds is left alone (nothing pulled, read or sent)
@@ -53,7 +58,7 @@ def reconcile_accounts(
         wanted = {s.name for account in free for s in account.sources}
         sources = tuple(s for s in app.sources if s.name in wanted)
         several = len(free) > 1
-        gathered = _gather_once(replace(app, sources=sources), options) if several else None
+        gathered = _gather_once(replace(app, sources=sources), options, watch) if several else None
 
         def work(account: App) -> AccountOutcome:
             claim = claims[account.account]
@@ -63,13 +68,17 @@ def reconcile_accounts(
             mine = None if gathered is None else narrowed(gathered, account)
             tick = progress_for(account) if progress_for else None
             fenced = replace(options, trigger=trigger, fence=claim.fence)
-            return _run_account(account, fenced, tick, mine)
+            return _run_account(account, fenced, tick, mine, watch)
 
         return AccountsReport(tuple(each_account(chosen, work)), dry_run=options.dry_run)
 
 
 def apply_by_account(
-    app: App, adjustments: Sequence[Adjustment], *, progress_for: ProgressFor | None = None
+    app: App,
+    adjustments: Sequence[Adjustment],
+    *,
+    progress_for: ProgressFor | None = None,
+    watch: Watch | None = None,
 ) -> AccountsReport:
     """Apply a reviewed plan, each account's rows through that account's App."""
     rows: dict[AccountName, list[Adjustment]] = {}
@@ -86,7 +95,8 @@ def apply_by_account(
             tick = progress_for(account) if progress_for else None
             mine = rows[account.account]
             return _stopping_account(
-                account, lambda: apply_plan(account, mine, progress=tick, fence=claim.fence)
+                account,
+                lambda: apply_plan(account, mine, progress=tick, fence=claim.fence, watch=watch),
             )
 
         return AccountsReport(tuple(each_account(chosen, work)))
@@ -171,10 +181,14 @@ def _trigger(trigger: str, app: App, *, named: bool) -> str:
 
 
 def _run_account(
-    app: App, options: RunOptions, progress: Progress | None, gathered: Gathered | None
+    app: App,
+    options: RunOptions,
+    progress: Progress | None,
+    gathered: Gathered | None,
+    watch: Watch | None,
 ) -> AccountOutcome:
     return _stopping_account(
-        app, lambda: reconcile(app, options, progress=progress, gathered=gathered)
+        app, lambda: reconcile(app, options, progress=progress, gathered=gathered, watch=watch)
     )
 
 
@@ -224,13 +238,13 @@ def check_accounts(app: App) -> list[AccountOutcome]:
     return failed
 
 
-def _gather_once(app: App, options: RunOptions) -> Gathered:
+def _gather_once(app: App, options: RunOptions, watch: Watch | None) -> Gathered:
     """Pull every source in a pull run of its own, as the service's pull jobs do."""
     run_id = new_run_id(app)
     logs.bind_run(run_id)
     trigger = f"pull:{options.trigger}"
     app.ledger.begin_run(RunRecord(run_id, app.clock.now(), trigger, dry_run=options.dry_run))
-    gathered = gather(app, run_id, record=not options.dry_run)
+    gathered = gather(app, run_id, record=not options.dry_run, watch=watch)
     status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
     summary = {"rejected_rows": len(gathered.rejected)}
     app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())

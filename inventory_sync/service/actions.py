@@ -22,7 +22,7 @@ from inventory_sync.domain.model import (
     pushed_status,
 )
 from inventory_sync.errors import LockHeld, UsageError
-from inventory_sync.ports import Fence
+from inventory_sync.ports import Fence, Watch
 from inventory_sync.report import RunReport
 from inventory_sync.service.frame import Run, RunStart, recorded_run, run_in_frame
 from inventory_sync.steps.agree import agree_on
@@ -43,10 +43,12 @@ def apply_plan(
     *,
     progress: Progress | None = None,
     fence: Fence | None = None,
+    watch: Watch | None = None,
 ) -> RunReport:
     """Apply a reviewed plan exactly (an approved plan passes the guards), under the same locks.
 
-    ``fence``: the account lease the plan is pushed under; every write is checked against it."""
+    ``fence``: the account lease the plan is pushed under; every write is checked against it.
+    ``progress`` hears the push, ``watch`` the read of ShipStation's levels before it."""
     wanted = {a.warehouse for a in adjustments}
 
     def pick(targets: Sequence[WarehouseTarget]) -> list[WarehouseTarget]:
@@ -55,12 +57,16 @@ def apply_plan(
 
     start = RunStart("apply", pick=pick, fields={"plan_rows": len(adjustments)}, fence=fence)
     return run_in_frame(
-        app, start, lambda run: _apply(run, adjustments, run.progress(progress), fence)
+        app, start, lambda run: _apply(run, adjustments, run.progress(progress), fence, watch)
     )
 
 
 def _apply(
-    run: Run, adjustments: Sequence[Adjustment], progress: Progress | None, fence: Fence | None
+    run: Run,
+    adjustments: Sequence[Adjustment],
+    progress: Progress | None,
+    fence: Fence | None,
+    watch: Watch | None,
 ) -> RunReport:
     app, run_id = run.app, run.run_id
     held = {t.name for t in run.held}
@@ -68,7 +74,7 @@ def _apply(
     mine = [a for a in adjustments if a.warehouse in held]
     # The re-read that checks each row also shows what others moved since the last run, which
     # is recorded before our own changes overwrite the levels seen (as a reconcile does).
-    levels = {t.name: read_levels(app.inventory, t) for t in run.held}
+    levels = {t.name: read_levels(app.inventory, t, watch=watch) for t in run.held}
     ours = {e.adjustment.sku for e in settled}
     for target in run.held:
         observe_movements(app, run_id, target.name, levels[target.name], skip=ours)

@@ -13,6 +13,7 @@ import structlog
 from inventory_sync import logs
 from inventory_sync.app import App
 from inventory_sync.domain.model import (
+    BUSY_KEY,
     SUPPORT_KEY,
     WAREHOUSES_KEY,
     Hold,
@@ -119,7 +120,10 @@ def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
             log.info("run.started", warehouses=names, dry_run=start.dry_run, **start.fields)
             report = _locked(app, ending.run_id, targets, start, steps)
             report = replace(report, duration_seconds=time.monotonic() - started)
-            ending.status, ending.summary = report.status, report.counts()
+            summary: dict[str, SummaryValue] = {**report.counts()}
+            if report.skipped:  # not this run's to judge: status looks past it for those
+                summary[BUSY_KEY] = ",".join(report.skipped)
+            ending.status, ending.summary = report.status, summary
     except BaseException as exc:
         _announce(RunStatus.FAILED, {}, started, targets, error=str(exc) or type(exc).__name__)
         raise
@@ -155,7 +159,8 @@ def _locked(
     with hold_warehouses(app.ledger, app.clock, holder, targets, start.fence) as (locks, busy):
         run = Run(app, run_id, tuple(targets), tuple(locks.targets), tuple(busy), locks)
         report = steps(run)
-    report = replace(report, holds=(*busy, *report.holds), busy=bool(busy))
+    skipped = tuple(t.name for t in targets if t not in locks.targets) if busy else ()
+    report = replace(report, holds=(*busy, *report.holds), busy=bool(busy), skipped=skipped)
     # A skipped warehouse is not a success: the status says so, as the exit code (5) does.
     if busy and report.status is RunStatus.SUCCEEDED:
         report = replace(report, status=RunStatus.BUSY)

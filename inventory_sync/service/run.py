@@ -23,7 +23,7 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.domain.planner import WarehouseInput, plan
 from inventory_sync.gcpause import gc_paused
-from inventory_sync.ports import Fence
+from inventory_sync.ports import Fence, Watch
 from inventory_sync.report import RunReport
 from inventory_sync.service.frame import Run, RunStart, run_in_frame
 from inventory_sync.service.inputs import record_absent_counts, record_agreed, warehouse_input
@@ -59,12 +59,13 @@ def reconcile(
     *,
     progress: Progress | None = None,
     gathered: Gathered | None = None,
+    watch: Watch | None = None,
 ) -> RunReport:
     """Run one reconcile and return its report; errors that stop the run propagate, the run
     recorded as failed.
 
     ``gathered`` lets the daemon pass snapshots its pull jobs already recorded; without it the
-    run pulls every source itself.
+    run pulls every source itself. ``progress`` hears the push, ``watch`` the reads before it.
     """
     start = RunStart(
         options.trigger,
@@ -74,12 +75,16 @@ def reconcile(
         asked=options.warehouses,
     )
     return run_in_frame(
-        app, start, lambda run: _steps(run, options, run.progress(progress), gathered)
+        app, start, lambda run: _steps(run, options, run.progress(progress), gathered, watch)
     )
 
 
 def _steps(
-    run: Run, options: RunOptions, progress: Progress | None, gathered: Gathered | None
+    run: Run,
+    options: RunOptions,
+    progress: Progress | None,
+    gathered: Gathered | None,
+    watch: Watch | None,
 ) -> RunReport:
     app, run_id, targets = run.app, run.run_id, run.held
     names = {t.name for t in targets}
@@ -87,8 +92,8 @@ def _steps(
     settled = [] if options.dry_run else settle(app, unsettled)
     blocked = blocked_skus(app, names)
     if gathered is None:
-        gathered = gather(app, run_id, record=not options.dry_run)
-    levels = {t.name: read_levels(app.inventory, t, options.skus) for t in targets}
+        gathered = gather(app, run_id, record=not options.dry_run, watch=watch)
+    levels = {t.name: read_levels(app.inventory, t, options.skus, watch) for t in targets}
     if not options.dry_run:
         ours = {e.adjustment.sku for e in settled}
         read = options.skus or None  # a narrowed run saw only these SKUs

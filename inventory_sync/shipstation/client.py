@@ -23,6 +23,7 @@ from inventory_sync.shipstation.models import (
     InventoryLocation,
     InventoryUpdate,
     InventoryWarehouse,
+    PagesRead,
     UpdateReceipt,
 )
 from inventory_sync.shipstation.paging import PageSizes, iterate_items
@@ -98,8 +99,10 @@ class ShipStationClient:
         inventory_location_id: str | None = None,
         sku: str | None = None,
         group_by: GroupBy | None = None,
+        on_page: Callable[[PagesRead], None] | None = None,
     ) -> Iterator[InventoryLevel]:
-        """Yield every level matching the filters, following pagination."""
+        """Yield every level matching the filters, following pagination; ``on_page`` hears
+        each page (pages and levels so far, ShipStation's totals) before its levels."""
         filters = {
             "inventory_warehouse_id": inventory_warehouse_id,
             "inventory_location_id": inventory_location_id,
@@ -114,6 +117,7 @@ class ShipStationClient:
             path="/v2/inventory",
             item_key="inventory",
             params=params,
+            on_page=on_page,
         )
         for row in rows:
             yield level_from_json(row)

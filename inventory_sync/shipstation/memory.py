@@ -19,6 +19,7 @@ from inventory_sync.shipstation.models import (
     InventoryLocation,
     InventoryUpdate,
     InventoryWarehouse,
+    PagesRead,
     UpdateReceipt,
 )
 from inventory_sync.shipstation.wire import update_to_body
@@ -58,12 +59,14 @@ class MemoryInventory:
         inventory_location_id: str | None = None,
         sku: str | None = None,
         group_by: GroupBy | None = None,
+        on_page: Callable[[PagesRead], None] | None = None,
     ) -> Iterator[InventoryLevel]:
         where = LevelFilter(inventory_warehouse_id, inventory_location_id, sku)
         self.reads.append(where)
-        yield from self.state.levels(
-            where, group_by=None if group_by is None else GroupBy(group_by)
-        )
+        rows = self.state.levels(where, group_by=None if group_by is None else GroupBy(group_by))
+        if on_page is not None:  # every level on one page, with its totals, as the API says
+            on_page(PagesRead(1, len(rows), 1 if rows else 0, len(rows)))
+        yield from rows
 
     def update_level(
         self, update: InventoryUpdate, *, before_send: Callable[[], None] | None = None

@@ -12,6 +12,7 @@ from inventory_sync.domain.inventory import (
     InventoryUpdate,
     InventoryWarehouse,
     Money,
+    PagesRead,
     UpdateReceipt,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "InventoryUpdate",
     "InventoryWarehouse",
     "Money",
+    "PagesRead",
     "UpdateReceipt",
 ]
 

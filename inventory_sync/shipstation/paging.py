@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import structlog
 
 from inventory_sync.errors import RequestRejected
+from inventory_sync.shipstation.models import PagesRead
 from inventory_sync.shipstation.retry import Replay
 from inventory_sync.shipstation.transport import Call, Requester
 
@@ -66,6 +67,11 @@ def _is_last(body: dict[str, Any], items: list[Any]) -> bool:
     return not items or at_end
 
 
+def _count(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def iterate_items(
     requester: Requester,
     sizes: PageSizes,
@@ -74,11 +80,19 @@ def iterate_items(
     path: str,
     item_key: str,
     params: dict[str, str],
+    on_page: Callable[[PagesRead], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield every item of a paged list, first page by path, later pages by their links."""
+    """Yield every item of a paged list, first page by path, later pages by their links.
+
+    ``on_page`` hears each page before its items are yielded: pages and items so far, with the
+    ``pages`` and ``total`` that page carries (the server's word, shown, never relied on)."""
     body = _first_page(requester, sizes, action=action, path=path, params=params)
+    pages = seen = 0
     while True:
         items = body.get(item_key) or []
+        pages, seen = pages + 1, seen + len(items)
+        if on_page is not None:
+            on_page(PagesRead(pages, seen, _count(body, "pages"), _count(body, "total")))
         yield from items
         href = _next_href(body)
         if href is None or _is_last(body, items):

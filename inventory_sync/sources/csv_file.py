@@ -90,6 +90,10 @@ class CsvFileSource:
     def name(self) -> SourceName:
         return self._spec.name
 
+    @property
+    def reads_from(self) -> str:
+        return self._files.reads_from
+
     def pull(self) -> Snapshot:
         """Read the newest stable file; raise SourceUnavailable while none is ready."""
         picked = self._files.pick()

@@ -72,6 +72,12 @@ class FeedFiles:
             raise ConfigError([problem], origin=f"source {source!r}") from None
 
     @property
+    def reads_from(self) -> str:
+        """The server or bucket of a remote path (``sftp://feeds@host``, ``s3://bucket``),
+        else the configured path: what a person waiting on the pull is shown."""
+        return self._location.server or self._options.path
+
+    @property
     def shown_path(self) -> str:
         """The configured path as errors show it (never holds a password: the URL cannot)."""
         return self._options.path

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -108,6 +108,13 @@ class HttpJsonSource:
     @property
     def name(self) -> SourceName:
         return self._spec.name
+
+    @property
+    def reads_from(self) -> str:
+        """The scheme, host and port only: a query may carry a token."""
+        parts = urlsplit(self._options.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}"
 
     def pull(self) -> Snapshot:
         taken_at = self._clock.now()

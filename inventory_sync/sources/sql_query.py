@@ -84,6 +84,8 @@ class SqlQuerySource:
         self._clock = clock
         self._url = read_only_url(url)
         self._origin = options.query_name or url.render_as_string(hide_password=True)
+        bare = URL.create(url.drivername, host=url.host, port=url.port, database=url.database)
+        self._reads_from = bare.render_as_string(hide_password=True)
         # NullPool: a poller that runs every few minutes should not hold an ERP connection open.
         self._engine: Engine = create_engine(
             self._url,
@@ -101,6 +103,11 @@ class SqlQuerySource:
     @property
     def name(self) -> SourceName:
         return self._spec.name
+
+    @property
+    def reads_from(self) -> str:
+        """The database's host and name (or SQLite file): no user, password or options."""
+        return self._reads_from
 
     def pull(self) -> Snapshot:
         taken_at = self._clock.now()

@@ -12,7 +12,7 @@ from inventory_sync.domain.gates import check_snapshot
 from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Snapshot, Warehouse
 from inventory_sync.errors import FeedFormatError, SourceError
 from inventory_sync.gcpause import gc_paused
-from inventory_sync.ports import commit_snapshot
+from inventory_sync.ports import Unwatched, Watch, commit_snapshot, reads_from
 
 log = structlog.get_logger(__name__)
 _LOGGED_REJECTS = 50  # per snapshot; the ledger keeps every one
@@ -27,11 +27,12 @@ class Gathered:
     rejected: list[Rejected] = field(default_factory=list)
 
 
-def gather(app: App, run_id: RunId, *, record: bool = True) -> Gathered:
-    """Pull each source once; a failing source never stops the others."""
+def gather(app: App, run_id: RunId, *, record: bool = True, watch: Watch | None = None) -> Gathered:
+    """Pull each source once; a failing source never stops the others. ``watch`` hears each
+    pull begin (with where it reads) and end."""
     gathered = Gathered()
     for configured in app.sources:
-        snapshot = _pull(configured, gathered)
+        snapshot = _watched_pull(configured, gathered, watch or Unwatched())
         if snapshot is not None:
             _admit(app, run_id, configured, snapshot, gathered, record=record)
     return gathered
@@ -59,6 +60,16 @@ def pull(configured: ConfiguredSource) -> Snapshot:
     """One pull of a source, with the cycle collector paused (a pull is a bulk step)."""
     with gc_paused():
         return configured.source.pull()
+
+
+def _watched_pull(
+    configured: ConfiguredSource, gathered: Gathered, watch: Watch
+) -> Snapshot | None:
+    watch.source_started(configured.name, reads_from(configured.source))
+    try:
+        return _pull(configured, gathered)
+    finally:
+        watch.source_finished(configured.name)
 
 
 def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:

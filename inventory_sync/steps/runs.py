@@ -18,7 +18,8 @@ from inventory_sync.domain.model import (
     Sku,
     WarehouseTarget,
 )
-from inventory_sync.ports import InventoryApi
+from inventory_sync.ports import InventoryApi, Unwatched, Watch
+from inventory_sync.steps.levels import LevelPages
 from inventory_sync.steps.locks import WarehouseLocks
 from inventory_sync.steps.settle import settle
 
@@ -33,16 +34,46 @@ def new_run_id(app: App) -> RunId:
 
 
 def read_levels(
-    inventory: InventoryApi, target: WarehouseTarget, skus: Collection[str] = ()
+    inventory: InventoryApi,
+    target: WarehouseTarget,
+    skus: Collection[str] = (),
+    watch: Watch | None = None,
 ) -> Levels:
     """ShipStation's on-hand per SKU at the target location (conditions and lots summed).
 
     With `skus`, only those: a handful is asked for one by one (a request each, instead of
     every page of the location); more are read with the location and picked out.
     """
+    if skus and len(skus) <= PER_SKU_READS:
+        location = target.location_id
+        rows = chain.from_iterable(
+            inventory.list_levels(inventory_location_id=location, sku=sku) for sku in sorted(skus)
+        )
+        return _sum_levels(rows, target, skus)
+    return _read_location(inventory, target, skus, watch or Unwatched())
+
+
+def _read_location(
+    inventory: InventoryApi, target: WarehouseTarget, skus: Collection[str], watch: Watch
+) -> Levels:
+    """Every page of the target's location, logged as levels.progress and shown to ``watch``
+    (a long read: a million levels are 2000 pages, some 10 minutes at 200 requests a minute)."""
+    pages = LevelPages(target.name, watch)
+    try:
+        rows = inventory.list_levels(inventory_location_id=target.location_id, on_page=pages)
+        levels = _sum_levels(rows, target, skus)
+    finally:
+        watch.levels_finished(target.name)
+    pages.finished()
+    return levels
+
+
+def _sum_levels(
+    rows: Iterable[InventoryLevel], target: WarehouseTarget, skus: Collection[str]
+) -> Levels:
     on_hand: dict[Sku, int] = {}
     allocated: dict[Sku, int] = {}
-    for row in _level_rows(inventory, target.location_id, skus):
+    for row in rows:
         if row.inventory_location_id not in {None, target.location_id}:
             continue  # a server that ignores the filter must not mix locations
         if skus and row.sku not in skus:
@@ -52,16 +83,6 @@ def read_levels(
         if row.allocated:
             allocated[sku] = allocated.get(sku, 0) + row.allocated
     return Levels(on_hand, allocated)
-
-
-def _level_rows(
-    inventory: InventoryApi, location: str, skus: Collection[str]
-) -> Iterable[InventoryLevel]:
-    if skus and len(skus) <= PER_SKU_READS:
-        return chain.from_iterable(
-            inventory.list_levels(inventory_location_id=location, sku=sku) for sku in sorted(skus)
-        )
-    return inventory.list_levels(inventory_location_id=location)
 
 
 def refreshing(locks: WarehouseLocks, progress: Progress | None) -> Progress:

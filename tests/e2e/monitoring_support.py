@@ -134,7 +134,7 @@ def failing(world: World) -> ScenarioLog:
     world.emulator.faults.update(error_rate=0.0, echo_api_key=False)
     assert done.code == 4, done.stderr[-2000:]
     log = ScenarioLog("failing", lines_of(done.stderr), status_of(world), echoed_key=True)
-    log.expected[SECOND] = {"run_failed"}
+    log.expected[SECOND] = {"run_failed", "account_failed"}
     return log
 
 
@@ -143,7 +143,7 @@ def plan_refused(world: World) -> ScenarioLog:
     done = world.run(*DEBUG, "reconcile", env={KEY_ENV: REFUSED_KEY})
     assert done.code == 4, done.stderr[-2000:]
     log = ScenarioLog("plan", lines_of(done.stderr), status_of(world), (REFUSED_KEY,))
-    log.expected[SECOND] = {"plan_refused"}
+    log.expected[SECOND] = {"plan_refused", "account_failed"}
     return log
 
 

@@ -23,7 +23,9 @@ class Seen:
     terminal: str  # what was drawn on stderr, escape codes removed, one line per \r or \n
 
 
-def run_on_terminal(world: World, *args: str, timeout: float = 120) -> Seen:
+def run_on_terminal(
+    world: World, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> Seen:
     """The command with stderr on a pty (stdout stays a pipe, as in `... --json | jq`)."""
     master, slave = os.openpty()
     env = {
@@ -32,6 +34,7 @@ def run_on_terminal(world: World, *args: str, timeout: float = 120) -> Seen:
         "INVENTORY_SYNC_LEDGER__URL": world.ledger_url,
         "COLUMNS": "120",
         "TERM": "xterm",
+        **(env or {}),
     }
     with subprocess.Popen(
         [sys.executable, "-m", "inventory_sync", "--config", str(world.config), *args],

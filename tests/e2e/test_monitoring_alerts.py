@@ -204,6 +204,7 @@ FIELDS = {
     "adjustment.settle_deferred": {"adjustment_id": TEXT, "warehouse": TEXT},
     "shipstation.key_expiring": {"key_label": TEXT, "days_left": (int,)},
     "shipstation.key_failed_over": {"failed_key": TEXT, "status_code": (int,)},
+    "account.failed": {"account": TEXT, "error_type": TEXT, "error": TEXT},
 }
 COUNTS = ("planned", "applied", "failed", "uncertain", "needs_review", "held", "unchanged")
 

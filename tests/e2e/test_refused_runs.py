@@ -100,6 +100,22 @@ class TestExitCodesAgree:
         set_faults(world, burst_429_rate=0.0)
         assert_unhealthy_for(world, run["run_id"])
 
+    def test_a_run_that_skipped_a_busy_warehouse_does_not_hide_its_failed_run(self, refusing_world):
+        world = refusing_world
+        set_faults(world, error_rate=1.0, error_after_commit_share=0.0)
+        failed = failed_run(world, world.run("reconcile", "-w", "main", "--json"))
+        set_faults(world, error_rate=0.0)
+        ledger = open_ledger(world.ledger_url, migrate=True)
+        try:
+            holder = f"{socket.gethostname()}:{os.getpid()}:run-elsewhere"  # alive: this test
+            assert ledger.acquire_lock("push:main", holder, timedelta(minutes=5), datetime.now(UTC))
+            busy = world.run("reconcile", "-w", "main", "--json")
+        finally:
+            ledger.close()
+        assert busy.code == 5, busy.stderr[-2000:]
+        assert failed_run(world, busy)["busy_warehouses"] == "main"
+        assert_unhealthy_for(world, failed["run_id"])  # main's last run is still the failed one
+
     def test_a_warehouse_another_process_pushes_to_is_skipped_exit_5_status_busy(self, world):
         ledger = open_ledger(world.ledger_url, migrate=True)
         try:

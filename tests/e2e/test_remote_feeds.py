@@ -17,6 +17,7 @@ import pytest
 from e2e_support import FEED, World, make_world, write_config
 from remote_servers import S3Server, SftpServer
 from s3_auth_server import S3AuthServer
+from terminal import run_on_terminal
 
 # mtimes far in the past: the feed is complete whatever the stability window.
 OLD = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -78,6 +79,15 @@ class TestSftpFeed:
         loggers = {event["logger"] for event in result.log_events()}
         assert "inventory_sync.steps.gather" in loggers
         assert not [name for name in loggers if name.startswith("paramiko")], loggers
+
+    def test_on_a_terminal_the_pull_names_the_sftp_server_it_reads(self, sftp_world):
+        world, server = sftp_world
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        seen = run_on_terminal(world, "reconcile", "--dry-run", "--json", env=env)
+        assert seen.code == 0, seen.terminal[-3000:]
+        # The server, not the path: where a slow fetch is waiting.
+        assert f"reading source feed from sftp://feeds@127.0.0.1:{server.port} " in seen.terminal
+        assert server.password not in seen.terminal
 
     def test_a_wrong_password_says_which_option_to_fix_and_never_shows_it(self, sftp_world):
         world, server = sftp_world

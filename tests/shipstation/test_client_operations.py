@@ -9,7 +9,13 @@ from shipstation_seeds import KEY, big_seed
 from inventory_sync.errors import NotFound, RequestRejected
 from inventory_sync.ports import InventoryApi
 from inventory_sync.shipstation.client import ShipStationClient
-from inventory_sync.shipstation.models import Condition, GroupBy, InventoryUpdate, Money
+from inventory_sync.shipstation.models import (
+    Condition,
+    GroupBy,
+    InventoryUpdate,
+    Money,
+    PagesRead,
+)
 
 
 def levels_at(client: ShipStationClient, location: str) -> dict[str, int]:
@@ -118,6 +124,38 @@ class TestPagination:
         rows = list(client.list_levels())
         assert [row.sku for row in rows] == [f"BULK-{n:05d}" for n in range(1050)]
         assert len([r for r in emulator.requests if r.path == "/v2/inventory"]) == 11
+
+    def test_each_page_is_heard_with_the_levels_so_far_and_shipstations_totals(
+        self, start, connect
+    ):
+        client = connect(start(big_seed(1050)), page_size=100)
+        heard: list[PagesRead] = []
+        levels = client.list_levels(on_page=heard.append)
+        next(levels)
+        assert heard == [PagesRead(1, 100, 11, 1050)]  # heard before its levels are yielded
+        rest = list(levels)
+        assert len(rest) == 1049
+        assert heard == [PagesRead(n, min(n * 100, 1050), 11, 1050) for n in range(1, 12)]
+
+    def test_a_page_size_refused_is_not_heard_as_a_page(self, start, connect):
+        client = connect(start(big_seed(250), page_size_max=100))
+        heard: list[PagesRead] = []
+        assert len(list(client.list_levels(on_page=heard.append))) == 250
+        assert heard == [PagesRead(n, min(n * 100, 250), 3, 250) for n in range(1, 4)]
+
+    def test_a_server_that_gives_no_totals_is_heard_without_them(self, emulator, connect):
+        pages = [
+            {"inventory": [{"sku": "A", "on_hand": 1}], "links": {"next": {"href": "/p2"}}},
+            {"inventory": [{"sku": "B", "on_hand": 2}], "links": {}},
+        ]
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json=pages[1 if request.url.path == "/p2" else 0])
+
+        client = connect(emulator, transport=httpx.MockTransport(answer))
+        heard: list[PagesRead] = []
+        assert [r.sku for r in client.list_levels(on_page=heard.append)] == ["A", "B"]
+        assert heard == [PagesRead(1, 1), PagesRead(2, 2)]
 
     def test_falls_back_to_a_smaller_page_size_and_remembers_it(self, start, connect):
         emulator = start(big_seed(250), page_size_max=100)

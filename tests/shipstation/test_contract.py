@@ -30,6 +30,12 @@ class TestInventoryContract:
         } == {"se-2001"}
         assert [r.available for r in api.list_levels(sku="SKU-A")] == [9, 9]
 
+    def test_each_page_is_heard_with_the_levels_so_far_and_the_totals(self, api):
+        heard = []
+        rows = list(api.list_levels(on_page=heard.append))
+        assert (heard[-1].items, heard[-1].items_total) == (len(rows), 6)
+        assert heard[-1].pages == heard[-1].pages_total == len(heard)
+
     def test_group_by_warehouse_has_no_location(self, api):
         assert {r.inventory_location_id for r in api.list_levels(group_by=GroupBy.WAREHOUSE)} == {
             None

@@ -274,3 +274,10 @@ class TestTakenAt:
         server.answer("/stock", Answer(body=body))
         with pytest.raises(FeedFormatError, match="taken_at_path 'generated' is no timestamp"):
             source(server, clock, items_path="items", taken_at_path="generated").pull()
+
+
+def test_a_person_waiting_is_shown_the_host_read_never_the_query_or_user(clock):
+    url = "https://feed:pw@api.example.com:8443/stock?token=abc123"
+    options = HttpJsonOptions(url=url, quantity_field="qty")
+    api = HttpJsonSource(make_spec(), options, clock=clock, headers={})
+    assert api.reads_from == "https://api.example.com:8443"

@@ -212,3 +212,9 @@ class TestTakenAt:
         query = db.select("item AS sku, qty AS quantity, site AS updated")
         with pytest.raises(FeedFormatError, match="holds no usable timestamps"):
             source_for(db, context, query=query, taken_at_column="updated").pull()
+
+
+def test_a_person_waiting_is_shown_the_database_read_never_the_user_or_password(context):
+    url = "postgresql+psycopg://erp:s3cret-pw@db.example:5433/wms?sslmode=require"
+    source = KIND.build(make_spec(), SqlOptions(url=url, query="SELECT 1"), context)
+    assert source.reads_from == "postgresql+psycopg://db.example:5433/wms"
