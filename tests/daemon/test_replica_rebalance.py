@@ -165,3 +165,19 @@ class TestRebalancing:
         world.seconds.advance(TIMES.renew_every - 0.01)  # the next tick, a little early
         a.tick(store, NAMES)
         assert len(a.held()) == 2
+
+    def test_nothing_is_given_up_while_every_other_live_replica_has_its_share(self, store):
+        # b runs a configuration of four other accounts (a rolling change): it holds two, its
+        # share; a's share is 2 of its three, yet nobody is below a share to take the third.
+        world, a = world_where_a_took_everything(store)
+        b = ReplicaLeases(world.clock, TIMES)
+        b._monotonic = world.seconds
+        others = [f"push:account:{n}" for n in ("dart", "echo", "fig", "gale")]
+        with capture_logs() as logs:
+            for _ in range(BOUND_TICKS + 2):
+                b.tick(store, others)
+                a.tick(store, NAMES)
+                world.seconds.advance(TIMES.renew_every)
+        assert sorted(x.name for x in a.held()) == NAMES
+        assert len(b.held()) == 2
+        assert not [e for e in logs if e["event"] == "lease.rebalanced"]
