@@ -178,9 +178,21 @@ def scan_drift(runtime: Runtime) -> None:
         if generation is None:
             return
         for app in generation.app.account_apps():  # each account with its own client
-            if _holds(runtime, app):  # its lease's holder, so only one replica spends its budget
-                with bound_account(app):
-                    _scan_account(generation, app)
+            # Its lease's holder only, so one replica spends its budget; held to the scan's end.
+            with _scanning(runtime, app) as ours:
+                if ours:
+                    with bound_account(app):
+                        _scan_account(generation, app)
+
+
+@contextmanager
+def _scanning(runtime: Runtime, account: App) -> Iterator[bool]:
+    """True when this process may read ``account``; a rebalance waits for the block's end."""
+    if runtime.replicas is None:
+        yield True
+        return
+    with runtime.replicas.pushing(push_lease_name(account.account)) as fence:
+        yield fence is not None
 
 
 def _scan_account(generation: Generation, app: App) -> None:

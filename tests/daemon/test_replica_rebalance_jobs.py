@@ -74,15 +74,23 @@ class Seconds:
 
 
 class DuringPush(MemoryInventory):
-    """bolt's ShipStation: runs ``during`` once, as its first write arrives (mid-push)."""
+    """bolt's ShipStation: runs ``during`` once, as its first write arrives (mid-push), or
+    ``reading`` once, as levels are first read."""
 
     during = None
+    reading = None
 
     def update_level(self, update, *, before_send=None):
         hook, self.during = self.during, None
         if hook is not None:
             hook()
         return super().update_level(update, before_send=before_send)
+
+    def list_levels(self, *args, **kwargs):
+        hook, self.reading = self.reading, None
+        if hook is not None:
+            hook()
+        return super().list_levels(*args, **kwargs)
 
 
 class Replica:
@@ -109,18 +117,23 @@ class Replica:
         jobs.pull_source(self.runtime, FEED, lambda _: None)
 
 
+def two_replicas_a_over_its_share():
+    clock = FixedClock(T0)
+    seconds = Seconds(clock)
+    ledger = MemoryLedger()
+    bolt = DuringPush.from_seed(SEED)
+    inventories = {"acme": MemoryInventory.from_seed(SEED), "bolt": bolt}
+    a = Replica(ledger, inventories, clock, seconds)
+    b = Replica(ledger, inventories, clock, seconds)
+    a.tick()  # a is alone: it takes both accounts
+    b.tick()  # b beats; nothing is free
+    a.tick()  # a sees it holds more than its share
+    return seconds, ledger, bolt, a, b
+
+
 class TestRebalanceBetweenRuns:
     def test_a_lease_decided_away_mid_push_goes_only_after_the_push(self):
-        clock = FixedClock(T0)
-        seconds = Seconds(clock)
-        ledger = MemoryLedger()
-        bolt = DuringPush.from_seed(SEED)
-        inventories = {"acme": MemoryInventory.from_seed(SEED), "bolt": bolt}
-        a = Replica(ledger, inventories, clock, seconds)
-        b = Replica(ledger, inventories, clock, seconds)
-        a.tick()  # a is alone: it takes both accounts
-        b.tick()  # b beats; nothing is free
-        a.tick()  # a sees it holds more than its share
+        seconds, ledger, bolt, a, b = two_replicas_a_over_its_share()
         seen = {}
 
         def ticks_mid_push() -> None:
@@ -144,3 +157,21 @@ class TestRebalanceBetweenRuns:
         assert history == [(holder_a, 1), (b.leases.me.replica_id, 2)]
         assert not a.leases.holds(BOLT)
         assert b.leases.holds(BOLT)
+
+    def test_a_drift_scan_under_way_keeps_the_lease_to_its_end(self):
+        seconds, ledger, bolt, a, b = two_replicas_a_over_its_share()
+        a.pull({"A": 12, "B": 7})
+        seen = {}
+
+        def ticks_mid_scan() -> None:
+            seconds.advance(TIMES.renew_every)
+            a.tick()
+            b.tick()
+            seen["history"] = [h.fence for h in ledger.lease_history(BOLT)]
+
+        bolt.reading = ticks_mid_scan
+        jobs.scan_drift(a.runtime)
+        assert seen["history"] == [1]  # one replica reads bolt's levels at a time
+        a.tick()
+        b.tick()
+        assert [h.fence for h in ledger.lease_history(BOLT)] == [1, 2]
