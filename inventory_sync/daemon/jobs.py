@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import structlog
@@ -71,32 +72,50 @@ def reconcile_warehouse(runtime: Runtime, warehouse: Warehouse, hasten: Hasten) 
     with runtime.job(job_id) as generation:
         if generation is None or not generation.cache.has_data(warehouse):
             return  # nothing pulled yet: a run now could only say so
-        fence = _fence(runtime, generation.app, warehouse)
-        if runtime.replicas is not None and fence is None:
-            return  # the account's lease went to another replica since the data came
-        runtime.dirty.discard(warehouse)
-        options = service.RunOptions(
-            trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse}), fence=fence
-        )
-        gathered = generation.cache.take(warehouse, generation.app.clock.now())
-        app = generation.app.for_warehouse(warehouse)  # its account's client and budget
-        try:
-            with bound_account(app):
-                report = service.reconcile(
-                    app, options, progress=runtime.progress(job_id), gathered=gathered
-                )
-        except StopRequested:
-            _settle_leftovers(app, warehouse)
-            return
-        except LeaseLost as exc:  # the lease's next holder settles what this run left
-            log.error("lease.lost", lease=exc.lease, fence=exc.fence, reason=exc.reason)
-            return
-        except (ShipStationError, MappingError) as exc:  # run.finished has logged it
-            runtime.notifier.status(f"{warehouse}: failed: {exc}")
-            return
-        runtime.notifier.status(status_line(warehouse, report))
+        with _pushing(runtime, generation.app, warehouse) as fence:
+            if runtime.replicas is not None and fence is None:
+                return  # the account's lease went to another replica since the data came
+            _reconcile(runtime, generation, warehouse, fence)
     if warehouse in runtime.dirty:
         hasten(warehouse)  # data arrived during the run; reconcile again soon
+
+
+def _reconcile(
+    runtime: Runtime, generation: Generation, warehouse: Warehouse, fence: Fence | None
+) -> None:
+    job_id = f"reconcile:{warehouse}"
+    runtime.dirty.discard(warehouse)
+    options = service.RunOptions(
+        trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse}), fence=fence
+    )
+    gathered = generation.cache.take(warehouse, generation.app.clock.now())
+    app = generation.app.for_warehouse(warehouse)  # its account's client and budget
+    try:
+        with bound_account(app):
+            report = service.reconcile(
+                app, options, progress=runtime.progress(job_id), gathered=gathered
+            )
+    except StopRequested:
+        _settle_leftovers(app, warehouse)
+        return
+    except LeaseLost as exc:  # the lease's next holder settles what this run left
+        log.error("lease.lost", lease=exc.lease, fence=exc.fence, reason=exc.reason)
+        return
+    except (ShipStationError, MappingError) as exc:  # run.finished has logged it
+        runtime.notifier.status(f"{warehouse}: failed: {exc}")
+        return
+    runtime.notifier.status(status_line(warehouse, report))
+
+
+@contextmanager
+def _pushing(runtime: Runtime, app: App, warehouse: Warehouse) -> Iterator[Fence | None]:
+    """The fence a run must carry; while the block runs, the account's lease is not given up
+    to another replica (a rebalance waits for the run to end)."""
+    if runtime.replicas is None:
+        yield None
+        return
+    with runtime.replicas.pushing(push_lease_name(account_of(app, warehouse))) as fence:
+        yield fence
 
 
 def _fence(runtime: Runtime, app: App, warehouse: Warehouse) -> Fence | None:
@@ -159,9 +178,21 @@ def scan_drift(runtime: Runtime) -> None:
         if generation is None:
             return
         for app in generation.app.account_apps():  # each account with its own client
-            if _holds(runtime, app):  # its lease's holder, so only one replica spends its budget
-                with bound_account(app):
-                    _scan_account(generation, app)
+            # Its lease's holder only, so one replica spends its budget; held to the scan's end.
+            with _scanning(runtime, app) as ours:
+                if ours:
+                    with bound_account(app):
+                        _scan_account(generation, app)
+
+
+@contextmanager
+def _scanning(runtime: Runtime, account: App) -> Iterator[bool]:
+    """True when this process may read ``account``; a rebalance waits for the block's end."""
+    if runtime.replicas is None:
+        yield True
+        return
+    with runtime.replicas.pushing(push_lease_name(account.account)) as fence:
+        yield fence is not None
 
 
 def _scan_account(generation: Generation, app: App) -> None:

@@ -8,7 +8,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import structlog
@@ -28,6 +29,9 @@ class _Held:
 class ReplicaLeases:
     """The leases this replica holds; ``tick`` beats, renews and takes its share of the rest.
 
+    A replica holding more than its share (a replica joined since it took them) gives the extra
+    leases up, one account at a time between runs: see ``_rebalance``.
+
     Thread-safe: the replica job ticks while the other jobs ask ``fence`` and ``holds``.
     """
 
@@ -40,7 +44,12 @@ class ReplicaLeases:
         replica_id = f"{host}:{pid}:{uuid.uuid4().hex[:6]}"
         self.me = Replica(replica_id, host, pid, started, started)
         self._held: dict[str, _Held] = {}
-        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}  # lease -> runs under it now (see ``pushing``)
+        self._leaving: set[str] = set()  # held, but no new run starts: given up once idle
+        self._over_since: float | None = None  # monotonic time this replica went over its share
+        # Reentrant: ``pushing`` asks ``fence`` and counts the run under one hold of it, so a
+        # rebalance cannot release the lease in between.
+        self._lock = threading.RLock()
         self._monotonic: Callable[[], float] = time.monotonic
 
     def tick(self, store: Leases, wanted: Sequence[str]) -> list[Lease]:
@@ -51,7 +60,10 @@ class ReplicaLeases:
         try:
             store.beat(replace(self.me, heartbeat_at=self.clock.now()))
             log.debug("replica.heartbeat", replica=self.me.replica_id, held=sorted(self._held))
-            return self._take(store, wanted)
+            live = self._live(store)
+            share = math.ceil(len(wanted) / max(1, len(live)))
+            self._rebalance(store, share, live)
+            return self._take(store, wanted, share)
         except LedgerError as exc:
             log.warning("replica.heartbeat_failed", replica=self.me.replica_id, error=str(exc))
             return []
@@ -70,13 +82,13 @@ class ReplicaLeases:
             with self._lock:
                 if renewed is None:
                     del self._held[name]
+                    self._leaving.discard(name)
                 else:
                     self._held[name] = _Held(renewed, started + self.times.ttl.total_seconds())
             if renewed is None:
                 log.error("lease.lost", lease=name, fence=held.lease.fence)
 
-    def _take(self, store: Leases, wanted: Sequence[str]) -> list[Lease]:
-        share = self._fair_share(store, len(wanted))
+    def _take(self, store: Leases, wanted: Sequence[str], share: int) -> list[Lease]:
         taken: list[Lease] = []
         before = {lease.name: lease for lease in store.leases()}
         for name in wanted:
@@ -101,20 +113,86 @@ class ReplicaLeases:
             taken.append(lease)
         return taken
 
-    def _fair_share(self, store: Leases, total: int) -> int:
-        """Leases this replica may hold: an even split over the replicas beating now."""
+    def _live(self, store: Leases) -> set[str]:
+        """The replicas beating now: a heartbeat newer than one lease (this one included)."""
         now = self.clock.now()
-        live = [r for r in store.replicas() if now - r.heartbeat_at < self.times.ttl]
-        return math.ceil(total / max(1, len(live)))
+        live = {r.replica_id for r in store.replicas() if now - r.heartbeat_at < self.times.ttl}
+        return live | {self.me.replica_id}
+
+    def _rebalance(self, store: Leases, share: int, live: set[str]) -> None:
+        """Give up the leases held beyond ``share``, between runs, to a replica below its share.
+
+        Hysteresis: only once the excess has lasted from one tick to the next, and only while
+        another live replica holds less than its share (someone to take it; otherwise the
+        account would sit idle). Which leases go is decided by name (the last ones), so every
+        tick and every replica agrees; the first account's lease, and with it the daily tasks,
+        stays put."""
+        self._release_idle(store, share, len(live))
+        with self._lock:
+            excess = sorted(self._held)[share:]
+        if not excess or not self._someone_below(store, share, live):
+            self._over_since = None
+            with self._lock:
+                self._leaving.clear()  # nobody to take them: keep working for them
+            return
+        if self._over_since is None:
+            self._over_since = self._monotonic()
+        elif self._monotonic() - self._over_since >= self.times.renew_every / 2:
+            # Seen again at a later tick: ticks come a renewal period apart, and the half
+            # absorbs the scheduler's jitter (a tick a few ms early would cost a whole period).
+            with self._lock:
+                self._leaving.update(excess)  # no run starts under them from now on
+            self._release_idle(store, share, len(live))
+
+    def _someone_below(self, store: Leases, share: int, live: set[str]) -> bool:
+        now = self.clock.now()
+        counts = dict.fromkeys(live - {self.me.replica_id}, 0)
+        for lease in store.leases():
+            if lease.held_at(now) and lease.holder in counts:
+                counts[lease.holder] += 1
+        return any(n < share for n in counts.values())
+
+    def _release_idle(self, store: Leases, share: int, live: int) -> None:
+        """Release each leaving lease no run is using; the next acquire gets a new fence."""
+        with self._lock:
+            idle = [n for n in sorted(self._leaving) if not self._running.get(n)]
+            gone = [self._held.pop(n) for n in idle if n in self._held]
+            self._leaving.difference_update(idle)
+        for held in gone:
+            released = store.release_lease(held.lease, self.clock.now())
+            log.info(
+                "lease.rebalanced",
+                lease=held.lease.name,
+                fence=held.lease.fence,
+                released=released,
+                share=share,
+                live_replicas=live,
+            )
 
     def holds(self, name: str) -> bool:
         return self.fence(name) is not None
 
+    @contextmanager
+    def pushing(self, name: str) -> Iterator[Fence | None]:
+        """A run under ``name``: its fence (None: not ours), and no rebalancing until it ends."""
+        with self._lock:
+            fence = self.fence(name)
+            if fence is not None:
+                self._running[name] = self._running.get(name, 0) + 1
+        try:
+            yield fence
+        finally:
+            if fence is not None:
+                with self._lock:
+                    self._running[name] -= 1
+
     def fence(self, name: str) -> Fence | None:
-        """The fence work under ``name`` must carry, or None when this replica lacks it."""
+        """The fence work under ``name`` must carry, or None when this replica lacks it (or is
+        giving it up: a run already under way keeps its own fence to the end)."""
         with self._lock:
             held = self._held.get(name)
-        if held is None or not self._alive(name, held.lease.fence):
+            leaving = name in self._leaving
+        if held is None or leaving or not self._alive(name, held.lease.fence):
             return None
         lease = held.lease
         return Fence(
@@ -141,6 +219,7 @@ class ReplicaLeases:
         """On a clean stop: let the leases go now, so another replica need not wait them out."""
         with self._lock:
             held, self._held = list(self._held.values()), {}
+            self._leaving.clear()
         for h in held:
             store.release_lease(h.lease, self.clock.now())
             log.info("lease.released", lease=h.lease.name, fence=h.lease.fence)

@@ -29,45 +29,74 @@ from inventory_sync.shipstation.emulator.state import EmulatorState, LevelFilter
 API_KEY = "replica-test-key-8c1e55d0b2"
 LEASE = "push:account:default"
 WAREHOUSES = {"east": ("se-1", "se-11"), "west": ("se-2", "se-21")}
+# With ``accounts``: three ShipStation accounts of one warehouse each (one emulator serves all).
+ACCOUNTS = {"acme": "east", "bolt": "west", "cask": "north"}
+ACCOUNT_WAREHOUSES = {**WAREHOUSES, "north": ("se-3", "se-31")}
 FENCE = re.compile(r"fence=(?P<lease>\S+)#(?P<number>\d+) ")
 
 
-def seed(skus: list[str], rng: random.Random) -> dict[str, Any]:
+def seed(
+    skus: list[str], rng: random.Random, warehouses: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
     return {
         "products": skus,
         "warehouses": [
             {"inventory_warehouse_id": wh_id, "name": name}
-            for name, (wh_id, _) in WAREHOUSES.items()
+            for name, (wh_id, _) in warehouses.items()
         ],
         "locations": [
             {"inventory_location_id": loc, "name": name, "inventory_warehouse_id": wh_id}
-            for name, (wh_id, loc) in WAREHOUSES.items()
+            for name, (wh_id, loc) in warehouses.items()
         ],
         "levels": [
             {"sku": sku, "inventory_location_id": loc, "on_hand": rng.randint(5, 30)}
-            for _, loc in WAREHOUSES.values()
+            for _, loc in warehouses.values()
             for sku in skus
         ],
     }
 
 
-def config_text(tmp: Path, base_url: str, lease_seconds: float, renew_seconds: float) -> str:
-    warehouses = "".join(
-        f'\n[[warehouses]]\nname = "{name}"\ninventory_warehouse_id = "{wh_id}"\n'
-        f'inventory_location_id = "{loc}"\n'
-        for name, (wh_id, loc) in WAREHOUSES.items()
-    )
+def warehouses_text(base_url: str, accounts: bool) -> str:
+    """The single-account ``[[warehouses]]``, or one ``[[accounts]]`` each (ACCOUNTS)."""
+    if not accounts:
+        return "".join(
+            f'\n[[warehouses]]\nname = "{name}"\ninventory_warehouse_id = "{wh_id}"\n'
+            f'inventory_location_id = "{loc}"\n'
+            for name, (wh_id, loc) in WAREHOUSES.items()
+        )
+    text = ""
+    for account, name in ACCOUNTS.items():
+        wh_id, loc = ACCOUNT_WAREHOUSES[name]
+        text += (
+            f'\n[[accounts]]\nname = "{account}"\nbase_url = "{base_url}"\n'
+            f'[[accounts.warehouses]]\nname = "{name}"\ninventory_warehouse_id = "{wh_id}"\n'
+            f'inventory_location_id = "{loc}"\n'
+        )
+    return text
+
+
+def config_text(
+    tmp: Path,
+    base_url: str,
+    lease_seconds: float,
+    renew_seconds: float,
+    *,
+    accounts: bool = False,
+    reconcile_seconds: float = 2,
+) -> str:
+    warehouses = warehouses_text(base_url, accounts)
+    layout = ACCOUNT_WAREHOUSES if accounts else WAREHOUSES
     sources = "".join(
         f'\n[[sources]]\nname = "{name}-feed"\ntype = "csv"\nwarehouses = ["{name}"]\n'
         f'interval = "1s"\n[sources.options]\npath = "{tmp / f"{name}.csv"}"\nstable_seconds = 0\n'
-        for name in WAREHOUSES
+        for name in layout
     )
+    base = "" if accounts else f'base_url = "{base_url}"\n'
     return f"""
 state_dir = "{tmp / "state"}"
 
 [shipstation]
-base_url = "{base_url}"
-requests_per_minute = 100000
+{base}requests_per_minute = 100000
 # One request at a time: fewer threads taking the interpreter's lock between the last check
 # and the socket write, the window no fence can close (docs/deploy.md, "not guaranteed").
 concurrency = 1
@@ -80,7 +109,7 @@ max_units_share = 100
 max_zeroed = 1000
 {warehouses}{sources}
 [daemon]
-reconcile_interval = "2s"
+reconcile_interval = "{reconcile_seconds}s"
 debounce_seconds = 0.2
 stop_timeout = "10s"
 lease_seconds = {lease_seconds}
@@ -94,14 +123,16 @@ class Replica:
     log_path: Path
 
     def events(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.log() if e.get("event") == name]
+
+    def log(self) -> list[dict[str, Any]]:
+        """Every JSON event the replica logged so far, in order."""
         found = []
         for line in self.log_path.read_text("utf-8").splitlines():
             try:
-                event = json.loads(line)
+                found.append(json.loads(line))
             except ValueError:
                 continue
-            if event.get("event") == name:
-                found.append(event)
         return found
 
 
@@ -114,6 +145,8 @@ class Cluster:
     emulator: RunningEmulator
     feeds: dict[str, dict[str, int]]
     rng: random.Random
+    warehouses: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(WAREHOUSES))
+    accounts: bool = False
     replicas: list[Replica] = field(default_factory=list)
     _changing: threading.Event = field(default_factory=threading.Event)
     _changer: threading.Thread | None = None
@@ -124,11 +157,12 @@ class Cluster:
         return self.tmp / "inventory-sync.toml"
 
     def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "INVENTORY_SYNC_SHIPSTATION__API_KEY": API_KEY,
-            "INVENTORY_SYNC_LEDGER__URL": self.ledger_url,
-        }
+        keys = (
+            {f"INVENTORY_SYNC_ACCOUNTS__{a.upper()}__API_KEY": API_KEY for a in ACCOUNTS}
+            if self.accounts
+            else {"INVENTORY_SYNC_SHIPSTATION__API_KEY": API_KEY}
+        )
+        return {**os.environ, **keys, "INVENTORY_SYNC_LEDGER__URL": self.ledger_url}
 
     def start(self) -> Replica:
         log_path = self.tmp / f"replica-{len(self.replicas)}.log"
@@ -184,7 +218,7 @@ class Cluster:
 
     def on_hand(self) -> dict[str, dict[str, int]]:
         found = {}
-        for name, (_, loc) in WAREHOUSES.items():
+        for name, (_, loc) in self.warehouses.items():
             rows = self.emulator.state.levels(LevelFilter(inventory_location_id=loc))
             found[name] = {row.sku: row.on_hand for row in rows}
         return found
@@ -193,13 +227,19 @@ class Cluster:
         with self._feed_lock:
             return self.on_hand() == self.feeds
 
-    def lease(self) -> Lease | None:
+    def lease(self, name: str = LEASE) -> Lease | None:
         with open_ledger(self.ledger_url, migrate=False) as ledger:
-            return next((x for x in ledger.leases() if x.name == LEASE), None)
+            return next((x for x in ledger.leases() if x.name == name), None)
 
-    def history(self) -> list[Lease]:
+    def history(self, name: str = LEASE) -> list[Lease]:
         with open_ledger(self.ledger_url, migrate=False) as ledger:
-            return ledger.lease_history(LEASE)
+            return ledger.lease_history(name)
+
+    def all_history(self) -> list[Lease]:
+        """Every holder of every account's lease (with ``accounts``: the three)."""
+        names = [f"push:account:{a}" for a in ACCOUNTS] if self.accounts else [LEASE]
+        with open_ledger(self.ledger_url, migrate=False) as ledger:
+            return [h for name in names for h in ledger.lease_history(name)]
 
     def unsettled(self) -> list[JournalEntry]:
         with open_ledger(self.ledger_url, migrate=False) as ledger:
@@ -233,22 +273,28 @@ def make_cluster(
     lease: float,
     renew: float,
     more_keys: tuple[str, ...] = (),
+    accounts: bool = False,
+    reconcile_seconds: float = 2,
 ) -> Cluster:
     """``more_keys``: keys the emulator accepts besides the replicas' (to tell another
-    process's requests from theirs)."""
+    process's requests from theirs). ``accounts``: three accounts (ACCOUNTS), not one."""
     rng = random.Random(10)
     names = [f"SKU-{n:03d}" for n in range(skus)]
-    account = seed(names, rng)
+    layout = ACCOUNT_WAREHOUSES if accounts else WAREHOUSES
+    account = seed(names, rng, layout)
     settings = EmulatorSettings(
         api_keys=(API_KEY, *more_keys),
         rate_limit_per_minute=0,
         faults=FaultSettings(latency_ms=latency_ms),
     )
     emulator = start_emulator(settings, EmulatorState.from_seed(account))
-    feeds = {name: {sku: rng.randint(5, 30) for sku in names} for name in WAREHOUSES}
-    cluster = Cluster(tmp, ledger_url, emulator, feeds, rng)
+    feeds = {name: {sku: rng.randint(5, 30) for sku in names} for name in layout}
+    cluster = Cluster(tmp, ledger_url, emulator, feeds, rng, dict(layout), accounts)
     cluster.write_feeds()
-    cluster.config.write_text(config_text(tmp, emulator.base_url, lease, renew), "utf-8")
+    text = config_text(
+        tmp, emulator.base_url, lease, renew, accounts=accounts, reconcile_seconds=reconcile_seconds
+    )
+    cluster.config.write_text(text, "utf-8")
     return cluster
 
 
