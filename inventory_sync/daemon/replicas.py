@@ -47,6 +47,7 @@ class ReplicaLeases:
         self._running: dict[str, int] = {}  # lease -> runs under it now (see ``pushing``)
         self._leaving: set[str] = set()  # held, but no new run starts: given up once idle
         self._over_since: float | None = None  # monotonic time this replica went over its share
+        self._excess: list[str] = []  # the leases it was then over by
         # Reentrant: ``pushing`` asks ``fence`` and counts the run under one hold of it, so a
         # rebalance cannot release the lease in between.
         self._lock = threading.RLock()
@@ -62,8 +63,13 @@ class ReplicaLeases:
             log.debug("replica.heartbeat", replica=self.me.replica_id, held=sorted(self._held))
             live = self._live(store)
             share = math.ceil(len(wanted) / max(1, len(live)))
-            self._rebalance(store, share, live)
-            return self._take(store, wanted, share)
+            floor = len(wanted) // max(1, len(live))
+            others = self._others(store, live)
+            self._rebalance(store, share, floor, others, len(live))
+            # While a replica holds less than the floor, the others take no more than it: the
+            # free leases are for the one below (2, 1, 0 over 4 accounts becomes 2, 1, 1).
+            below = any(n < floor for n in self._others(store, live))
+            return self._take(store, wanted, floor if below else share)
         except LedgerError as exc:
             log.warning("replica.heartbeat_failed", replica=self.me.replica_id, error=str(exc))
             return []
@@ -119,41 +125,57 @@ class ReplicaLeases:
         live = {r.replica_id for r in store.replicas() if now - r.heartbeat_at < self.times.ttl}
         return live | {self.me.replica_id}
 
-    def _rebalance(self, store: Leases, share: int, live: set[str]) -> None:
-        """Give up the leases held beyond ``share``, between runs, to a replica below its share.
+    def _rebalance(
+        self, store: Leases, share: int, floor: int, others: list[int], live: int
+    ) -> None:
+        """Give up leases, between runs, until no replica holds two more than another.
 
-        Hysteresis: only once the excess has lasted from one tick to the next, and only while
-        another live replica holds less than its share (someone to take it; otherwise the
-        account would sit idle). Which leases go is decided by name (the last ones), so every
-        tick and every replica agrees; the first account's lease, and with it the daily tasks,
-        stays put."""
-        self._release_idle(store, share, len(live))
+        ``share`` is ceil(accounts / live replicas), ``floor`` the quotient rounded down. Above
+        the share, the leases beyond it go while
+        another live replica holds less than it; at it, one goes while another holds less than
+        the floor (4 accounts, 3 replicas: 2, 2, 0 becomes 2, 1, 1). Nothing goes when nobody
+        could take it (the account would sit idle). Hysteresis: only once the excess has
+        lasted from one tick to the next. Which leases go is decided by name (the last ones),
+        so every tick and every replica agrees; the first account's lease, and with it the
+        daily tasks, stays put."""
+        if self._release_idle(store, share, live):
+            self._over_since = None  # judged again once the other replica has taken it
+            return
         with self._lock:
-            excess = sorted(self._held)[share:]
-        if not excess or not self._someone_below(store, share, live):
+            held = sorted(self._held)
+        if len(held) > share and any(n < share for n in others):
+            excess = held[share:]
+        elif len(held) > max(floor, 1) and any(n < floor for n in others):
+            excess = held[-1:]
+        else:
+            excess = []
+        if not excess:
             self._over_since = None
             with self._lock:
                 self._leaving.clear()  # nobody to take them: keep working for them
             return
-        if self._over_since is None:
-            self._over_since = self._monotonic()
+        if self._over_since is None or excess != self._excess:
+            self._over_since, self._excess = self._monotonic(), excess
         elif self._monotonic() - self._over_since >= self.times.renew_every / 2:
             # Seen again at a later tick: ticks come a renewal period apart, and the half
             # absorbs the scheduler's jitter (a tick a few ms early would cost a whole period).
             with self._lock:
                 self._leaving.update(excess)  # no run starts under them from now on
-            self._release_idle(store, share, len(live))
+            self._release_idle(store, share, live)
 
-    def _someone_below(self, store: Leases, share: int, live: set[str]) -> bool:
+    def _others(self, store: Leases, live: set[str]) -> list[int]:
+        """How many leases each other live replica holds now."""
         now = self.clock.now()
         counts = dict.fromkeys(live - {self.me.replica_id}, 0)
         for lease in store.leases():
             if lease.held_at(now) and lease.holder in counts:
                 counts[lease.holder] += 1
-        return any(n < share for n in counts.values())
+        return list(counts.values())
 
-    def _release_idle(self, store: Leases, share: int, live: int) -> None:
-        """Release each leaving lease no run is using; the next acquire gets a new fence."""
+    def _release_idle(self, store: Leases, share: int, live: int) -> bool:
+        """Release each leaving lease no run is using; the next acquire gets a new fence.
+
+        True when one was released."""
         with self._lock:
             idle = [n for n in sorted(self._leaving) if not self._running.get(n)]
             gone = [self._held.pop(n) for n in idle if n in self._held]
@@ -168,6 +190,7 @@ class ReplicaLeases:
                 share=share,
                 live_replicas=live,
             )
+        return bool(gone)
 
     def holds(self, name: str) -> bool:
         return self.fence(name) is not None

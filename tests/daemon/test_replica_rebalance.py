@@ -53,8 +53,8 @@ def store(request):
 class World:
     """Replicas ticking every renewal period on one store; every step checked for two holders."""
 
-    def __init__(self, store) -> None:
-        self.store = store
+    def __init__(self, store, names=NAMES) -> None:
+        self.store, self.names = store, names
         self.clock = FixedClock(T0)
         self.seconds = Seconds(self.clock)
         self.replicas: list[ReplicaLeases] = []
@@ -68,7 +68,7 @@ class World:
     def period(self) -> None:
         """One renewal period: every replica ticks, then time moves on."""
         for replica in self.replicas:
-            replica.tick(self.store, NAMES)
+            replica.tick(self.store, self.names)
             self.check_one_holder()
         self.seconds.advance(TIMES.renew_every)
         self.check_one_holder()
@@ -76,7 +76,7 @@ class World:
     def check_one_holder(self) -> None:
         now = self.clock.now()
         held = {x.name: x.holder for x in self.store.leases() if x.held_at(now)}
-        for name in NAMES:
+        for name in self.names:
             mine = [r.me.replica_id for r in self.replicas if r.fence(name) is not None]
             assert len(mine) <= 1, f"{name} held by {mine}"
             assert not mine or held.get(name) == mine[0], f"{name}: the ledger says {held}"
@@ -110,6 +110,25 @@ class TestRebalancing:
         (rebalanced,) = [e for e in logs if e["event"] == "lease.rebalanced"]
         assert rebalanced["lease"] == "push:account:cask"
         assert (rebalanced["share"], rebalanced["live_replicas"]) == (2, 2)
+
+    def test_four_accounts_over_three_replicas_end_two_one_one_not_two_two_none(self, store):
+        world = World(store, [*NAMES, "push:account:dune"])
+        a = world.join()
+        world.period()
+        b = world.join()
+        for _ in range(BOUND_TICKS):
+            world.period()
+        c = world.join()
+        for _ in range(2 * BOUND_TICKS):
+            world.period()
+        counts = world.counts()
+        assert sorted(counts.values()) == [1, 1, 2], counts
+        assert counts[c.me.replica_id] >= 1  # the last to join pushes too
+        with capture_logs() as logs:
+            for _ in range(10):
+                world.period()
+        assert not [e for e in logs if e["event"].startswith("lease.")]  # and it stays so
+        assert sum(len(r.held()) for r in (a, b, c)) == 4
 
     def test_the_shares_stay_put_once_balanced(self, store):
         world, a = world_where_a_took_everything(store)
