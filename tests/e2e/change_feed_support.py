@@ -112,7 +112,9 @@ class ChangeWorld(World):
             return ledger.counted_snapshot_ids("changes", warehouse)  # type: ignore[arg-type]
 
 
-def make_change_world(tmp: Path, ledger_url: str, *, archive_dir: Path | None = None) -> ChangeWorld:
+def make_change_world(
+    tmp: Path, ledger_url: str, *, archive_dir: Path | None = None
+) -> ChangeWorld:
     settings = EmulatorSettings(api_keys=(API_KEY,), rate_limit_per_minute=0)
     running = start_emulator(settings, EmulatorState.from_seed(SEED))
     (tmp / "inbox").mkdir()
