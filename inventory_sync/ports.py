@@ -37,6 +37,7 @@ from inventory_sync.domain.model import (
     Sku,
     Snapshot,
     SnapshotStats,
+    SnapshotUse,
     SourceName,
     SummaryValue,
     Warehouse,
@@ -204,10 +205,14 @@ class Journal(Protocol):
         *,
         at: datetime,
         fence: Fence | None = None,
+        uses: Sequence[SnapshotUse] = (),
     ) -> None:
         """Write adjustments as planned, before any request leaves. Idempotent per id.
 
-        With ``fence``, in the same transaction: raise LeaseLost unless the fence is current."""
+        ``uses``: the partial snapshots the plan was made from, recorded as counted for their
+        warehouse in the same transaction (a plan with no adjustments still counts them);
+        a use already recorded is kept as it was. With ``fence``, in the same transaction:
+        raise LeaseLost unless the fence is current."""
         ...
 
     def mark_sent(
@@ -259,8 +264,9 @@ class SnapshotStore(Protocol):
         self, run_id: RunId, rejected: Iterable[Rejected], *, at: datetime
     ) -> int: ...
 
-    def last_snapshot_ids(self, source: SourceName) -> set[str]:
-        """Snapshot ids (checksums) already recorded for a source."""
+    def counted_snapshot_ids(self, source: SourceName, warehouse: Warehouse) -> set[str]:
+        """Ids of the source's partial snapshots already counted for the warehouse (see
+        record_planned's ``uses``): their changes are not to be applied there again."""
         ...
 
     def rejected_for_run(self, run_id: RunId) -> list[Rejected]: ...

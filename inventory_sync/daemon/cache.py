@@ -30,8 +30,9 @@ class SnapshotCache:
     """Latest healthy snapshot per source and warehouse; thread-safe.
 
     A complete snapshot is reused by every reconcile until a newer one replaces it; a
-    partial one (a change feed) is handed to exactly one reconcile, since applying the same
-    changes twice would count them twice.
+    partial one (a change feed) is handed to one reconcile at a time, since applying the same
+    changes twice would count them twice. A reconcile that did not count it (the warehouse
+    was busy, a guard held the plan, the run failed) gives it back for the next one.
     """
 
     def __init__(self, sources: Sequence[ConfiguredSource]) -> None:
@@ -71,6 +72,22 @@ class SnapshotCache:
                 if entry is not None:
                     _add(gathered, warehouse, configured, entry, now, consume=consume)
         return gathered
+
+    def give_back(self, warehouse: Warehouse, partials: Sequence[Snapshot]) -> None:
+        """Return partial snapshots a reconcile took but did not count, in the order taken:
+        ahead of any that arrived since, so changes are applied in the order they came."""
+        with self._lock:
+            for configured in self._sources:
+                entry = self._entries.get((configured.name, warehouse))
+                if entry is None:
+                    continue
+                waiting = {p.snapshot_id for p in entry.partials}
+                mine = [
+                    p
+                    for p in partials
+                    if p.source == configured.name and p.snapshot_id not in waiting
+                ]
+                entry.partials[:0] = mine
 
     def has_data(self, warehouse: Warehouse) -> bool:
         """True once any source for the warehouse was admitted (held or not)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -14,9 +14,10 @@ from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.daemon.cache import SnapshotCache
 from inventory_sync.daemon.drift import report_drift
 from inventory_sync.daemon.runtime import Generation, Runtime
-from inventory_sync.domain.model import RunStatus, Snapshot, SourceName, Warehouse
+from inventory_sync.domain.model import Completeness, RunStatus, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import (
     LeaseLost,
+    LedgerError,
     MappingError,
     ShipStationError,
     SourceError,
@@ -88,10 +89,9 @@ def _reconcile(
     options = service.RunOptions(
         trigger=f"daemon:{warehouse}", warehouses=frozenset({warehouse}), fence=fence
     )
-    gathered = generation.cache.take(warehouse, generation.app.clock.now())
     app = generation.app.for_warehouse(warehouse)  # its account's client and budget
     try:
-        with bound_account(app):
+        with bound_account(app), _taken(generation.cache, app, warehouse) as gathered:
             report = service.reconcile(
                 app, options, progress=runtime.progress(job_id), gathered=gathered
             )
@@ -105,6 +105,43 @@ def _reconcile(
         runtime.notifier.status(f"{warehouse}: failed: {exc}")
         return
     runtime.notifier.status(status_line(warehouse, report))
+
+
+@contextmanager
+def _taken(cache: SnapshotCache, app: App, warehouse: Warehouse) -> Iterator[Gathered]:
+    """The warehouse's data in memory, for one reconcile; the change snapshots it did not
+    count (busy, held by a guard, failed) go back to the cache, however the run ended."""
+    gathered = cache.take(warehouse, app.clock.now())
+    taken = [
+        s for s in gathered.snapshots.get(warehouse, ()) if s.completeness is Completeness.PARTIAL
+    ]
+    try:
+        yield gathered
+    finally:
+        if taken:
+            _give_back(cache, app, warehouse, taken)
+
+
+def _give_back(
+    cache: SnapshotCache, app: App, warehouse: Warehouse, taken: Sequence[Snapshot]
+) -> None:
+    try:
+        left = [
+            s
+            for s in taken
+            if s.snapshot_id not in app.ledger.counted_snapshot_ids(s.source, warehouse)
+        ]
+    except LedgerError:
+        # Unknown: keep them all. The next run asks the ledger again before using any, so a
+        # change already counted is left out then, not applied twice.
+        left = list(taken)
+    if left:
+        log.info(
+            "daemon.changes_kept",
+            warehouse=warehouse,
+            snapshot_ids=[s.snapshot_id for s in left],
+        )
+        cache.give_back(warehouse, left)
 
 
 @contextmanager

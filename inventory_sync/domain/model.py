@@ -356,6 +356,18 @@ class SnapshotStats:
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotUse:
+    """A partial snapshot counted for one warehouse: a plan made from it was recorded.
+
+    A change feed's changes must be applied once per warehouse, never twice and never not
+    at all; this is the ledger's word that they were, kept with the plan."""
+
+    source: SourceName
+    snapshot_id: str
+    warehouse: Warehouse
+
+
+@dataclass(frozen=True, slots=True)
 class RecordedObservation:
     """One number a source reported for a (warehouse, sku), as the ledger kept it."""
 

@@ -95,6 +95,12 @@ def source_values(inp: WarehouseInput, policy: Policy) -> dict[Sku, int]:
     return dict(resolve(inp.snapshots, inp.warehouse, policy.precedence).values)
 
 
+def planned_from(inp: WarehouseInput, policy: Policy) -> bool:
+    """True when the warehouse's plan was made from its snapshots; False when they had to be
+    left aside (none at all, or a sum with a held part), so nothing of them was applied."""
+    return bool(inp.snapshots) and not _sum_is_incomplete(inp, policy)
+
+
 def listed_skus(inp: WarehouseInput) -> set[Sku]:
     """Every SKU that at least one of the warehouse's snapshots lists."""
     listed: set[Sku] = set()

@@ -23,6 +23,7 @@ from inventory_sync.domain.model import (
     Sku,
     Snapshot,
     SnapshotStats,
+    SnapshotUse,
     SourceName,
     SummaryValue,
     Warehouse,
@@ -68,6 +69,7 @@ class MemoryLedger(MemoryReplicas):
         super().__init__()
         self._runs: dict[RunId, RunRecord] = {}
         self._snapshots: dict[tuple[SourceName, str], _SnapshotEntry] = {}
+        self._uses: set[SnapshotUse] = set()
         self._observations: list[_Seen] = []
         self._rejected: list[_Quarantined] = []
         self._journal: dict[AdjustmentId, JournalEntry] = {}
@@ -144,8 +146,8 @@ class MemoryLedger(MemoryReplicas):
             return None
         return max(good, key=lambda e: (e.stats.taken_at, e.recorded_at)).stats
 
-    def last_snapshot_ids(self, source: SourceName) -> set[str]:
-        return {snapshot_id for s, snapshot_id in self._snapshots if s == source}
+    def counted_snapshot_ids(self, source: SourceName, warehouse: Warehouse) -> set[str]:
+        return {u.snapshot_id for u in self._uses if (u.source, u.warehouse) == (source, warehouse)}
 
     def record_rejected(self, run_id: RunId, rejected: Iterable[Rejected], *, at: datetime) -> int:
         at = as_utc(at)
@@ -187,11 +189,14 @@ class MemoryLedger(MemoryReplicas):
         *,
         at: datetime,
         fence: Fence | None = None,
+        uses: Sequence[SnapshotUse] = (),
     ) -> None:
         at = as_utc(at)
         if adjustments:
-            self._run(run_id)
+            self._run(run_id)  # as the adjustments' foreign key does; uses have none
+        if adjustments or uses:
             self.check_fence(fence, at)
+        self._uses.update(uses)  # a set: a use recorded again is the same use
         for a in adjustments:
             if a.adjustment_id not in self._journal:
                 entry = JournalEntry(

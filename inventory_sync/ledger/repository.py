@@ -24,6 +24,7 @@ from inventory_sync.domain.model import (
     Sku,
     Snapshot,
     SnapshotStats,
+    SnapshotUse,
     SourceName,
     SummaryValue,
     Warehouse,
@@ -43,6 +44,7 @@ from inventory_sync.ledger.tables import (
     REJECTED,
     RUNS,
     SEEN,
+    SNAPSHOT_USES,
     SNAPSHOTS,
 )
 from inventory_sync.ledger.transactions import Transactions
@@ -54,6 +56,7 @@ UNSETTLED = [
 ]
 
 
+ANY_WAREHOUSE = "*"  # snapshot_uses: counted for every warehouse (carried over by 0007)
 _ALL_SOURCES = "*"  # counts are kept per warehouse; the column leaves room for per-source ones
 
 
@@ -143,9 +146,13 @@ class SqlLedger(SqlLeases):
         found = self._tx.fetch(query)
         return rows.stats_from(found[0]) if found else None
 
-    def last_snapshot_ids(self, source: SourceName) -> set[str]:
-        with self._tx.read() as conn:
-            return _snapshot_ids(conn, source)
+    def counted_snapshot_ids(self, source: SourceName, warehouse: Warehouse) -> set[str]:
+        # "*": a use carried over from before revision 0007, counted for every warehouse.
+        query = select(SNAPSHOT_USES.c.snapshot_id).where(
+            SNAPSHOT_USES.c.source == source,
+            SNAPSHOT_USES.c.warehouse.in_([warehouse, ANY_WAREHOUSE]),
+        )
+        return {row.snapshot_id for row in self._tx.fetch(query)}
 
     def record_rejected(self, run_id: RunId, rejected: Iterable[Rejected], *, at: datetime) -> int:
         at = as_utc(at)
@@ -192,14 +199,19 @@ class SqlLedger(SqlLeases):
         *,
         at: datetime,
         fence: Fence | None = None,
+        uses: Sequence[SnapshotUse] = (),
     ) -> None:
         at = as_utc(at)
         values = [rows.adjustment_values(run_id, a, at=at) for a in adjustments]
-        if values:
+        counted = [rows.use_values(run_id, u, at=at) for u in uses]
+        if values or counted:
             with self._tx.write() as conn:
                 if fence is not None:
                     leases.check(conn, fence, at)
                 bulk.insert_ignoring(conn, ADJUSTMENTS, values)
+                # The same transaction: a plan recorded is a change file counted, never one
+                # without the other, whatever stops the run between.
+                bulk.insert_ignoring(conn, SNAPSHOT_USES, counted)
 
     def mark_sent(
         self,
@@ -400,11 +412,6 @@ class SqlLedger(SqlLeases):
 def _snapshot_recorded(conn: Connection, source: SourceName, snapshot_id: str) -> bool:
     key = (SNAPSHOTS.c.source == source, SNAPSHOTS.c.snapshot_id == snapshot_id)
     return conn.execute(select(SNAPSHOTS.c.rows).where(*key)).first() is not None
-
-
-def _snapshot_ids(conn: Connection, source: SourceName) -> set[str]:
-    query = select(SNAPSHOTS.c.snapshot_id).where(SNAPSHOTS.c.source == source)
-    return set(conn.execute(query).scalars())
 
 
 def _require_one(rowcount: int, what: str) -> None:

@@ -20,6 +20,7 @@ from inventory_sync.domain.model import (
     Sku,
     Snapshot,
     SnapshotStats,
+    SnapshotUse,
     SourceName,
     TransactionType,
     Warehouse,
@@ -70,6 +71,17 @@ def adjustment_values(run_id: RunId, adjustment: Adjustment, *, at: datetime) ->
         "status": AdjustmentStatus.PLANNED.value,
         "planned_at": at,
         "attempts": 0,
+    }
+
+
+def use_values(run_id: RunId, use: SnapshotUse, *, at: datetime) -> dict[str, Any]:
+    """Column values for a partial snapshot counted for a warehouse."""
+    return {
+        "source": use.source,
+        "snapshot_id": use.snapshot_id,
+        "warehouse": use.warehouse,
+        "run_id": run_id,
+        "at": at,
     }
 
 

@@ -64,6 +64,19 @@ class SnapshotRow(SQLModel, table=True):
     origin: str = ""
 
 
+class SnapshotUseRow(SQLModel, table=True):
+    """A partial snapshot counted for a warehouse: written with the plan made from it."""
+
+    __tablename__ = "snapshot_uses"
+
+    source: str = Field(primary_key=True)
+    snapshot_id: str = Field(primary_key=True)
+    # "*" (rows carried over by revision 0007): counted for every warehouse of the source.
+    warehouse: str = Field(primary_key=True)
+    run_id: str  # no foreign key: a use outlives its pruned run, or the change counts again
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
 class ObservationRow(SQLModel, table=True):
     # No foreign key to runs: this is the high-volume table, and a per-row parent check
     # would tax the bulk path; retention prunes it by time instead.
@@ -226,6 +239,7 @@ def table(name: str) -> Table:
 
 RUNS = table("runs")
 SNAPSHOTS = table("snapshots")
+SNAPSHOT_USES = table("snapshot_uses")
 OBSERVATIONS = table("observations")
 REJECTED = table("rejected_rows")
 ADJUSTMENTS = table("adjustments")

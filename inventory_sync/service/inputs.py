@@ -14,9 +14,15 @@ from inventory_sync.domain.model import (
     Levels,
     Sku,
     Snapshot,
+    SnapshotUse,
     WarehouseTarget,
 )
-from inventory_sync.domain.planner import WarehouseInput, next_absent_counts, source_values
+from inventory_sync.domain.planner import (
+    WarehouseInput,
+    next_absent_counts,
+    planned_from,
+    source_values,
+)
 from inventory_sync.steps.gather import Gathered
 
 
@@ -33,7 +39,7 @@ def warehouse_input(  # noqa: PLR0917 - what one warehouse's plan is made of
     unknown = {r.sku for r in gathered.rejected if r.warehouse == target.name and r.sku}
     if unknown or blocked:  # copying a million-SKU column is worth skipping in the usual run
         levels = levels.where(lambda sku: sku not in unknown and sku not in blocked)
-    snapshots = tuple(gathered.snapshots.get(target.name, ()))
+    snapshots = _not_counted(app, target, gathered.snapshots.get(target.name, ()))
     if skus:
         snapshots = tuple(s.where(skus.__contains__) for s in snapshots)
     if blocked:
@@ -47,6 +53,36 @@ def warehouse_input(  # noqa: PLR0917 - what one warehouse's plan is made of
         absent_counts=_absent_counts_before(app, target, snapshots),
         holds=_held_sources(app, target, gathered),
     )
+
+
+def _not_counted(
+    app: App, target: WarehouseTarget, snapshots: Sequence[Snapshot]
+) -> tuple[Snapshot, ...]:
+    """Leave out change snapshots the warehouse already counted, whoever handed them over
+    (gather skips them too; the daemon's memory may hand back one a run counted since)."""
+    return tuple(
+        s
+        for s in snapshots
+        if s.completeness is not Completeness.PARTIAL
+        or s.snapshot_id not in app.ledger.counted_snapshot_ids(s.source, target.name)
+    )
+
+
+def planned_partials(
+    app: App, inputs: Sequence[WarehouseInput]
+) -> tuple[tuple[SnapshotUse, ...], tuple[Snapshot, ...]]:
+    """The change snapshots each warehouse's plan was made from: the uses to record with the
+    plan, and the snapshots (to archive once every warehouse of their source counted them)."""
+    uses: list[SnapshotUse] = []
+    used: list[Snapshot] = []
+    for inp in inputs:
+        if not planned_from(inp, app.policies.get(inp.warehouse, app.policy)):
+            continue  # e.g. a sum with a held part: nothing of its sources was applied
+        for snapshot in inp.snapshots:
+            if snapshot.completeness is Completeness.PARTIAL:
+                uses.append(SnapshotUse(snapshot.source, snapshot.snapshot_id, inp.warehouse))
+                used.append(snapshot)
+    return tuple(uses), tuple(used)
 
 
 def _held_sources(app: App, target: WarehouseTarget, gathered: Gathered) -> tuple[Hold, ...]:

@@ -26,7 +26,13 @@ from inventory_sync.gcpause import gc_paused
 from inventory_sync.ports import Fence, Watch
 from inventory_sync.report import RunReport
 from inventory_sync.service.frame import Run, RunStart, run_in_frame
-from inventory_sync.service.inputs import record_absent_counts, record_agreed, warehouse_input
+from inventory_sync.service.inputs import (
+    planned_partials,
+    record_absent_counts,
+    record_agreed,
+    warehouse_input,
+)
+from inventory_sync.steps.archive import archive_counted
 from inventory_sync.steps.blocked import blocked_skus
 from inventory_sync.steps.gather import Gathered, gather
 from inventory_sync.steps.movements import observe_movements, remember_levels
@@ -130,7 +136,9 @@ def _steps(
     if options.dry_run:
         planned = replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
         return _with_held_sources(planned, inputs)
-    push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence)
+    # A narrowed run applied only some SKUs of each change file: it counts none of them.
+    uses, used = ((), ()) if options.skus else planned_partials(app, inputs)
+    push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence, uses=uses)
     check_fence(options.fence)  # what follows writes levels the next holder relies on
     entries = confirm(app, run_id)
     for t in targets:
@@ -138,6 +146,7 @@ def _steps(
     record_agreed(app, inputs, entries)
     if not options.skus:  # a narrowed run sees only some SKUs: absences elsewhere mean nothing
         record_absent_counts(app, inputs)
+    archive_counted(app, used)  # after everything is recorded: a crash must not lose a file
     pushed = replace(
         base, entries=tuple(entries), status=pushed_status(entries), requests=len(entries)
     )

@@ -13,6 +13,7 @@ from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Sna
 from inventory_sync.errors import FeedFormatError, SourceError
 from inventory_sync.gcpause import gc_paused
 from inventory_sync.ports import Unwatched, Watch, commit_snapshot, reads_from
+from inventory_sync.steps.archive import archive_quietly, counted_for
 
 log = structlog.get_logger(__name__)
 _LOGGED_REJECTS = 50  # per snapshot; the ledger keeps every one
@@ -101,7 +102,6 @@ def _admit(
     record: bool,
 ) -> None:
     now = app.clock.now()
-    seen = app.ledger.last_snapshot_ids(configured.name)
     holds = check_snapshot(
         snapshot, app.ledger.last_good_snapshot(configured.name), configured.gates, now=now
     )
@@ -117,14 +117,6 @@ def _admit(
         rejected=len(snapshot.rejected),
         completeness=snapshot.completeness.value,
     )
-    if record and not holds:
-        try:
-            commit_snapshot(configured.source, snapshot)  # e.g. move its file to the archive
-        except SourceError as exc:
-            # A store that lets us read but not archive (no right to rename or delete) holds
-            # this source, as a failed read would; the file stays and the others go on.
-            _hold(configured, exc, gathered)
-            return
     if holds:
         for hold in holds:
             log.error(
@@ -132,12 +124,45 @@ def _admit(
             )
         gathered.holds.extend(holds)
         return
-    # A change feed read twice would count its changes twice; a full snapshot read twice is not.
-    if snapshot.completeness is Completeness.PARTIAL and snapshot.snapshot_id in seen:
-        log.info("source.already_counted", source=configured.name, snapshot_id=snapshot.snapshot_id)
+    if snapshot.completeness is Completeness.PARTIAL:
+        _admit_changes(app, configured, snapshot, gathered, record=record)
         return
+    if record:
+        try:
+            commit_snapshot(configured.source, snapshot)  # e.g. move its file to the archive
+        except SourceError as exc:
+            # A store that lets us read but not archive (no right to rename or delete) holds
+            # this source, as a failed read would; the file stays and the others go on.
+            _hold(configured, exc, gathered)
+            return
     for warehouse in configured.warehouses:
         gathered.snapshots[warehouse].append(_for_warehouse(snapshot, warehouse))
+
+
+def _admit_changes(
+    app: App,
+    configured: ConfiguredSource,
+    snapshot: Snapshot,
+    gathered: Gathered,
+    *,
+    record: bool,
+) -> None:
+    """A change feed's snapshot goes to each warehouse that has not counted it yet; its file
+    is archived only once all have (steps/archive.py), since recorded is not yet applied."""
+    counted = counted_for(app, configured, snapshot)
+    for warehouse in configured.warehouses:
+        if warehouse in counted:
+            # Read twice, a change file would count its changes twice; a full snapshot not.
+            log.info(
+                "source.already_counted",
+                source=configured.name,
+                snapshot_id=snapshot.snapshot_id,
+                warehouse=warehouse,
+            )
+        else:
+            gathered.snapshots[warehouse].append(_for_warehouse(snapshot, warehouse))
+    if record and counted == set(configured.warehouses):
+        archive_quietly(configured, snapshot)  # a copy put back, or an archive that failed
 
 
 def _for_warehouse(snapshot: Snapshot, warehouse: Warehouse) -> Snapshot:

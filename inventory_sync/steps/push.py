@@ -11,7 +11,7 @@ import structlog
 
 from inventory_sync.app import App
 from inventory_sync.domain.inventory import InventoryUpdate, UpdateReceipt
-from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId
+from inventory_sync.domain.model import Adjustment, AdjustmentStatus, Outcome, RunId, SnapshotUse
 from inventory_sync.errors import (
     AuthError,
     LeaseLost,
@@ -67,15 +67,17 @@ def push(
     progress: Progress | None = None,
     record: bool = True,
     fence: Fence | None = None,
+    uses: Sequence[SnapshotUse] = (),
 ) -> None:
     """Send every planned adjustment; one failure never stops the others, auth failures do.
 
-    ``record=False`` when the caller already recorded them as planned. With ``fence`` (a
+    ``record=False`` when the caller already recorded them as planned; ``uses``, the change
+    snapshots the plan was made from, are recorded counted with it. With ``fence`` (a
     replica's lease), nothing is recorded or sent once the lease is no longer current:
     LeaseLost stops the push, and the lease's next holder settles what was left.
     """
     if record:
-        app.ledger.record_planned(run_id, adjustments, at=app.clock.now(), fence=fence)
+        app.ledger.record_planned(run_id, adjustments, at=app.clock.now(), fence=fence, uses=uses)
     pusher = _Pusher(app, run_id, len(adjustments), progress, fence)
     with ThreadPoolExecutor(max_workers=app.concurrency, thread_name_prefix="push") as pool:
         try:

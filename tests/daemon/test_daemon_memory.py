@@ -76,6 +76,30 @@ class TestSnapshotCache:
         assert cache.take(MAIN, T0).snapshots[MAIN] == [change]
         assert cache.take(MAIN, T0).snapshots[MAIN] == []
 
+    def test_partials_given_back_go_to_the_next_reconcile_ahead_of_newer_ones(self):
+        source = configured(Completeness.PARTIAL)
+        cache = SnapshotCache([source])
+        first, second, third = (
+            snapshot(i, completeness=Completeness.PARTIAL) for i in ("c1", "c2", "c3")
+        )
+        for change in (first, second):
+            cache.admit(source, change, admitted(change))
+        taken = cache.take(MAIN, T0).snapshots[MAIN]
+        cache.admit(source, third, admitted(third))  # arrived while the reconcile ran
+        cache.give_back(MAIN, taken)
+        assert cache.take(MAIN, T0).snapshots[MAIN] == [first, second, third]
+        assert cache.take(MAIN, T0).snapshots[MAIN] == []
+
+    def test_a_partial_given_back_twice_is_kept_once(self):
+        source = configured(Completeness.PARTIAL)
+        cache = SnapshotCache([source])
+        change = snapshot("c", completeness=Completeness.PARTIAL)
+        cache.admit(source, change, admitted(change))
+        taken = cache.take(MAIN, T0).snapshots[MAIN]
+        cache.give_back(MAIN, taken)
+        cache.give_back(MAIN, taken)
+        assert cache.take(MAIN, T0).snapshots[MAIN] == [change]
+
     def test_a_held_pull_holds_the_source_rather_than_falling_back_to_older_data(self):
         source = configured()
         cache = SnapshotCache([source])

@@ -15,6 +15,8 @@ from inventory_sync.domain.model import (
     RunId,
     RunRecord,
     Sku,
+    SnapshotUse,
+    SourceName,
     TransactionType,
     Warehouse,
 )
@@ -112,6 +114,15 @@ class TestFencedWrites:
         with pytest.raises(LeaseLost, match="fence 1"):
             ledger.record_planned(run_id, [adjustment()], at=T0 + TTL, fence=old)
         assert ledger.journal() == []
+
+    def test_a_change_snapshot_is_not_counted_under_a_superseded_fence(self, ledger):
+        run_id = begin(ledger)
+        old = fence_of(ledger.take_lease(NAME, "a", TTL, T0))
+        ledger.take_lease(NAME, "b", TTL, T0 + TTL)
+        counted = SnapshotUse(SourceName("changes"), "sha-1", Warehouse("east"))
+        with pytest.raises(LeaseLost):
+            ledger.record_planned(run_id, [], at=T0 + TTL, fence=old, uses=[counted])
+        assert ledger.counted_snapshot_ids(SourceName("changes"), Warehouse("east")) == set()
 
     def test_sending_is_refused_once_the_lease_has_less_than_its_margin_left(self, ledger):
         run_id = begin(ledger)

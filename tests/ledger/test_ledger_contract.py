@@ -23,6 +23,7 @@ from inventory_sync.domain.model import (
     RunStatus,
     Sku,
     Snapshot,
+    SnapshotUse,
     SourceName,
     TransactionType,
     Warehouse,
@@ -33,8 +34,13 @@ from inventory_sync.ledger.values import EXCERPT_LIMIT
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WH = Warehouse("east")
+OTHER = Warehouse("west")
 SRC = SourceName("erp")
 TTL = timedelta(minutes=5)
+
+
+def use(snapshot_id: str, warehouse: Warehouse = WH) -> SnapshotUse:
+    return SnapshotUse(SRC, snapshot_id, warehouse)
 
 
 def run(run_id: str = "r1", at: datetime = T0, **kw) -> RunRecord:
@@ -149,7 +155,6 @@ class TestSnapshots:
         snap = snapshot("sha-1", 5, 0, 7, rejected=bad)
         assert ledger.record_snapshot(RunId("r1"), snap, at=T0, healthy=True) == 6
         assert ledger.rejected_for_run(RunId("r1")) == bad  # with their SKU and warehouse
-        assert ledger.last_snapshot_ids(SRC) == {"sha-1"}
 
     def test_a_healthy_snapshot_becomes_the_last_good_one(self, ledger):
         ledger.begin_run(run())
@@ -164,7 +169,6 @@ class TestSnapshots:
         later = snapshot("sha-2", 0, at=T0 + timedelta(hours=1))
         ledger.record_snapshot(RunId("r1"), later, at=T0, healthy=False)
         assert ledger.last_good_snapshot(SRC).snapshot_id == "sha-1"
-        assert ledger.last_snapshot_ids(SRC) == {"sha-1", "sha-2"}
 
     def test_the_newest_healthy_snapshot_wins(self, ledger):
         ledger.begin_run(run())
@@ -220,6 +224,49 @@ class TestSnapshots:
         assert (found[0].run_id, found[0].at) == ("r1", T0 + timedelta(hours=2))
         assert [r.rejected.line for r in ledger.rejected_for(WH, Sku("A"))] == [7, 5, 4, 1]
         assert ledger.rejected_for(WH, Sku("C")) == []
+
+
+class TestCountedSnapshots:
+    """A partial snapshot counts for a warehouse once a plan made from it is recorded."""
+
+    def test_a_recorded_change_snapshot_is_counted_nowhere_yet(self, ledger):
+        ledger.begin_run(run())
+        ledger.record_snapshot(RunId("r1"), snapshot("sha-1", 5), at=T0, healthy=True)
+        assert ledger.counted_snapshot_ids(SRC, WH) == set()
+
+    def test_uses_recorded_with_a_plan_count_for_their_warehouse_only(self, ledger):
+        ledger.begin_run(run())
+        ledger.record_planned(RunId("r1"), [adjustment()], at=T0, uses=[use("sha-1")])
+        assert ledger.counted_snapshot_ids(SRC, WH) == {"sha-1"}
+        assert ledger.counted_snapshot_ids(SRC, OTHER) == set()
+        assert ledger.counted_snapshot_ids(SourceName("other"), WH) == set()
+
+    def test_a_plan_with_nothing_to_change_still_counts_its_snapshots(self, ledger):
+        ledger.begin_run(run())
+        ledger.record_planned(RunId("r1"), [], at=T0, uses=[use("sha-1"), use("sha-2", OTHER)])
+        assert ledger.counted_snapshot_ids(SRC, WH) == {"sha-1"}
+        assert ledger.counted_snapshot_ids(SRC, OTHER) == {"sha-2"}
+
+    def test_a_use_recorded_again_is_the_same_use(self, ledger):
+        ledger.begin_run(run())
+        ledger.begin_run(run("r2"))
+        ledger.record_planned(RunId("r1"), [], at=T0, uses=[use("sha-1")])
+        ledger.record_planned(RunId("r2"), [], at=T0 + TTL, uses=[use("sha-1"), use("sha-2")])
+        assert ledger.counted_snapshot_ids(SRC, WH) == {"sha-1", "sha-2"}
+
+    def test_a_plan_that_fails_to_record_counts_nothing(self, ledger):
+        with pytest.raises(LedgerError):
+            ledger.record_planned(RunId("ghost"), [adjustment()], at=T0, uses=[use("sha-1")])
+        assert ledger.counted_snapshot_ids(SRC, WH) == set()
+
+    def test_uses_outlive_pruned_history(self, ledger):
+        """A change file left in its inbox must not count again once its run is forgotten."""
+        ledger.begin_run(run())
+        ledger.finish_run(RunId("r1"), status=RunStatus.SUCCEEDED, summary={}, at=T0)
+        ledger.record_planned(RunId("r1"), [], at=T0, uses=[use("sha-1")])
+        ledger.prune(T0 + timedelta(days=400))
+        assert ledger.get_run(RunId("r1")) is None
+        assert ledger.counted_snapshot_ids(SRC, WH) == {"sha-1"}
 
 
 class TestAdjustments:
@@ -430,6 +477,13 @@ class TestDurability:
         reopened = sql_backend.ledger()
         (got,) = reopened.unsettled()
         assert (got.adjustment.adjustment_id, got.status, got.attempts) == ("a1", "sent", 1)
+
+    def test_a_counted_snapshot_is_still_counted_after_a_reopen(self, sql_backend):
+        first = sql_backend.ledger()
+        first.begin_run(run())
+        first.record_planned(RunId("r1"), [], at=T0, uses=[use("sha-1")])
+        del first
+        assert sql_backend.ledger().counted_snapshot_ids(SRC, WH) == {"sha-1"}
 
     def test_two_ledgers_on_one_store_respect_each_others_lock(self, sql_backend):
         a, b = sql_backend.ledger(), sql_backend.ledger()

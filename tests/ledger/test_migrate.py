@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from inventory_sync.domain.model import Rejected, RunId, SourceName
+from inventory_sync.domain.model import Rejected, RunId, SourceName, Warehouse
 from inventory_sync.errors import LedgerError
 from inventory_sync.ledger.engine import create_ledger_engine
 from inventory_sync.ledger.migrate import (
@@ -25,6 +25,7 @@ from inventory_sync.ledger.repository import open_ledger
 TABLES = {
     "runs",
     "snapshots",
+    "snapshot_uses",
     "observations",
     "rejected_rows",
     "adjustments",
@@ -158,3 +159,36 @@ def test_rejected_rows_from_before_0006_keep_their_facts_with_no_sku_or_warehous
     assert kept[0].warehouse is None
     indexes = inspect(empty_url, lambda c: sa.inspect(c).get_indexes("rejected_rows"))
     assert "ix_rejected_rows_sku_at" in {i["name"] for i in indexes}
+
+
+def test_change_snapshots_recorded_before_0007_stay_counted_for_every_warehouse(empty_url):
+    """Before 0007 a partial snapshot counted once recorded healthy, for all its warehouses;
+    the upgrade keeps that, so a change file still in its inbox is not applied again."""
+    engine = create_ledger_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0006")
+        conn.exec_driver_sql(
+            "INSERT INTO runs (run_id, trigger, dry_run, status, started_at, summary)"
+            " VALUES ('r1', 'cli', false, 'succeeded', '2026-11-01 00:00:00', '{}')"
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO snapshots (source, snapshot_id, run_id, taken_at, recorded_at,"
+                " completeness, basis, rows, units, nonzero_rows, healthy, origin) VALUES"
+                " ('feed', :id, 'r1', '2026-11-01 00:00:00', '2026-11-01 00:00:00',"
+                " :completeness, 'on_hand', 1, 1, 1, :healthy, 'x')"
+            ),
+            [
+                {"id": "changes-1", "completeness": "partial", "healthy": True},
+                {"id": "held-changes", "completeness": "partial", "healthy": False},
+                {"id": "full-1", "completeness": "complete", "healthy": True},
+            ],
+        )
+    engine.dispose()
+    assert upgrade(empty_url) == head_revision()
+
+    with open_ledger(empty_url, migrate=False) as ledger:
+        for warehouse in ("east", "west"):
+            counted = ledger.counted_snapshot_ids(SourceName("feed"), Warehouse(warehouse))
+            assert counted == {"changes-1"}
+        assert ledger.counted_snapshot_ids(SourceName("other"), Warehouse("east")) == set()

@@ -71,10 +71,10 @@ class BrokenLedger(MemoryLedger):
 
     broken = False
 
-    def record_planned(self, run_id, adjustments, *, at, fence=None):
+    def record_planned(self, run_id, adjustments, *, at, fence=None, uses=()):
         if self.broken:
             raise LedgerError("database is locked")
-        super().record_planned(run_id, adjustments, at=at, fence=fence)
+        super().record_planned(run_id, adjustments, at=at, fence=fence, uses=uses)
 
 
 class Harness:

@@ -1,0 +1,57 @@
+"""Archive change files once counted: a partial snapshot leaves its inbox only when every
+warehouse of its source has applied it (the ledger's snapshot uses say which have)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+
+from inventory_sync.app import App, ConfiguredSource
+from inventory_sync.domain.model import Snapshot, Warehouse
+from inventory_sync.errors import SourceError
+from inventory_sync.ports import commit_snapshot
+
+log = structlog.get_logger(__name__)
+
+
+def counted_for(app: App, configured: ConfiguredSource, snapshot: Snapshot) -> set[Warehouse]:
+    """The warehouses of the source that already counted this partial snapshot."""
+    return {
+        w
+        for w in configured.warehouses
+        if snapshot.snapshot_id in app.ledger.counted_snapshot_ids(configured.name, w)
+    }
+
+
+def archive_counted(app: App, snapshots: Iterable[Snapshot]) -> None:
+    """Archive each partial snapshot that every warehouse of its source has now counted.
+
+    Called after the plan (and the uses with it) is recorded. A failed archive stops nothing:
+    the changes were applied, and the uses keep a second read from counting them again."""
+    sources = {s.name: s for s in app.sources}
+    done: set[tuple[str, str]] = set()
+    for snapshot in snapshots:
+        configured = sources.get(snapshot.source)
+        key = (snapshot.source, snapshot.snapshot_id)
+        if configured is None or key in done:
+            continue
+        done.add(key)
+        if counted_for(app, configured, snapshot) == set(configured.warehouses):
+            archive_quietly(configured, snapshot)
+
+
+def archive_quietly(configured: ConfiguredSource, snapshot: Snapshot) -> None:
+    """Archive a counted change file; a failure is logged (source.archive_failed), not raised."""
+    try:
+        commit_snapshot(configured.source, snapshot)  # e.g. move its file to the archive
+    except SourceError as exc:
+        # The message names the store and the archive folder (never a password), and the
+        # file stays in its inbox: the next read of it is counted nowhere and archived again.
+        log.error(
+            "source.archive_failed",
+            source=configured.name,
+            snapshot_id=snapshot.snapshot_id,
+            error=str(exc),
+            origin=exc.origin,
+        )

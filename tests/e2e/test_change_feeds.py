@@ -1,0 +1,156 @@
+"""A change feed (`snapshot = "partial"`): each change file is applied exactly once per
+warehouse, and leaves its inbox only once every warehouse of its source has counted it.
+
+Budget: about 30 s (short command runs against the emulator over loopback HTTP).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from change_feed_support import ChangeWorld, events, make_change_world
+
+MANY = {("east", sku): 11 for sku in ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK"]}
+ELSEWHERE = f"{socket.gethostname()}:{os.getpid()}:run-elsewhere"  # alive: this test
+
+
+@pytest.fixture
+def changes(tmp_path):
+    world = make_change_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+    try:
+        yield world
+    finally:
+        world.emulator.stop()
+
+
+def held_by_a_guard_then_applied_once(world: ChangeWorld) -> None:
+    world.drop_changes("changes-1.csv", MANY)  # 6 of 10 SKUs: over max_changed_share
+    held = world.run("reconcile", "--json")
+    assert held.code == 3, held.stderr[-2000:]
+    assert held.json()["held"] == 6
+    assert world.level("east", "RED") == 10
+    assert world.inbox_files() == ["changes-1.csv"]  # recorded, not counted: it stays
+    assert world.counted("east") == set()
+
+    forced = world.run("reconcile", "--json", "--force")
+    assert forced.code == 0, forced.stderr[-2000:]
+    assert forced.json()["applied"] == 6
+    assert world.level("east", "RED") == 11
+    assert (world.inbox_files(), world.archived()) == ([], ["changes-1.csv"])
+
+    # A sale moves RED; the same bytes put back in the inbox must not undo it.
+    world.sell("east", "RED", 9)
+    world.put_back("changes-1.csv", "again.csv")
+    again = world.run("reconcile", "--json")
+    assert again.code == 0, again.stderr[-2000:]
+    assert again.json()["planned"] == 0
+    assert world.level("east", "RED") == 9
+    skipped = {e["warehouse"] for e in events(again, "source.already_counted")}
+    assert skipped == {"east", "west"}
+    assert world.inbox_files() == []  # counted everywhere already: archived again
+    assert len(world.archived()) == 2
+
+
+class TestAChangeFileIsCountedOnce:
+    def test_a_file_held_by_a_guard_stays_and_the_next_run_applies_it_once(self, changes):
+        held_by_a_guard_then_applied_once(changes)
+
+    def test_a_dry_run_counts_nothing(self, changes):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 15})
+        dry = changes.run("reconcile", "--dry-run", "--json")
+        assert dry.code == 0, dry.stderr[-2000:]
+        assert dry.json()["planned"] == 1
+        assert changes.level("east", "RED") == 10
+        assert changes.inbox_files() == ["changes-1.csv"]
+
+        real = changes.run("reconcile", "--json")
+        assert real.code == 0, real.stderr[-2000:]
+        assert real.json()["applied"] == 1
+        assert changes.level("east", "RED") == 15
+        assert changes.archived() == ["changes-1.csv"]
+
+    def test_a_narrowed_run_counts_nothing(self, changes):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 15, ("east", "BLUE"): 16})
+        narrowed = changes.run("reconcile", "--sku", "RED", "--json")
+        assert narrowed.code == 0, narrowed.stderr[-2000:]
+        assert changes.level("east", "RED") == 15
+        assert changes.inbox_files() == ["changes-1.csv"]  # BLUE's change is still to come
+
+        whole = changes.run("reconcile", "--json")
+        assert whole.code == 0, whole.stderr[-2000:]
+        assert (changes.level("east", "RED"), changes.level("east", "BLUE")) == (15, 16)
+        assert changes.archived() == ["changes-1.csv"]
+
+
+class TestTwoWarehousesOfOneChangeSource:
+    def test_the_file_stays_until_both_counted_and_neither_gets_it_twice(self, changes):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 15, ("west", "RED"): 16})
+        changes.hold_lock("east", ELSEWHERE)
+        busy = changes.run("reconcile", "--json")
+        assert busy.code == 5, busy.stderr[-2000:]
+        assert (changes.level("east", "RED"), changes.level("west", "RED")) == (10, 16)
+        assert changes.inbox_files() == ["changes-1.csv"]  # east has not counted it
+        assert changes.counted("east") == set()
+        assert len(changes.counted("west")) == 1
+
+        changes.sell("west", "RED", 14)
+        changes.release_lock("east", ELSEWHERE)
+        done = changes.run("reconcile", "--json")
+        assert done.code == 0, done.stderr[-2000:]
+        assert (changes.level("east", "RED"), changes.level("west", "RED")) == (15, 14)
+        assert [e["warehouse"] for e in events(done, "source.already_counted")] == ["west"]
+        assert (changes.inbox_files(), changes.archived()) == ([], ["changes-1.csv"])
+
+    def test_a_run_of_one_warehouse_leaves_the_file_for_the_other(self, changes):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 15, ("west", "RED"): 16})
+        east = changes.run("reconcile", "--warehouse", "east", "--json")
+        assert east.code == 0, east.stderr[-2000:]
+        assert (changes.level("east", "RED"), changes.level("west", "RED")) == (15, 10)
+        assert changes.inbox_files() == ["changes-1.csv"]
+
+        changes.sell("east", "RED", 12)
+        both = changes.run("reconcile", "--json")
+        assert both.code == 0, both.stderr[-2000:]
+        assert (changes.level("east", "RED"), changes.level("west", "RED")) == (12, 16)
+        assert changes.archived() == ["changes-1.csv"]
+
+
+class TestAnArchiveThatFails:
+    def test_is_logged_and_the_counted_changes_are_not_applied_again(self, tmp_path):
+        blocked = tmp_path / "not-a-folder"
+        blocked.write_text("a file where the archive folder should be\n", encoding="utf-8")
+        world = make_change_world(
+            tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}", archive_dir=blocked
+        )
+        try:
+            world.drop_changes("changes-1.csv", {("east", "RED"): 15})
+            first = world.run("reconcile", "--json")
+            assert first.code == 0, first.stderr[-2000:]
+            assert world.level("east", "RED") == 15
+            (failed,) = events(first, "source.archive_failed")
+            assert failed["source"] == "changes"
+            assert str(blocked) in failed["error"]
+            assert world.inbox_files() == ["changes-1.csv"]
+
+            world.sell("east", "RED", 13)
+            second = world.run("reconcile", "--json")
+            assert second.code == 0, second.stderr[-2000:]
+            assert second.json()["planned"] == 0
+            assert world.level("east", "RED") == 13
+            assert len(events(second, "source.archive_failed")) == 1
+        finally:
+            world.emulator.stop()
+
+
+@pytest.mark.postgres
+class TestOnPostgresql:
+    def test_a_file_held_by_a_guard_is_applied_once_with_the_ledger_on_postgresql(
+        self, tmp_path, scratch_postgres_url
+    ):
+        world = make_change_world(tmp_path, scratch_postgres_url)
+        try:
+            held_by_a_guard_then_applied_once(world)
+        finally:
+            world.emulator.stop()
