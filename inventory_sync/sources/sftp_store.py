@@ -110,7 +110,19 @@ def _connect(
                 f"{where}: no password or key to log in with (no SSH agent, no ~/.ssh keys)",
                 key=login.key,
             ) from None
-        raise StoreProblem(f"could not connect to {where}: {err or type(err).__name__}") from err
+        raise StoreProblem(f"could not connect to {where}: {_connect_failure(err)}") from err
+
+
+def _connect_failure(err: Exception) -> str:
+    """Why a connection failed, in the socket's words rather than paramiko's wrapper."""
+    if isinstance(err, paramiko.ssh_exception.NoValidConnectionsError):
+        # Its own text is "[Errno None] Unable to connect to port 22 on host"; the reason of
+        # each address tried (refused, unreachable) is what a person can act on.
+        reasons = {(e.strerror or str(e)).lower() for e in err.errors.values()}
+        return ", ".join(sorted(reasons))
+    if "protocol banner" in str(err):
+        return f"{err} (it answered, but not as an SSH server: is it the right port?)"
+    return str(err) or type(err).__name__
 
 
 class SftpStore:

@@ -98,8 +98,21 @@ class TestSftpLogins:
         with pytest.raises(SourceUnavailable) as raised:
             sftp_source(context, sftp_server, url=url, password_secret="pw").pull()
         assert not isinstance(raised.value, SourceMisconfigured)
-        assert f"could not connect to 127.0.0.1 port {port}" in str(raised.value)
+        assert f"could not connect to 127.0.0.1 port {port}: connection refused" in str(
+            raised.value
+        )
+        assert "[Errno None]" not in str(raised.value)  # paramiko's wrapper, not the reason
         assert raised.value.source == "feed"
+
+    def test_a_port_that_is_not_an_ssh_server_says_so(self, context, secrets, sftp_server, server):
+        secrets.values["pw"] = sftp_server.password
+        port = int(server.base.rsplit(":", 1)[1])  # an HTTP server: it answers, not in SSH
+        url = f"sftp://feeds@127.0.0.1:{port}/in/*.csv"
+        with pytest.raises(SourceUnavailable) as raised:
+            sftp_source(context, sftp_server, url=url, password_secret="pw").pull()
+        assert not isinstance(raised.value, SourceMisconfigured)
+        assert f"could not connect to 127.0.0.1 port {port}" in str(raised.value)
+        assert "not as an SSH server: is it the right port?" in str(raised.value)
 
 
 class TestHostKeys:
