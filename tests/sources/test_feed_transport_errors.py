@@ -208,6 +208,37 @@ class TestLocationsInConfiguration:
         assert any(message in p for p in problems), problems
         assert not any("hunter2-secret" in p for p in problems)
 
+    @pytest.mark.parametrize(
+        "pin",
+        [
+            "h3VX9nAtJIvqNv1QnZ",  # a fingerprint without its SHA256: and cut short
+            "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48",  # an older form
+            "ssh-ed25519",  # a key type without the key
+            "ssh-ed25519 not-base64!",
+        ],
+    )
+    def test_a_host_key_pin_that_could_never_match_stops_the_start(self, pin):
+        # Accepted, it would be reported at every pull as the server's key having changed.
+        problems = check_source_options(
+            "csv", {"path": "sftp://feeds@host/x.csv", "sftp": {"host_key": pin}}
+        )
+        [problem] = problems
+        assert problem.startswith("options.sftp.host_key: give the server key's SHA256")
+        assert "Value error" not in problem  # pydantic's prefix says nothing to a person
+
+    @pytest.mark.parametrize(
+        "pin",
+        [
+            "SHA256:MFub6tUqbYoZZ0arzrrzFRl6Orp1M/4lUQK/mnV/nNk",
+            "SHA256:MFub6tUqbYoZZ0arzrrzFRl6Orp1M/4lUQK/mnV/nNk=",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDKosM0+pzjokK6o84pydVwMaY1YVw5KLArAgCqVr5zL",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDKosM0+pzjokK6o84pydVwMaY1YVw5KLArAgCqVr5zL x@y",
+        ],
+    )
+    def test_a_fingerprint_or_a_public_key_is_a_pin(self, pin):
+        options = {"path": "sftp://feeds@host/x.csv", "sftp": {"host_key": pin}}
+        assert check_source_options("csv", options) == []
+
     def test_secrets_are_named_never_given(self):
         problems = check_source_options(
             "csv", {"path": "sftp://feeds@host/x.csv", "sftp": {"password": "hunter2-secret"}}
