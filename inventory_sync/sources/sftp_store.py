@@ -19,7 +19,12 @@ from fsspec.implementations.sftp import SFTPFileSystem
 
 from inventory_sync.sources.file_options import SftpOptions
 from inventory_sync.sources.files import FileCandidate, StoreProblem
-from inventory_sync.sources.host_keys import ChangedHostKey, HostKeyCheck, UnknownHostKey
+from inventory_sync.sources.host_keys import (
+    ChangedHostKey,
+    HostKeyCheck,
+    NoKnownHostsFile,
+    UnknownHostKey,
+)
 from inventory_sync.sources.locations import Location
 
 _KEY_TYPES: tuple[type[paramiko.PKey], ...] = (
@@ -93,6 +98,8 @@ def _connect(
             skip_instance_cache=True,  # fsspec would hand back a cached, maybe dead, session
             **arguments,
         )
+    except NoKnownHostsFile as err:
+        raise StoreProblem(str(err), key="options.sftp.known_hosts") from None
     except UnknownHostKey as err:
         raise StoreProblem(str(err), key="options.sftp.host_key") from None
     except ChangedHostKey as err:

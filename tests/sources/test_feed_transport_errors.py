@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import asyncssh
 import pytest
@@ -126,6 +127,34 @@ class TestHostKeys:
         assert raised.value.key == "options.sftp.host_key"
         assert sftp_server.fingerprint in str(raised.value)
         assert "not in known_hosts" in str(raised.value)
+
+    def test_a_known_hosts_file_that_does_not_exist_is_named_as_the_option_to_fix(
+        self, context, secrets, sftp_server, tmp_path
+    ):
+        secrets.values["pw"] = sftp_server.password
+        missing = tmp_path / "no-such-dir" / "known_hosts"
+        source = sftp_source(context, sftp_server, password_secret="pw", known_hosts=str(missing))
+        with pytest.raises(SourceMisconfigured) as raised:
+            source.pull()
+        assert raised.value.key == "options.sftp.known_hosts"
+        assert f"the known_hosts file {missing} does not exist" in str(raised.value)
+        assert sftp_server.fingerprint in str(raised.value)  # to pin it, if that is the fix
+
+    def test_without_known_hosts_files_the_message_says_none_exists(
+        self, context, secrets, sftp_server, tmp_path, monkeypatch
+    ):
+        monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))  # no ~/.ssh/known_hosts
+        secrets.values["pw"] = sftp_server.password
+        options = {"password_secret": "pw"}
+        source = KIND.build(
+            make_spec(), CsvOptions(path=sftp_server.url("in/*.csv"), sftp=options), context
+        )
+        with pytest.raises(SourceMisconfigured) as raised:
+            source.pull()
+        assert raised.value.key == "options.sftp.host_key"
+        assert str(tmp_path / "empty-home" / ".ssh" / "known_hosts") in str(raised.value)
+        if not Path("/etc/ssh/ssh_known_hosts").is_file():
+            assert "none of which exists" in str(raised.value)
 
     def test_a_changed_host_key_is_refused(self, context, secrets, sftp_server, tmp_path):
         other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
