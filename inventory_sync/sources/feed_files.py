@@ -30,7 +30,7 @@ from inventory_sync.sources.files import (
     archive_files,
     check_unchanged,
     is_stable,
-    list_candidates,
+    list_matches,
     read_unchanged,
 )
 from inventory_sync.sources.local_store import LocalStore
@@ -125,7 +125,13 @@ class FeedFiles:
 
     def _stable(self, store: FileStore) -> list[FileCandidate]:
         pattern = self._location.pattern
-        found = list_candidates(store, pattern, self._options.temporary_suffixes)
+        found, uploading = list_matches(store, pattern, self._options.temporary_suffixes)
+        if not found and uploading:
+            names = ", ".join(c.name for c in uploading[:3]) + (", ..." if uploading[3:] else "")
+            raise self._unavailable(
+                f"no complete file matches {self.shown_path}: only {len(uploading)} upload(s) in"
+                f" progress ({names}), never read until renamed without the temporary suffix"
+            )
         if not found:
             raise self._unavailable(f"no file matches {self.shown_path}")
         now = self._clock.now()

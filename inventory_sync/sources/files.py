@@ -96,10 +96,22 @@ def list_candidates(
     store: FileStore, pattern: str, temporary_suffixes: Iterable[str]
 ) -> list[FileCandidate]:
     """Every file matching the pattern, minus temporary ones, newest first."""
+    return list_matches(store, pattern, temporary_suffixes)[0]
+
+
+def list_matches(
+    store: FileStore, pattern: str, temporary_suffixes: Iterable[str]
+) -> tuple[list[FileCandidate], list[FileCandidate]]:
+    """The files matching the pattern, newest first: the candidates, and the uploads in
+    progress (temporary names) that were left out, to be named when nothing else matched."""
     suffixes = tuple(temporary_suffixes)
-    found = [c for c in store.glob(pattern) if not is_temporary(c.name, suffixes)]
-    found.sort(key=lambda c: (c.mtime_ns, c.name), reverse=True)
-    return found
+    found: list[FileCandidate] = []
+    uploading: list[FileCandidate] = []
+    for candidate in store.glob(pattern):
+        (uploading if is_temporary(candidate.name, suffixes) else found).append(candidate)
+    for files in (found, uploading):
+        files.sort(key=lambda c: (c.mtime_ns, c.name), reverse=True)
+    return found, uploading
 
 
 def is_stable(candidate: FileCandidate, now: datetime, stable_seconds: float) -> bool:

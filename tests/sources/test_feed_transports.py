@@ -53,6 +53,15 @@ class TestWhichFile:
         with pytest.raises(SourceUnavailable, match="still being written"):
             source.pull()
 
+    def test_only_uploads_in_progress_are_named_as_such(self, place, context):
+        place.write("in/stock-2.csv.part", "sku,quantity\nUPLOADING,1\n")
+        source = build(place, context, path=place.path("in/stock-*"))
+        with pytest.raises(SourceUnavailable) as raised:
+            source.pull()
+        message = str(raised.value)
+        assert f"no complete file matches {place.path('in/stock-*')}" in message
+        assert "only 1 upload(s) in progress (stock-2.csv.part)" in message
+
     def test_no_matching_file_is_unavailable(self, place, context):
         place.write("in/readme.txt", "not a feed")
         with pytest.raises(SourceUnavailable, match="no file matches"):
