@@ -148,6 +148,7 @@ class TestUnusableWorkbooks:
         message = str(raised.value)
         assert "missing sku column 'sku'; the header has ['Stock report, 1 May']" in message
         assert "(row 1, the first non-blank row; if the column names are on a later row," in message
+        assert "CSV text" not in message  # the title's comma is no delimiter
         assert "set header_row)" in message
         with pytest.raises(FeedFormatError, match=r"\['sku', 'quantity'\] \(row 3, header_row\)"):
             pull(context, path, header_row=3, quantity_column="qty")
