@@ -133,7 +133,14 @@ class FeedFiles:
                 f" progress ({names}), never read until renamed without the temporary suffix"
             )
         if not found:
-            raise self._unavailable(f"no file matches {self.shown_path}")
+            since = ""
+            if self._options.archive_dir is not None:
+                # With archiving, an empty inbox is what every run sees between two uploads.
+                since = (
+                    f" (files already used were moved to {self._options.archive_dir}:"
+                    " no new one since?)"
+                )
+            raise self._unavailable(f"no file matches {self.shown_path}{since}")
         now = self._clock.now()
         stable = [c for c in found if is_stable(c, now, self._options.stable_seconds)]
         if not stable:

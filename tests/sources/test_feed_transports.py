@@ -69,6 +69,18 @@ class TestWhichFile:
 
 
 class TestArchive:
+    def test_the_empty_inbox_after_archiving_says_where_the_files_went(self, place, context):
+        place.write("in/a.csv", "sku,quantity\nA,1\n")
+        archive = place.folder("done")
+        source = build(place, context, path=place.path("in/*.csv"), archive_dir=archive)
+        commit_snapshot(source, source.pull())
+        with pytest.raises(SourceUnavailable) as raised:
+            source.pull()
+        assert str(raised.value) == (
+            f"no file matches {place.path('in/*.csv')} (files already used were moved to"
+            f" {archive}: no new one since?)"
+        )
+
     def test_commit_moves_the_file_and_older_ones_on_the_server(self, place, context):
         place.write("in/a.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
         place.write("in/b.csv", "sku,quantity\nA,2\n", mtime=EPOCH + timedelta(minutes=10))
