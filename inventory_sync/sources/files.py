@@ -7,7 +7,9 @@ what they can name better (an unknown host key, a missing bucket).
 
 from __future__ import annotations
 
+import os
 import posixpath
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,6 +87,27 @@ class FileStore(Protocol):
     def join(self, folder: str, name: str) -> str: ...
 
     def close(self) -> None: ...
+
+
+def os_reason(err: BaseException) -> str | None:
+    """The operating system's words for the socket error behind ``err`` ("connection
+    refused", "name or service not known"), or None when there is none.
+
+    Libraries wrap it: paramiko in "[Errno None] Unable to connect", botocore in "Could not
+    connect to the endpoint URL" (the cause kept in ``kwargs["error"]``), aiohttp in a message
+    of its own that keeps only the errno."""
+    current: BaseException | None = err
+    for _ in range(8):  # a cause chain is short; never loop on a cycle
+        if current is None:
+            return None
+        if isinstance(current, socket.gaierror) and current.strerror:
+            return current.strerror.lower()
+        if isinstance(current, OSError) and current.errno and current.errno > 0:
+            return os.strerror(current.errno).lower()
+        kwargs = getattr(current, "kwargs", None)
+        nested = kwargs.get("error") if isinstance(kwargs, dict) else None
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    return None
 
 
 def is_temporary(name: str, temporary_suffixes: Iterable[str]) -> bool:

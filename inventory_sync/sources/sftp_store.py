@@ -18,7 +18,7 @@ import paramiko
 from fsspec.implementations.sftp import SFTPFileSystem
 
 from inventory_sync.sources.file_options import SftpOptions
-from inventory_sync.sources.files import FileCandidate, StoreProblem
+from inventory_sync.sources.files import FileCandidate, StoreProblem, os_reason
 from inventory_sync.sources.host_keys import (
     ChangedHostKey,
     HostKeyCheck,
@@ -125,15 +125,11 @@ def _connect_failure(err: Exception) -> str:
     if isinstance(err, paramiko.ssh_exception.NoValidConnectionsError):
         # Its own text is "[Errno None] Unable to connect to port 22 on host"; the reason of
         # each address tried (refused, unreachable) is what a person can act on.
-        reasons = {_socket_reason(e).lower() for e in err.errors.values()}
+        reasons = {os_reason(e) or str(e) for e in err.errors.values()}
         return ", ".join(sorted(reasons))
     if "protocol banner" in str(err):
         return f"{err} (it answered, but not as an SSH server: is it the right port?)"
-    return str(err) or type(err).__name__
-
-
-def _socket_reason(err: Exception) -> str:
-    return (err.strerror if isinstance(err, OSError) else None) or str(err)
+    return os_reason(err) or str(err) or type(err).__name__
 
 
 class SftpStore:

@@ -105,6 +105,15 @@ class TestSftpLogins:
         assert "[Errno None]" not in str(raised.value)  # paramiko's wrapper, not the reason
         assert raised.value.source == "feed"
 
+    def test_a_host_that_does_not_resolve_says_so(self, context, secrets, sftp_server):
+        secrets.values["pw"] = sftp_server.password
+        url = "sftp://feeds@no-such-host.invalid/in/*.csv"  # .invalid never resolves (RFC 2606)
+        with pytest.raises(SourceUnavailable) as raised:
+            sftp_source(context, sftp_server, url=url, password_secret="pw").pull()
+        message = str(raised.value)
+        assert "could not connect to no-such-host.invalid port 22: " in message
+        assert "[Errno" not in message
+
     def test_a_port_that_is_not_an_ssh_server_says_so(self, context, secrets, sftp_server, server):
         secrets.values["pw"] = sftp_server.password
         port = int(server.base.rsplit(":", 1)[1])  # an HTTP server: it answers, not in SSH
@@ -209,7 +218,8 @@ class TestS3Errors:
         with pytest.raises(SourceUnavailable) as raised:
             source.pull()
         assert not isinstance(raised.value, SourceMisconfigured)
-        assert f"could not reach {endpoint}" in str(raised.value)
+        # The socket's reason, not botocore's "Could not connect to the endpoint URL: ...".
+        assert f"could not reach {endpoint}: connection refused" in str(raised.value)
 
 
 class TestLocationsInConfiguration:
