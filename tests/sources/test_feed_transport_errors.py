@@ -49,6 +49,59 @@ class TestSftpLogins:
         snapshot = sftp_source(context, feed_on_server, private_key_secret="key").pull()
         assert snapshot.row_count == 1
 
+    @pytest.mark.parametrize(
+        ("algorithm", "form"),
+        [
+            ("ssh-ed25519", "pkcs8-pem"),  # BEGIN PRIVATE KEY: what openssl genpkey writes
+            ("ssh-rsa", "pkcs8-pem"),
+            ("ecdsa-sha2-nistp256", "pkcs1-pem"),  # BEGIN EC PRIVATE KEY
+        ],
+    )
+    def test_a_pem_private_key_logs_in(self, context, secrets, feed_on_server, algorithm, form):
+        key = asyncssh.generate_private_key(algorithm)
+        feed_on_server.client_keys.append(key)
+        secrets.values["key"] = key.export_private_key(form).decode()
+        snapshot = sftp_source(context, feed_on_server, private_key_secret="key").pull()
+        assert snapshot.row_count == 1
+
+    @pytest.mark.parametrize("form", ["openssh", "pkcs8-pem"])
+    def test_an_encrypted_private_key_logs_in_with_its_passphrase(
+        self, context, secrets, feed_on_server, form
+    ):
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        feed_on_server.client_keys.append(key)
+        secrets.values["key"] = key.export_private_key(form, passphrase="pp-4417").decode()
+        secrets.values["pp"] = "pp-4417"
+        source = sftp_source(
+            context, feed_on_server, private_key_secret="key", passphrase_secret="pp"
+        )
+        assert source.pull().row_count == 1
+
+    @pytest.mark.parametrize("form", ["openssh", "pkcs8-pem"])
+    def test_a_wrong_passphrase_is_named_as_the_option_to_fix(
+        self, context, secrets, sftp_server, form
+    ):
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        secrets.values["key"] = key.export_private_key(form, passphrase="pp-4417").decode()
+        secrets.values["pp"] = "not-it-9"
+        with pytest.raises(ConfigError) as raised:
+            sftp_source(context, sftp_server, private_key_secret="key", passphrase_secret="pp")
+        [problem] = raised.value.problems
+        assert problem.key == "options.sftp.passphrase_secret"
+        assert "could not be decrypted with the passphrase of credential 'pp'" in problem.message
+        assert "not-it-9" not in str(raised.value)
+
+    def test_an_encrypted_key_without_a_passphrase_names_the_option_to_set(
+        self, context, secrets, sftp_server
+    ):
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        secrets.values["key"] = key.export_private_key("openssh", passphrase="pp-4417").decode()
+        with pytest.raises(ConfigError) as raised:
+            sftp_source(context, sftp_server, private_key_secret="key")
+        [problem] = raised.value.problems
+        assert problem.key == "options.sftp.passphrase_secret"
+        assert "the private key is encrypted" in problem.message
+
     def test_a_wrong_password_names_the_option_to_fix(self, context, secrets, feed_on_server):
         secrets.values["pw"] = "not-the-password-123"
         with pytest.raises(SourceMisconfigured) as raised:
