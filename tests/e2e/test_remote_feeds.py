@@ -81,6 +81,21 @@ class TestSftpFeed:
         assert "inventory_sync.steps.gather" in loggers
         assert not [name for name in loggers if name.startswith("paramiko")], loggers
 
+    def test_between_uploads_the_archived_inbox_holds_the_source_and_says_why(self, sftp_world):
+        world, server = sftp_world
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        assert world.run("reconcile", "--json", env=env).code == 0
+        again = world.run("reconcile", "--json", env=env)
+        # Nothing new since the file was archived: held (exit 3), and the reason says so.
+        assert again.code == 3, again.stderr
+        [hold] = again.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert hold["reason"] == (
+            f"unavailable: no file matches {server.url('in/stock-*.csv')}"
+            " (files already used were moved to /done: no new one since?)"
+        )
+        assert world.on_hand()["RED"] == 12, "the first run's push stands"
+
     def test_on_a_terminal_the_pull_names_the_sftp_server_it_reads(self, sftp_world):
         world, server = sftp_world
         env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
