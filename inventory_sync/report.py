@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from inventory_sync.domain.model import (
     Rejected,
     RunId,
     RunStatus,
+    holding,
 )
 
 
@@ -60,14 +62,27 @@ class RunReport:
             "dry_run": self.dry_run,
             **self.counts(),
             "adjustments": [entry_json(entry) for entry in self.entries],
-            "holds": [
-                {"subject": h.subject, "reason": h.reason, **dict(h.details)} for h in self.holds
-            ],
+            "holds": holds_json(self.holds),
+            "waiting": waiting_json(self.holds),
             "rejected": [rejected_json(r) for r in self.rejected],
             "settled": [entry_json(entry) for entry in self.settled],
             "requests": self.requests,
             "duration_seconds": round(self.duration_seconds, 3),
         }
+
+
+def holds_json(holds: Iterable[Hold]) -> list[dict[str, Any]]:
+    """The holds that held the run (a source waiting for its next file is not one of them)."""
+    return [{"subject": h.subject, "reason": h.reason, **dict(h.details)} for h in holding(holds)]
+
+
+def waiting_json(holds: Iterable[Hold]) -> list[dict[str, Any]]:
+    """The sources waiting for their next file: not used this run, but not a fault."""
+    return [
+        {"source": h.subject.removeprefix("source:"), "reason": h.reason, **dict(h.details)}
+        for h in holds
+        if h.waiting
+    ]
 
 
 def entry_json(entry: JournalEntry) -> dict[str, Any]:
