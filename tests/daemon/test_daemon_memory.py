@@ -212,6 +212,19 @@ class TestSourceHealth:
                 health.check_stale()
         assert [e["event"] for e in logs] == ["source.no_new_file", "source.stale"]
 
+    def test_a_server_back_with_an_empty_inbox_has_recovered_and_waits(self):
+        clock = FixedClock(T0)
+        health = self.health(clock)
+        health.pulled(FEED, snapshot("a"))
+        with capture_logs() as logs:
+            health.failed(FEED, SourceUnavailable("connection refused", source=FEED))
+            clock.advance(timedelta(minutes=2))
+            health.failed(FEED, EMPTIED)
+            health.failed(FEED, EMPTIED)
+        events = [e["event"] for e in logs]
+        assert events == ["source.unavailable", "source.recovered", "source.no_new_file"]
+        assert logs[1]["down_seconds"] == 120
+
     def test_an_empty_inbox_before_any_data_is_unavailable(self):
         health = self.health(FixedClock(T0))
         with capture_logs() as logs:

@@ -2,7 +2,7 @@
 waits for its next file (exit 0) and is still not planned from; first contact, and data past
 max_age, still hold (exit 3); `status` turns unhealthy once the source is stale.
 
-Budget: about 40 s (short commands against the emulator; one waits 9 s for max_age to pass).
+Budget: about 55 s (short commands against the emulator; one waits 9 s for max_age to pass).
 """
 
 from __future__ import annotations
