@@ -142,9 +142,7 @@ class TestAChangeFeedWithAnArchive:
     def test_a_file_still_being_written_is_neither_read_nor_waiting(self, place, context, clock):
         place.write("in/old.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
         place.write("in/new.csv", "sku,quantity\nA,2\n", mtime=clock.now())
-        source = build_changes(
-            place, context, archive_dir=place.folder("done"), stable_seconds=60
-        )
+        source = build_changes(place, context, archive_dir=place.folder("done"), stable_seconds=60)
         snapshot = source.pull()
         assert (levels(snapshot), snapshot.files_waiting) == ({"A": 1}, 0)
 
@@ -174,9 +172,7 @@ class TestAChangeFeedWithoutAnArchive:
 
 
 class TestACompleteFeedIsUnchanged:
-    def test_the_newest_is_read_and_archiving_moves_every_older_one_with_it(
-        self, place, context
-    ):
+    def test_the_newest_is_read_and_archiving_moves_every_older_one_with_it(self, place, context):
         drop_three(place)
         source = build(
             place, context, path=place.path("in/*.csv"), archive_dir=place.folder("done")
