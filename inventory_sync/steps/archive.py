@@ -48,8 +48,8 @@ def archive_counted(app: App, snapshots: Iterable[Snapshot]) -> tuple[Hold, ...]
 
 
 def archive_or_hold(configured: ConfiguredSource, snapshot: Snapshot) -> Hold | None:
-    """Archive a counted change file; a failure is logged (source.archive_failed) and
-    returned as a Hold on the source, not raised."""
+    """Archive a counted change file; a failure is logged (source.archive_failed, then
+    source.held) and returned as a Hold on the source, not raised."""
     try:
         commit_snapshot(configured.source, snapshot)  # e.g. move its file to the archive
     except SourceError as exc:
@@ -66,5 +66,6 @@ def archive_or_hold(configured: ConfiguredSource, snapshot: Snapshot) -> Hold | 
             f"could not archive {snapshot.origin or 'a counted change file'} ({exc}); its changes"
             " are applied, newer change files wait until it is archived"
         )
+        log.error("source.held", source=configured.name, reason=reason)
         return Hold(f"source:{configured.name}", reason)
     return None

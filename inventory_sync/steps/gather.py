@@ -179,7 +179,6 @@ def _admit_changes(
         # oldest file and the newer ones are never read.
         hold = archive_or_hold(configured, snapshot)
         if hold is not None:
-            log.error("source.held", source=configured.name, reason=hold.reason)
             gathered.holds.append(hold)
 
 
