@@ -13,6 +13,16 @@ from inventory_sync.errors import SourceUnavailable
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvOptions
 from inventory_sync.sources.feed_files import FeedFiles
+from inventory_sync.sources.files import archive_files
+from inventory_sync.sources.local_store import LocalStore
+
+
+class ArchivedMeanwhile(LocalStore):
+    """A local store where another process archives each file just before our move does."""
+
+    def move(self, path: str, target: str) -> None:
+        LocalStore.move(self, path, target)
+        super().move(path, target)  # the file is gone now: FileNotFoundError
 
 
 def build(place, context, *, completeness=Completeness.COMPLETE, **options):
@@ -145,6 +155,33 @@ class TestAChangeFeedWithAnArchive:
         source = build_changes(place, context, archive_dir=place.folder("done"), stable_seconds=60)
         snapshot = source.pull()
         assert (levels(snapshot), snapshot.files_waiting) == ({"A": 1}, 0)
+
+
+class TestArchivingTwice:
+    def test_a_file_archived_meanwhile_by_another_run_is_not_an_error(self, tmp_path):
+        inbox = tmp_path / "in"
+        inbox.mkdir()
+        (inbox / "a.csv").write_text("sku,quantity\nA,1\n", encoding="utf-8")
+        done = str(tmp_path / "done")
+        moved = archive_files(ArchivedMeanwhile(), [str(inbox / "a.csv")], done, "tag")
+        assert moved == []
+        assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["a.csv"]
+
+    def test_a_move_that_fails_with_the_file_still_there_is_an_error(self, tmp_path):
+        inbox = tmp_path / "in"
+        inbox.mkdir()
+        (inbox / "a.csv").write_text("sku,quantity\nA,1\n", encoding="utf-8")
+        missing_folder = str(tmp_path / "no" / "such")
+        with pytest.raises(FileNotFoundError):
+            archive_files(NoFolders(), [str(inbox / "a.csv")], missing_folder, "tag")
+        assert (inbox / "a.csv").exists()
+
+
+class NoFolders(LocalStore):
+    """A local store that cannot make the archive folder: the move finds no target folder."""
+
+    def make_folder(self, path: str) -> None:
+        """Makes nothing."""
 
 
 class TestAChangeFeedWithoutAnArchive:
