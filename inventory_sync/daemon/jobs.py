@@ -50,8 +50,8 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
             generation.health.failed(name, exc)
             return
         generation.health.pulled(name, snapshot)
-        new = generation.cache.is_new(snapshot)
-        if not new and not _left_behind(generation.app, configured, snapshot):
+        again = not generation.cache.is_new(snapshot)
+        if again and not _left_behind(generation.app, configured, snapshot):
             return  # the same content again: recorded already, nothing new to reconcile
         _admit(generation, configured, snapshot)
         for warehouse in configured.warehouses:

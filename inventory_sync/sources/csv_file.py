@@ -95,7 +95,8 @@ class CsvFileSource:
             log.warning("source.config_warning", source=spec.name, reason=NO_ARCHIVE_WARNING)
         drain = partial and options.archive_dir is not None
         self._files = FeedFiles(options, spec.name, context, drain=drain)
-        # snapshot_id -> the files that snapshot makes obsolete (itself and older stable ones)
+        # snapshot_id -> the files committing it archives (itself, and for a complete feed the
+        # older stable ones it makes obsolete)
         self._pending: dict[str, tuple[str, ...]] = {}
 
     @property
