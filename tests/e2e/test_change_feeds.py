@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 import pytest
 from change_feed_support import ChangeWorld, events, make_change_world
+from config_template import config_toml
+from e2e_support import make_world
+from remote_servers import SftpServer
 
 MANY = {("east", sku): 11 for sku in ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK"]}
 ELSEWHERE = f"{socket.gethostname()}:{os.getpid()}:run-elsewhere"  # alive: this test
@@ -212,6 +216,70 @@ class TestABacklogOfChangeFiles:
         assert (changes.level("east", "RED"), changes.level("west", "GREY")) == (19, 20)
         assert (changes.inbox_files(), changes.archived()) == ([], ["a.csv", "b.csv", "c.csv"])
         assert (changes.level("west", "RED"), changes.level("east", "BLUE")) == (17, 14)
+
+
+@pytest.fixture
+def sftp_changes(tmp_path):
+    """One warehouse fed by a change feed on a real SFTP server: /in/*.csv, archived to /done."""
+    with SftpServer(tmp_path / "sftp-root") as server:
+        (tmp_path / "sftp-root" / "in").mkdir(parents=True)
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(server.known_hosts_line())
+        world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+        tail = (
+            'archive_dir = "/done"\n[sources.options.sftp]\n'
+            f'password_secret = "sftp_password"\nknown_hosts = "{known_hosts}"\n'
+        )
+        text = config_toml(
+            tmp_path / "state",
+            world.emulator.base_url,
+            server.url("in/*.csv"),  # type: ignore[arg-type]
+            source='snapshot = "partial"',
+            tail=tail,
+        )
+        world.config.write_text(text, encoding="utf-8")
+        try:
+            yield world, server
+        finally:
+            world.emulator.stop()
+
+
+def drop_on(server, name: str, text: str, *, minutes_ago: int) -> None:
+    path = server.root / "in" / name
+    path.write_text(text, encoding="utf-8")
+    at = time.time() - 60 * minutes_ago
+    os.utime(path, (at, at))
+
+
+class TestOverSftp:
+    def test_a_backlog_drains_oldest_first_and_a_refused_archive_holds_it(self, sftp_changes):
+        world, server = sftp_changes
+        env = {"INVENTORY_SYNC_CREDENTIAL_SFTP_PASSWORD": server.password}
+        drop_on(server, "b.csv", "sku,quantity\nRED,15\n", minutes_ago=2)
+        drop_on(server, "a.csv", "sku,quantity\nRED,17\nBLUE,16\n", minutes_ago=1)
+        server.refuse_renames = True
+
+        first = world.run("reconcile", "--json", env=env)
+        assert first.code == 3, first.stderr[-2000:]
+        assert (world.on_hand()["RED"], world.on_hand()["BLUE"]) == (15, 10)  # b.csv only
+        (hold,) = first.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert "newer change files wait" in hold["reason"]
+        assert first.json()["files_waiting"] == {"feed": 1}
+
+        second = world.run("reconcile", "--json", env=env)
+        assert second.code == 3, second.stderr[-2000:]
+        assert second.json()["planned"] == 0
+        assert world.on_hand()["BLUE"] == 10
+
+        server.refuse_renames = False
+        assert world.run("reconcile", "--json", env=env).code == 0  # archives b.csv
+        assert sorted(p.name for p in (server.root / "done").iterdir()) == ["b.csv"]
+        last = world.run("reconcile", "--json", env=env)
+        assert last.code == 0, last.stderr[-2000:]
+        assert (world.on_hand()["RED"], world.on_hand()["BLUE"]) == (17, 16)
+        assert list((server.root / "in").iterdir()) == []
+        assert sorted(p.name for p in (server.root / "done").iterdir()) == ["a.csv", "b.csv"]
 
 
 @pytest.mark.postgres
