@@ -262,7 +262,31 @@ def _sources(
     context = SourceContext(
         clock=clock, read_secret=secret_reader(credentials_dir), state_dir=settings.state_dir
     )
-    return tuple(configured_source(s, context) for s in settings.sources)
+    return configured_sources(settings.sources, context)
+
+
+def configured_sources(
+    sources: Sequence[SourceSettings], context: SourceContext
+) -> tuple[ConfiguredSource, ...]:
+    """Build every source; the problems of all of them (a credential missing here and there)
+    are reported together, each under its source's place in the file."""
+    built: list[ConfiguredSource] = []
+    problems: list[ConfigProblem] = []
+    for index, source in enumerate(sources):
+        try:
+            built.append(configured_source(source, context))
+        except ConfigError as err:
+            where = f"sources[{index}]"
+            problems += [
+                ConfigProblem(
+                    f"{where}.{p.key}" if p.key.startswith("options") else f"{where} {p.key}",
+                    p.message,
+                )
+                for p in err.problems
+            ]
+    if problems:
+        raise ConfigError(problems)
+    return tuple(built)
 
 
 def configured_source(source: SourceSettings, context: SourceContext) -> ConfiguredSource:
@@ -298,23 +322,31 @@ def credential_variable(name: str) -> str:
 def secret_reader(credentials_dir: Path | None) -> Callable[[str], str]:
     """Reads a named secret and registers it for redaction: from its environment variable if
     set (as settings are), else from the credentials directory (systemd's LoadCredential=)."""
-    directory = credentials_dir or Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent"))
+    named = credentials_dir or os.environ.get("CREDENTIALS_DIRECTORY")
+    directory = Path(named) if named else None
 
     def read(name: str) -> str:
         variable = credential_variable(name)
-        path = directory / name
+        path = None if directory is None else directory / name
         if variable in os.environ:
             value = os.environ[variable].strip()
-        elif path.is_file():
+        elif path is not None and path.is_file():
             value = path.read_text(encoding="utf-8").strip()
         else:
-            raise ConfigError(
-                [ConfigProblem(f"credential {name}", f"no file {path} and no ${variable}")]
-            )
+            raise ConfigError([ConfigProblem(f"credential {name}", _not_found(variable, path))])
         logs.register_secret(value)
         return value
 
     return read
+
+
+def _not_found(variable: str, path: Path | None) -> str:
+    if path is None:
+        return (
+            f"${variable} is not set, and there is no credentials directory"
+            " ($CREDENTIALS_DIRECTORY is not set; systemd sets it for LoadCredential=)"
+        )
+    return f"no file {path} and no ${variable}"
 
 
 def _reconcile_for(settings: Settings, overrides: ReconcileOverrides) -> ReconcileSettings:

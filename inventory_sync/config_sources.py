@@ -27,6 +27,9 @@ def check_source_options(type_name: str, options: dict[str, Any]) -> list[str]:
 def _describe(error: Any) -> str:  # noqa: ANN401
     key = ".".join(str(part) for part in error["loc"])
     message = str(error["msg"])
+    if error["type"] == "value_error":
+        # pydantic's "Value error, " before an option's own sentence says nothing to a person.
+        message = message.removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown option (see docs/sources.md)"
     elif error["type"] in {"missing", LOCATION_ERROR}:

@@ -40,7 +40,7 @@ MEANINGS = (
         "some adjustments failed (the rest were applied), or the run stopped on a ledger error",
     ),
     (USAGE, "configuration or usage error"),
-    (HELD, "held: a guard held the run, or a sanity gate held a source (see the holds)"),
+    (HELD, "held: a guard held the run, or a source (a sanity gate, or unreadable: see the holds)"),
     (
         SHIPSTATION,
         "refused: ShipStation down, rate-limited, key or plan refused, or mapping wrong",

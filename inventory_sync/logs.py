@@ -25,6 +25,9 @@ _QUIET = {
     "apscheduler": logging.INFO,
     # Remote feed stores: paramiko logs each SSH handshake, botocore each request at DEBUG.
     "paramiko": logging.WARNING,
+    # Its connection thread logs every failed handshake at ERROR, a traceback one line per
+    # event; the same failure reaches the source, which reports it once (source.unavailable).
+    "paramiko.transport": logging.CRITICAL,
     "botocore": logging.WARNING,
     "aiobotocore": logging.WARNING,
     "s3fs": logging.WARNING,

@@ -143,7 +143,14 @@ def column_index(header: list[str], columns: Columns, delimiter: str | None) -> 
 def _missing_column(column: str, role: str, header: list[str], delimiter: str | None) -> str:
     message = f"missing {role} column {column!r}; the header has {[c.strip() for c in header]}"
     if len(header) == 1:
-        seen = [d for d in _OTHER_DELIMITERS if d != delimiter and d in header[0]]
+        # Only a delimiter that splits the wanted name out of the cell: a title such as
+        # "Stock export, 1 May" holds a comma, and is not CSV text.
+        wanted = column.strip().casefold()
+        seen = [
+            d
+            for d in _OTHER_DELIMITERS
+            if d != delimiter and wanted in (part.strip().casefold() for part in header[0].split(d))
+        ]
         if seen and delimiter is None:  # a spreadsheet: one cell holds the whole header
             message += f" - the header is one cell containing {seen[0]!r} (CSV text in a sheet?)"
         elif seen:

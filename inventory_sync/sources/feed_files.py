@@ -34,7 +34,7 @@ from inventory_sync.sources.files import (
     archive_files,
     check_unchanged,
     is_stable,
-    list_candidates,
+    list_matches,
     read_unchanged,
 )
 from inventory_sync.sources.local_store import LocalStore
@@ -160,9 +160,22 @@ class FeedFiles:
 
     def _stable(self, store: FileStore) -> list[FileCandidate]:
         pattern = self._location.pattern
-        found = list_candidates(store, pattern, self._options.temporary_suffixes)
+        found, uploading = list_matches(store, pattern, self._options.temporary_suffixes)
+        if not found and uploading:
+            names = ", ".join(c.name for c in uploading[:3]) + (", ..." if uploading[3:] else "")
+            raise self._unavailable(
+                f"no complete file matches {self.shown_path}: only {len(uploading)} upload(s) in"
+                f" progress ({names}), never read until renamed without the temporary suffix"
+            )
         if not found:
-            raise self._unavailable(f"no file matches {self.shown_path}")
+            since = ""
+            if self._options.archive_dir is not None:
+                # With archiving, an empty inbox is what every run sees between two uploads.
+                since = (
+                    f" (files already used were moved to {self._options.archive_dir}:"
+                    " no new one since?)"
+                )
+            raise self._unavailable(f"no file matches {self.shown_path}{since}")
         now = self._clock.now()
         stable = [c for c in found if is_stable(c, now, self._options.stable_seconds)]
         if not stable:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,6 +24,27 @@ from inventory_sync.sources.locations import Location, LocationError, parse_loca
 LOCATION_ERROR = "location"
 
 
+_FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}=?")
+_PUBLIC_KEY_TYPES = re.compile(r"ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)")
+
+
+def is_host_key_pin(text: str) -> bool:
+    """True for the forms options.sftp.host_key takes: a SHA256 fingerprint, or a public key
+    ("ssh-ed25519 AAAA...", a comment after it allowed)."""
+    pin = text.strip()
+    if _FINGERPRINT.fullmatch(pin):
+        return True
+    kind, _, rest = pin.partition(" ")
+    blob = rest.strip().split(" ")[0]
+    if not _PUBLIC_KEY_TYPES.fullmatch(kind) or not blob:
+        return False
+    try:
+        base64.b64decode(blob, validate=True)
+    except binascii.Error:
+        return False
+    return True
+
+
 class SftpOptions(BaseModel):
     """[sources.options.sftp]: how to log in to the server and how to know it is the right one.
 
@@ -34,6 +59,18 @@ class SftpOptions(BaseModel):
     known_hosts: str | None = None  # default: ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts
     host_key: str | None = None  # a pin: "SHA256:..." or "ssh-ed25519 AAAA..."
     timeout_seconds: float = Field(default=30, gt=0)
+
+    @field_validator("host_key")
+    @classmethod
+    def _a_pin(cls, value: str | None) -> str | None:
+        if value is not None and not is_host_key_pin(value):
+            # Checked now: a pin that can never match would be reported at every pull as
+            # the server's key having changed.
+            raise ValueError(
+                'give the server key\'s SHA256 fingerprint ("SHA256:...", as ssh-keygen -lf'
+                ' prints it) or its public key ("ssh-ed25519 AAAA...")'
+            )
+        return value
 
     @model_validator(mode="after")
     def _passphrase_needs_key(self) -> SftpOptions:

@@ -7,7 +7,9 @@ what they can name better (an unknown host key, a missing bucket).
 
 from __future__ import annotations
 
+import os
 import posixpath
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +89,27 @@ class FileStore(Protocol):
     def close(self) -> None: ...
 
 
+def os_reason(err: BaseException) -> str | None:
+    """The operating system's words for the socket error behind ``err`` ("connection
+    refused", "name or service not known"), or None when there is none.
+
+    Libraries wrap it: paramiko in "[Errno None] Unable to connect", botocore in "Could not
+    connect to the endpoint URL" (the cause kept in ``kwargs["error"]``), aiohttp in a message
+    of its own that keeps only the errno."""
+    current: BaseException | None = err
+    for _ in range(8):  # a cause chain is short; never loop on a cycle
+        if current is None:
+            return None
+        if isinstance(current, socket.gaierror) and current.strerror:
+            return current.strerror.lower()
+        if isinstance(current, OSError) and current.errno and current.errno > 0:
+            return os.strerror(current.errno).lower()
+        kwargs = getattr(current, "kwargs", None)
+        nested = kwargs.get("error") if isinstance(kwargs, dict) else None
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    return None
+
+
 def is_temporary(name: str, temporary_suffixes: Iterable[str]) -> bool:
     """True for names of uploads in progress (``stock.csv.part``), in any letter case."""
     return name.lower().endswith(tuple(s.lower() for s in temporary_suffixes))
@@ -96,10 +119,22 @@ def list_candidates(
     store: FileStore, pattern: str, temporary_suffixes: Iterable[str]
 ) -> list[FileCandidate]:
     """Every file matching the pattern, minus temporary ones, newest first."""
+    return list_matches(store, pattern, temporary_suffixes)[0]
+
+
+def list_matches(
+    store: FileStore, pattern: str, temporary_suffixes: Iterable[str]
+) -> tuple[list[FileCandidate], list[FileCandidate]]:
+    """The files matching the pattern, newest first: the candidates, and the uploads in
+    progress (temporary names) that were left out, to be named when nothing else matched."""
     suffixes = tuple(temporary_suffixes)
-    found = [c for c in store.glob(pattern) if not is_temporary(c.name, suffixes)]
-    found.sort(key=lambda c: (c.mtime_ns, c.name), reverse=True)
-    return found
+    found: list[FileCandidate] = []
+    uploading: list[FileCandidate] = []
+    for candidate in store.glob(pattern):
+        (uploading if is_temporary(candidate.name, suffixes) else found).append(candidate)
+    for files in (found, uploading):
+        files.sort(key=lambda c: (c.mtime_ns, c.name), reverse=True)
+    return found, uploading
 
 
 def is_stable(candidate: FileCandidate, now: datetime, stable_seconds: float) -> bool:

@@ -18,6 +18,10 @@ class UnknownHostKey(paramiko.SSHException):
     """The server's key is in no known_hosts file and matches no pin."""
 
 
+class NoKnownHostsFile(UnknownHostKey):
+    """The configured known_hosts file does not exist: a wrong path more often than not."""
+
+
 class ChangedHostKey(paramiko.SSHException):
     """known_hosts has another key of this type for the server: a reinstall, or an attack."""
 
@@ -32,11 +36,13 @@ class HostKeyCheck(paramiko.MissingHostKeyPolicy):
 
     pin: str | None
     files: tuple[Path, ...]
+    named: bool = False  # files is options.sftp.known_hosts, not the defaults
 
     @classmethod
     def from_options(cls, pin: str | None, known_hosts: str | None) -> HostKeyCheck:
         names = (known_hosts,) if known_hosts else DEFAULT_KNOWN_HOSTS
-        return cls(pin.strip() if pin else None, tuple(Path(n).expanduser() for n in names))
+        files = tuple(Path(n).expanduser() for n in names)
+        return cls(pin.strip() if pin else None, files, named=bool(known_hosts))
 
     @property
     def key_to_fix(self) -> str:
@@ -63,10 +69,21 @@ class HostKeyCheck(paramiko.MissingHostKeyPolicy):
                 " reinstalled, or someone is in between. Check with the server's owner, then"
                 " replace the line (ssh-keygen -R) or pin the new key in options.sftp.host_key"
             )
+        advice = (
+            "Check the fingerprint with the server's owner, then add it (ssh-keyscan) or pin"
+            f" it: options.sftp.host_key = {key.fingerprint!r}"
+        )
+        missing = not any(path.is_file() for path in self.files)
+        if missing and self.named:
+            raise NoKnownHostsFile(
+                f"{hostname} offered {describe(key)}, but the known_hosts file"
+                f" {self._shown_files()} does not exist (is options.sftp.known_hosts the right"
+                f" path?). {advice}"
+            )
+        none_there = ", none of which exists" if missing else ""
         raise UnknownHostKey(
             f"{hostname} offered {describe(key)}, which is not in known_hosts"
-            f" ({self._shown_files()}). Check the fingerprint with the server's owner, then add"
-            f" it (ssh-keyscan) or pin it: options.sftp.host_key = {key.fingerprint!r}"
+            f" ({self._shown_files()}{none_there}). {advice}"
         )
 
     def _pinned(self, key: paramiko.PKey) -> bool:

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from inventory_sync import logs
 from inventory_sync.sources.file_options import S3Options
-from inventory_sync.sources.files import FileCandidate, StoreProblem
+from inventory_sync.sources.files import FileCandidate, StoreProblem, os_reason
 from inventory_sync.sources.locations import Location
 
 # s3fs and botocore each retry failed calls with growing waits; a down endpoint would hold a
@@ -164,7 +164,9 @@ class S3Store:
                 key=_KEY_ID_OPTION,
             ) from None
         except self.failures as err:
-            raise StoreProblem(f"could not reach {self._endpoint}: {err}") from err
+            raise StoreProblem(
+                f"could not reach {self._endpoint}: {os_reason(err) or err}"
+            ) from err
 
     def _refused(self, err: PermissionError, needs: str) -> StoreProblem:
         """What S3's error code says is wrong: the key id, the secret, or the key's rights."""

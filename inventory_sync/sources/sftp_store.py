@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 import paramiko
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from fsspec.implementations.sftp import SFTPFileSystem
 
 from inventory_sync.sources.file_options import SftpOptions
-from inventory_sync.sources.files import FileCandidate, StoreProblem
-from inventory_sync.sources.host_keys import ChangedHostKey, HostKeyCheck, UnknownHostKey
+from inventory_sync.sources.files import FileCandidate, StoreProblem, os_reason
+from inventory_sync.sources.host_keys import (
+    ChangedHostKey,
+    HostKeyCheck,
+    NoKnownHostsFile,
+    UnknownHostKey,
+)
 from inventory_sync.sources.locations import Location
 
 _KEY_TYPES: tuple[type[paramiko.PKey], ...] = (
@@ -52,8 +59,9 @@ def sftp_connector(
 
 def _login(options: SftpOptions, read_secret: Callable[[str], str]) -> _Login:
     if options.private_key_secret:
-        passphrase = read_secret(options.passphrase_secret) if options.passphrase_secret else None
-        key = _private_key(read_secret(options.private_key_secret), passphrase)
+        named = options.passphrase_secret
+        passphrase = read_secret(named) if named else None
+        key = _private_key(read_secret(options.private_key_secret), passphrase, named)
         return _Login({"pkey": key}, "options.sftp.private_key_secret")
     if options.password_secret:
         password = read_secret(options.password_secret)
@@ -62,17 +70,65 @@ def _login(options: SftpOptions, read_secret: Callable[[str], str]) -> _Login:
     return _Login({"allow_agent": True, "look_for_keys": True}, "options.sftp.password_secret")
 
 
-def _private_key(text: str, passphrase: str | None) -> paramiko.PKey:
-    for key_type in _KEY_TYPES:
-        try:
-            return key_type.from_private_key(io.StringIO(text), password=passphrase)
-        except paramiko.SSHException:
-            continue
+def _private_key(text: str, passphrase: str | None, passphrase_name: str | None) -> paramiko.PKey:
+    """The key from its text: OpenSSH, the PEM forms paramiko reads, or PKCS#8 (converted)."""
+    for form in (text, _pkcs8_as_openssh(text, passphrase)):
+        for key_type in _KEY_TYPES if form else ():
+            try:
+                return key_type.from_private_key(io.StringIO(form), password=passphrase)
+            except paramiko.SSHException:
+                continue
+    if _is_encrypted(text) and passphrase is None:
+        raise StoreProblem(
+            "the private key is encrypted: name the credential holding its passphrase in"
+            " options.sftp.passphrase_secret",
+            key="options.sftp.passphrase_secret",
+        )
+    if _is_encrypted(text):
+        raise StoreProblem(
+            "the private key could not be decrypted with the passphrase of credential"
+            f" {passphrase_name!r} (the wrong passphrase, or the wrong key?)",
+            key="options.sftp.passphrase_secret",
+        )
     raise StoreProblem(
-        "the private key could not be read (an OpenSSH or PEM key of type ed25519, ecdsa or rsa;"
-        " an encrypted key needs passphrase_secret)",
+        "the private key could not be read: give an OpenSSH key (ed25519, ecdsa or rsa, as"
+        " ssh-keygen writes it) or a PEM one (BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY, BEGIN"
+        " EC PRIVATE KEY)",
         key="options.sftp.private_key_secret",
     )
+
+
+def _pkcs8_as_openssh(text: str, passphrase: str | None) -> str | None:
+    """A PKCS#8 key (BEGIN PRIVATE KEY, what openssl writes) as OpenSSH text: paramiko reads
+    that form for every key type, but PKCS#8 for none."""
+    if "BEGIN PRIVATE KEY" not in text and "BEGIN ENCRYPTED PRIVATE KEY" not in text:
+        return None
+    secret = passphrase.encode() if passphrase and "ENCRYPTED" in text else None
+    try:
+        key = serialization.load_pem_private_key(text.encode(), password=secret)
+        openssh = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None  # not a key, the wrong passphrase, or a type OpenSSH has no form for
+    return openssh.decode()
+
+
+def _is_encrypted(text: str) -> bool:
+    """True when the key's text cannot be read without a passphrase."""
+    if "ENCRYPTED" in text:  # PEM's "Proc-Type: 4,ENCRYPTED", PKCS#8's ENCRYPTED PRIVATE KEY
+        return True
+    for key_type in _KEY_TYPES:  # OpenSSH says so only inside its base64
+        try:
+            key_type.from_private_key(io.StringIO(text))
+        except paramiko.PasswordRequiredException:
+            return True
+        except paramiko.SSHException:
+            continue
+        return False
+    return False
 
 
 def _connect(
@@ -93,6 +149,8 @@ def _connect(
             skip_instance_cache=True,  # fsspec would hand back a cached, maybe dead, session
             **arguments,
         )
+    except NoKnownHostsFile as err:
+        raise StoreProblem(str(err), key="options.sftp.known_hosts") from None
     except UnknownHostKey as err:
         raise StoreProblem(str(err), key="options.sftp.host_key") from None
     except ChangedHostKey as err:
@@ -110,7 +168,19 @@ def _connect(
                 f"{where}: no password or key to log in with (no SSH agent, no ~/.ssh keys)",
                 key=login.key,
             ) from None
-        raise StoreProblem(f"could not connect to {where}: {err or type(err).__name__}") from err
+        raise StoreProblem(f"could not connect to {where}: {_connect_failure(err)}") from err
+
+
+def _connect_failure(err: Exception) -> str:
+    """Why a connection failed, in the socket's words rather than paramiko's wrapper."""
+    if isinstance(err, paramiko.ssh_exception.NoValidConnectionsError):
+        # Its own text is "[Errno None] Unable to connect to port 22 on host"; the reason of
+        # each address tried (refused, unreachable) is what a person can act on.
+        reasons = {os_reason(e) or str(e) for e in err.errors.values()}
+        return ", ".join(sorted(reasons))
+    if "protocol banner" in str(err):
+        return f"{err} (it answered, but not as an SSH server: is it the right port?)"
+    return os_reason(err) or str(err) or type(err).__name__
 
 
 class SftpStore:

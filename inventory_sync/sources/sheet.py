@@ -65,8 +65,21 @@ def scanned_records(blocks: Iterator[CellBlock], layout: SheetLayout, origin: st
 
 def _records(header_line: int, header: Cells, layout: SheetLayout, origin: str) -> _SheetRecords:
     header = _trailing_blanks_cut(header)
-    index = column_index([_header_text(cell) for cell in header], layout.columns, None)
+    try:
+        index = column_index([_header_text(cell) for cell in header], layout.columns, None)
+    except LayoutError as err:
+        raise LayoutError(f"{err} {_header_taken(header_line, layout.header_row)}") from None
     return _SheetRecords(index, origin, first_line=header_line + 1, width=len(header))
+
+
+def _header_taken(line: int, header_row: int | None) -> str:
+    """Which row was read as the header, and why: a title above the table is the usual cause."""
+    if header_row is not None:
+        return f"(row {line}, header_row)"
+    return (
+        f"(row {line}, the first non-blank row; if the column names are on a later row,"
+        " set header_row)"
+    )
 
 
 def _trailing_blanks_cut(header: Cells) -> Cells:

@@ -117,10 +117,20 @@ class XlsxFileSource(CsvFileSource):
             raise self._format_error(
                 origin, f"there is no sheet {wanted}: the workbook has {len(names)} {names}"
             )
-        name = names[wanted - 1] if isinstance(wanted, int) else wanted
-        if name not in names:
-            raise self._format_error(origin, f"no sheet named {name!r}; the workbook has {names}")
-        return name
+        if isinstance(wanted, int):
+            return names[wanted - 1]
+        if wanted in names:
+            return wanted
+        # Excel allows no two sheets whose names differ only in case, so this finds one at most.
+        same = [name for name in names if name.casefold() == wanted.casefold()]
+        if same:
+            return same[0]
+        hint = ""
+        if wanted.strip().isdigit():
+            hint = f" (a position is a number without quotes: sheet = {wanted.strip()})"
+        raise self._format_error(
+            origin, f"no sheet named {wanted!r}; the workbook has {names}{hint}"
+        )
 
     def _book(self, origin: str, data: bytes) -> python_calamine.CalamineWorkbook:
         try:

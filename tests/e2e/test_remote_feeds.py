@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from e2e_support import FEED, World, make_world, write_config
 from remote_servers import S3Server, SftpServer
 from s3_auth_server import S3AuthServer
@@ -79,6 +80,21 @@ class TestSftpFeed:
         loggers = {event["logger"] for event in result.log_events()}
         assert "inventory_sync.steps.gather" in loggers
         assert not [name for name in loggers if name.startswith("paramiko")], loggers
+
+    def test_between_uploads_the_archived_inbox_holds_the_source_and_says_why(self, sftp_world):
+        world, server = sftp_world
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        assert world.run("reconcile", "--json", env=env).code == 0
+        again = world.run("reconcile", "--json", env=env)
+        # Nothing new since the file was archived: held (exit 3), and the reason says so.
+        assert again.code == 3, again.stderr
+        [hold] = again.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert hold["reason"] == (
+            f"unavailable: no file matches {server.url('in/stock-*.csv')}"
+            " (files already used were moved to /done: no new one since?)"
+        )
+        assert world.on_hand()["RED"] == 12, "the first run's push stands"
 
     def test_on_a_terminal_the_pull_names_the_sftp_server_it_reads(self, sftp_world):
         world, server = sftp_world
@@ -157,6 +173,82 @@ class TestS3Feed:
                 assert s3.keys("feeds", "") == ["done/stock-1.csv"]
                 left = every_byte_left_behind(world, result)
                 assert s3.secret_access_key.encode() not in left
+            finally:
+                world.emulator.stop()
+
+
+def stock_workbook(path: Path, *, bad_red: bool) -> bytes:
+    """FEED as an ERP export: a title, a blank row, then the table on a sheet after a first."""
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Notes").write(0, 0, "exported by the ERP")
+    sheet = book.add_worksheet("Stock")
+    sheet.write(0, 0, "Stock export, 5 January")
+    sheet.write_row(2, 0, ["Item", "On hand"])
+    rows = [line.split(",") for line in FEED.splitlines()[1:]]
+    for r, (sku, quantity) in enumerate(rows, start=3):
+        sheet.write_row(r, 0, [sku, 12.5 if bad_red and sku == "RED" else float(quantity)])
+    book.close()
+    return path.read_bytes()
+
+
+class TestXlsxInABucket:
+    """An ERP's workbook in a bucket: the sheet by name or position, the header below a title."""
+
+    def world(self, tmp_path: Path, s3: S3Server, sheet: str, *, header_row: bool) -> World:
+        world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+        extra = (
+            f"sheet = {sheet}\n"
+            + ("header_row = 3\n" if header_row else "")
+            + 'sku_column = "Item"\nquantity_column = "On hand"\n'
+            "[sources.options.s3]\n"
+            f'endpoint_url = "{s3.endpoint}"\n'
+            'access_key_id_secret = "feeds_key_id"\n'
+            'secret_access_key_secret = "feeds_secret"\n'
+        )
+        config = write_config(tmp_path, world.emulator.base_url, "s3://erp/in/*.xlsx", extra)  # type: ignore[arg-type]
+        config.write_text(config.read_text().replace('type = "csv"', 'type = "xlsx"'))
+        return dataclasses.replace(world, config=config)
+
+    @pytest.mark.parametrize("sheet", ['"Stock"', "2"])
+    def test_a_bad_cell_is_named_by_file_sheet_row_column_value_and_sku(self, tmp_path, sheet):
+        with S3Server() as s3:
+            s3.client().create_bucket(Bucket="erp")
+            data = stock_workbook(tmp_path / "made.xlsx", bad_red=True)
+            s3.put("erp", "in/stock-0105.xlsx", data, OLD)
+            world = self.world(tmp_path, s3, sheet, header_row=True)
+            try:
+                result = world.run(
+                    "reconcile", "--json", env=key_env(s3.access_key_id, s3.secret_access_key)
+                )
+                assert result.code == 0, result.stderr
+                summary = result.json()
+                assert summary["applied"] == 1  # GREEN; RED's row is quarantined, not zeroed
+                (rejected,) = summary["rejected"]
+                assert rejected["origin"] == "s3://erp/in/stock-0105.xlsx[Stock]"
+                found = (rejected["line"], rejected["field"], rejected["value"], rejected["sku"])
+                assert found == (4, "On hand", "12.5", "RED")  # RED is in sheet row 4
+                assert world.on_hand()["RED"] == 10
+            finally:
+                world.emulator.stop()
+
+    def test_without_header_row_a_title_in_row_1_holds_the_source_saying_to_set_it(self, tmp_path):
+        with S3Server() as s3:
+            s3.client().create_bucket(Bucket="erp")
+            data = stock_workbook(tmp_path / "made.xlsx", bad_red=False)
+            s3.put("erp", "in/stock-0105.xlsx", data, OLD)
+            world = self.world(tmp_path, s3, '"Stock"', header_row=False)
+            try:
+                result = world.run(
+                    "reconcile", "--json", env=key_env(s3.access_key_id, s3.secret_access_key)
+                )
+                assert result.code == 3, result.stderr
+                [hold] = result.json()["holds"]
+                assert hold["reason"].startswith(
+                    "format error: s3://erp/in/stock-0105.xlsx: sheet 'Stock': missing sku"
+                    " column 'Item'; the header has ['Stock export, 5 January'] (row 1,"
+                )
+                assert hold["reason"].endswith("set header_row)")
+                assert world.on_hand()["RED"] == 10, "nothing was pushed"
             finally:
                 world.emulator.stop()
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import asyncssh
 import pytest
@@ -47,6 +48,59 @@ class TestSftpLogins:
         secrets.values["key"] = key.export_private_key("openssh").decode()
         snapshot = sftp_source(context, feed_on_server, private_key_secret="key").pull()
         assert snapshot.row_count == 1
+
+    @pytest.mark.parametrize(
+        ("algorithm", "form"),
+        [
+            ("ssh-ed25519", "pkcs8-pem"),  # BEGIN PRIVATE KEY: what openssl genpkey writes
+            ("ssh-rsa", "pkcs8-pem"),
+            ("ecdsa-sha2-nistp256", "pkcs1-pem"),  # BEGIN EC PRIVATE KEY
+        ],
+    )
+    def test_a_pem_private_key_logs_in(self, context, secrets, feed_on_server, algorithm, form):
+        key = asyncssh.generate_private_key(algorithm)
+        feed_on_server.client_keys.append(key)
+        secrets.values["key"] = key.export_private_key(form).decode()
+        snapshot = sftp_source(context, feed_on_server, private_key_secret="key").pull()
+        assert snapshot.row_count == 1
+
+    @pytest.mark.parametrize("form", ["openssh", "pkcs8-pem"])
+    def test_an_encrypted_private_key_logs_in_with_its_passphrase(
+        self, context, secrets, feed_on_server, form
+    ):
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        feed_on_server.client_keys.append(key)
+        secrets.values["key"] = key.export_private_key(form, passphrase="pp-4417").decode()
+        secrets.values["pp"] = "pp-4417"
+        source = sftp_source(
+            context, feed_on_server, private_key_secret="key", passphrase_secret="pp"
+        )
+        assert source.pull().row_count == 1
+
+    @pytest.mark.parametrize("form", ["openssh", "pkcs8-pem"])
+    def test_a_wrong_passphrase_is_named_as_the_option_to_fix(
+        self, context, secrets, sftp_server, form
+    ):
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        secrets.values["key"] = key.export_private_key(form, passphrase="pp-4417").decode()
+        secrets.values["pp"] = "not-it-9"
+        with pytest.raises(ConfigError) as raised:
+            sftp_source(context, sftp_server, private_key_secret="key", passphrase_secret="pp")
+        [problem] = raised.value.problems
+        assert problem.key == "options.sftp.passphrase_secret"
+        assert "could not be decrypted with the passphrase of credential 'pp'" in problem.message
+        assert "not-it-9" not in str(raised.value)
+
+    def test_an_encrypted_key_without_a_passphrase_names_the_option_to_set(
+        self, context, secrets, sftp_server
+    ):
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        secrets.values["key"] = key.export_private_key("openssh", passphrase="pp-4417").decode()
+        with pytest.raises(ConfigError) as raised:
+            sftp_source(context, sftp_server, private_key_secret="key")
+        [problem] = raised.value.problems
+        assert problem.key == "options.sftp.passphrase_secret"
+        assert "the private key is encrypted" in problem.message
 
     def test_a_wrong_password_names_the_option_to_fix(self, context, secrets, feed_on_server):
         secrets.values["pw"] = "not-the-password-123"
@@ -98,8 +152,30 @@ class TestSftpLogins:
         with pytest.raises(SourceUnavailable) as raised:
             sftp_source(context, sftp_server, url=url, password_secret="pw").pull()
         assert not isinstance(raised.value, SourceMisconfigured)
-        assert f"could not connect to 127.0.0.1 port {port}" in str(raised.value)
+        assert f"could not connect to 127.0.0.1 port {port}: connection refused" in str(
+            raised.value
+        )
+        assert "[Errno None]" not in str(raised.value)  # paramiko's wrapper, not the reason
         assert raised.value.source == "feed"
+
+    def test_a_host_that_does_not_resolve_says_so(self, context, secrets, sftp_server):
+        secrets.values["pw"] = sftp_server.password
+        url = "sftp://feeds@no-such-host.invalid/in/*.csv"  # .invalid never resolves (RFC 2606)
+        with pytest.raises(SourceUnavailable) as raised:
+            sftp_source(context, sftp_server, url=url, password_secret="pw").pull()
+        message = str(raised.value)
+        assert "could not connect to no-such-host.invalid port 22: " in message
+        assert "[Errno" not in message
+
+    def test_a_port_that_is_not_an_ssh_server_says_so(self, context, secrets, sftp_server, server):
+        secrets.values["pw"] = sftp_server.password
+        port = int(server.base.rsplit(":", 1)[1])  # an HTTP server: it answers, not in SSH
+        url = f"sftp://feeds@127.0.0.1:{port}/in/*.csv"
+        with pytest.raises(SourceUnavailable) as raised:
+            sftp_source(context, sftp_server, url=url, password_secret="pw").pull()
+        assert not isinstance(raised.value, SourceMisconfigured)
+        assert f"could not connect to 127.0.0.1 port {port}" in str(raised.value)
+        assert "not as an SSH server: is it the right port?" in str(raised.value)
 
 
 class TestHostKeys:
@@ -113,6 +189,34 @@ class TestHostKeys:
         assert raised.value.key == "options.sftp.host_key"
         assert sftp_server.fingerprint in str(raised.value)
         assert "not in known_hosts" in str(raised.value)
+
+    def test_a_known_hosts_file_that_does_not_exist_is_named_as_the_option_to_fix(
+        self, context, secrets, sftp_server, tmp_path
+    ):
+        secrets.values["pw"] = sftp_server.password
+        missing = tmp_path / "no-such-dir" / "known_hosts"
+        source = sftp_source(context, sftp_server, password_secret="pw", known_hosts=str(missing))
+        with pytest.raises(SourceMisconfigured) as raised:
+            source.pull()
+        assert raised.value.key == "options.sftp.known_hosts"
+        assert f"the known_hosts file {missing} does not exist" in str(raised.value)
+        assert sftp_server.fingerprint in str(raised.value)  # to pin it, if that is the fix
+
+    def test_without_known_hosts_files_the_message_says_none_exists(
+        self, context, secrets, sftp_server, tmp_path, monkeypatch
+    ):
+        monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))  # no ~/.ssh/known_hosts
+        secrets.values["pw"] = sftp_server.password
+        options = {"password_secret": "pw"}
+        source = KIND.build(
+            make_spec(), CsvOptions(path=sftp_server.url("in/*.csv"), sftp=options), context
+        )
+        with pytest.raises(SourceMisconfigured) as raised:
+            source.pull()
+        assert raised.value.key == "options.sftp.host_key"
+        assert str(tmp_path / "empty-home" / ".ssh" / "known_hosts") in str(raised.value)
+        if not Path("/etc/ssh/ssh_known_hosts").is_file():
+            assert "none of which exists" in str(raised.value)
 
     def test_a_changed_host_key_is_refused(self, context, secrets, sftp_server, tmp_path):
         other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
@@ -167,7 +271,8 @@ class TestS3Errors:
         with pytest.raises(SourceUnavailable) as raised:
             source.pull()
         assert not isinstance(raised.value, SourceMisconfigured)
-        assert f"could not reach {endpoint}" in str(raised.value)
+        # The socket's reason, not botocore's "Could not connect to the endpoint URL: ...".
+        assert f"could not reach {endpoint}: connection refused" in str(raised.value)
 
 
 class TestLocationsInConfiguration:
@@ -194,6 +299,37 @@ class TestLocationsInConfiguration:
         problems = check_source_options("csv", options)
         assert any(message in p for p in problems), problems
         assert not any("hunter2-secret" in p for p in problems)
+
+    @pytest.mark.parametrize(
+        "pin",
+        [
+            "h3VX9nAtJIvqNv1QnZ",  # a fingerprint without its SHA256: and cut short
+            "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48",  # an older form
+            "ssh-ed25519",  # a key type without the key
+            "ssh-ed25519 not-base64!",
+        ],
+    )
+    def test_a_host_key_pin_that_could_never_match_stops_the_start(self, pin):
+        # Accepted, it would be reported at every pull as the server's key having changed.
+        problems = check_source_options(
+            "csv", {"path": "sftp://feeds@host/x.csv", "sftp": {"host_key": pin}}
+        )
+        [problem] = problems
+        assert problem.startswith("options.sftp.host_key: give the server key's SHA256")
+        assert "Value error" not in problem  # pydantic's prefix says nothing to a person
+
+    @pytest.mark.parametrize(
+        "pin",
+        [
+            "SHA256:MFub6tUqbYoZZ0arzrrzFRl6Orp1M/4lUQK/mnV/nNk",
+            "SHA256:MFub6tUqbYoZZ0arzrrzFRl6Orp1M/4lUQK/mnV/nNk=",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDKosM0+pzjokK6o84pydVwMaY1YVw5KLArAgCqVr5zL",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDKosM0+pzjokK6o84pydVwMaY1YVw5KLArAgCqVr5zL x@y",
+        ],
+    )
+    def test_a_fingerprint_or_a_public_key_is_a_pin(self, pin):
+        options = {"path": "sftp://feeds@host/x.csv", "sftp": {"host_key": pin}}
+        assert check_source_options("csv", options) == []
 
     def test_secrets_are_named_never_given(self):
         problems = check_source_options(

@@ -79,6 +79,15 @@ class TestWhichFile:
         with pytest.raises(SourceUnavailable, match="still being written"):
             source.pull()
 
+    def test_only_uploads_in_progress_are_named_as_such(self, place, context):
+        place.write("in/stock-2.csv.part", "sku,quantity\nUPLOADING,1\n")
+        source = build(place, context, path=place.path("in/stock-*"))
+        with pytest.raises(SourceUnavailable) as raised:
+            source.pull()
+        message = str(raised.value)
+        assert f"no complete file matches {place.path('in/stock-*')}" in message
+        assert "only 1 upload(s) in progress (stock-2.csv.part)" in message
+
     def test_no_matching_file_is_unavailable(self, place, context):
         place.write("in/readme.txt", "not a feed")
         with pytest.raises(SourceUnavailable, match="no file matches"):
@@ -86,6 +95,18 @@ class TestWhichFile:
 
 
 class TestArchive:
+    def test_the_empty_inbox_after_archiving_says_where_the_files_went(self, place, context):
+        place.write("in/a.csv", "sku,quantity\nA,1\n")
+        archive = place.folder("done")
+        source = build(place, context, path=place.path("in/*.csv"), archive_dir=archive)
+        commit_snapshot(source, source.pull())
+        with pytest.raises(SourceUnavailable) as raised:
+            source.pull()
+        assert str(raised.value) == (
+            f"no file matches {place.path('in/*.csv')} (files already used were moved to"
+            f" {archive}: no new one since?)"
+        )
+
     def test_commit_moves_the_file_and_older_ones_on_the_server(self, place, context):
         place.write("in/a.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
         place.write("in/b.csv", "sku,quantity\nA,2\n", mtime=EPOCH + timedelta(minutes=10))

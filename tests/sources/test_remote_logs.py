@@ -16,6 +16,7 @@ from places import S3Place
 from source_helpers import make_spec, write_file
 
 from inventory_sync import logs
+from inventory_sync.errors import SourceUnavailable
 from inventory_sync.sources.csv_file import KIND, CsvOptions
 
 
@@ -63,6 +64,22 @@ def test_an_sftp_pull_logs_nothing_from_paramiko_or_the_test_server(
     options = CsvOptions(path=sftp_server.url("in/*.csv"), sftp=sftp)
     source = KIND.build(make_spec(), options, context)
     assert pull_logging(source, log_buffer) == ["inventory_sync.sources"]
+
+
+def test_a_failed_sftp_handshake_is_the_sources_error_not_paramikos_traceback(
+    context, secrets, server, log_buffer
+):
+    # paramiko's connection thread logs a failed handshake at ERROR, its traceback one line
+    # per event; the pull's error already says what failed.
+    port = int(server.base.rsplit(":", 1)[1])  # an HTTP server, not an SSH one
+    secrets.values["pw"] = "never-sent"  # the handshake fails before any login
+    sftp = {"password_secret": "pw"}
+    options = CsvOptions(path=f"sftp://feeds@127.0.0.1:{port}/in/*.csv", sftp=sftp)
+    source = KIND.build(make_spec(), options, context)
+    log_buffer.start()
+    with pytest.raises(SourceUnavailable, match="protocol banner"):
+        source.pull()
+    assert log_buffer.loggers() == []
 
 
 def test_an_s3_pull_logs_nothing_from_botocore_s3fs_or_the_test_server(

@@ -37,6 +37,12 @@ class TestReading:
         assert dict(pull(context, path, sheet="Stock").rows_for(MAIN)) == {"Z": 9}
         assert dict(pull(context, path, sheet=2).rows_for(MAIN)) == {"Z": 9}
 
+    def test_a_sheet_name_is_matched_ignoring_case_as_excel_does(self, tmp_path, context):
+        # Excel refuses two sheets whose names differ only in case: "stock" can mean one only.
+        other = [["sku", "quantity"], ["Z", 9]]
+        path = write_xlsx(tmp_path / "stock.xlsx", {"Notes": [["hello"]], "Stock": other})
+        assert dict(pull(context, path, sheet="stock").rows_for(MAIN)) == {"Z": 9}
+
     def test_lines_are_the_sheets_row_numbers_wherever_the_table_starts(self, tmp_path, context):
         rows = [["sku", "quantity"], ["A", 1], [None, None], ["B", "x"]]
         path = write_xlsx(tmp_path / "s.xlsx", {"S": rows}, first_row=3, first_column=2)
@@ -151,6 +157,7 @@ class TestUnusableWorkbooks:
             ({"sheet": "T"}, "sheet 'T': sheet has no header row (it is empty or blank)"),
             ({"header_row": 9}, "sheet 'S': sheet has no row 9 (header_row)"),
             ({"quantity_column": "qty"}, "missing quantity column 'qty'; the header has"),
+            ({"sheet": "2"}, "no sheet named '2'; the workbook has ['S', 'T'] (a position is a"),
         ],
     )
     def test_a_wrong_sheet_or_header_names_the_file_and_the_sheet(
@@ -161,6 +168,21 @@ class TestUnusableWorkbooks:
             pull(context, path, **options)
         assert message in str(raised.value)
         assert str(path) in str(raised.value)
+
+    def test_a_title_read_as_the_header_says_which_row_and_to_set_header_row(
+        self, tmp_path, context
+    ):
+        rows = [["Stock report, 1 May"], [], ["sku", "quantity"], ["A", 3]]
+        path = write_xlsx(tmp_path / "s.xlsx", {"S": rows})
+        with pytest.raises(FeedFormatError) as raised:
+            pull(context, path)
+        message = str(raised.value)
+        assert "missing sku column 'sku'; the header has ['Stock report, 1 May']" in message
+        assert "(row 1, the first non-blank row; if the column names are on a later row," in message
+        assert "CSV text" not in message  # the title's comma is no delimiter
+        assert "set header_row)" in message
+        with pytest.raises(FeedFormatError, match=r"\['sku', 'quantity'\] \(row 3, header_row\)"):
+            pull(context, path, header_row=3, quantity_column="qty")
 
     def test_a_csv_file_named_xlsx_is_not_a_workbook(self, tmp_path, context):
         path = write_file(tmp_path / "s.xlsx", "sku,quantity\nA,1\n")
