@@ -147,6 +147,9 @@ class Snapshot:
     rows: Mapping[Warehouse, Mapping[Sku, int]]
     rejected: tuple[Rejected, ...] = ()
     origin: str = ""
+    # For file sources: stable files left in the inbox for later pulls (a change feed read one
+    # file at a time); None for sources that are not files.
+    files_waiting: int | None = None
 
     def rows_for(self, warehouse: Warehouse) -> Mapping[Sku, int]:
         return self.rows.get(warehouse, _NO_ROWS)
