@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,9 @@ class RunReport:
     settled: tuple[JournalEntry, ...] = ()  # adjustments of earlier runs settled at start
     requests: int = 0
     duration_seconds: float = 0.0
+    # Per file source, stable files left in its inbox for later runs (only counts above 0):
+    # a change feed reads one file per run, so a backlog drains one run at a time.
+    files_waiting: Mapping[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -66,6 +69,7 @@ class RunReport:
             "waiting": waiting_json(self.holds),
             "rejected": [rejected_json(r) for r in self.rejected],
             "settled": [entry_json(entry) for entry in self.settled],
+            "files_waiting": dict(self.files_waiting),
             "requests": self.requests,
             "duration_seconds": round(self.duration_seconds, 3),
         }

@@ -114,6 +114,7 @@ class AccountsReport:
             "waiting": waiting_json(h for r in reports for h in r.holds),
             "rejected": [rejected_json(x) for r in reports for x in r.rejected],
             "settled": [entry_json(e) for r in reports for e in r.settled],
+            "files_waiting": {k: v for r in reports for k, v in r.files_waiting.items()},
             "requests": sum(r.requests for r in reports),
             "duration_seconds": round(sum(r.duration_seconds for r in reports), 3),
         }

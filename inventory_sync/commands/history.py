@@ -17,6 +17,7 @@ from inventory_sync.domain.model import (
     RunId,
     RunRecord,
     Sku,
+    held_reasons,
     shown_summary,
 )
 from inventory_sync.errors import UsageError
@@ -143,9 +144,11 @@ def _show_runs(runs: list[RunRecord], *, as_json: bool) -> None:
     table = whole_table(headers, rows, title="Runs, newest first")
     console = Console()
     print_whole(table, console)
-    for run in runs:  # why a run failed: a sentence, below the table
+    for run in runs:  # why a run failed or held: a sentence, below the table
         if error := run.summary.get("error"):
             console.print(f"{run.run_id} {run.status.value}: {error}")
+        for name, why in held_reasons(run.summary).items():
+            console.print(f"{run.run_id} held {name}: {escape(why)}", soft_wrap=True)
 
 
 def _show_entries(

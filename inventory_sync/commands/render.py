@@ -113,6 +113,11 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
             )
         else:
             console.print(f"[red]held[/] {hold.subject}: {hold.reason}")
+    for source, waiting in report.files_waiting.items():
+        console.print(
+            f"[yellow]{waiting:,} more file(s) wait[/] in the inbox of source {source}: "
+            "a change feed applies one file per run"
+        )
     _print_rejected(report, console)
     counts = report.counts()
     summary = ", ".join(

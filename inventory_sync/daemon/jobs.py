@@ -26,6 +26,7 @@ from inventory_sync.errors import (
 from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
 from inventory_sync.service.accounts import account_failed, bound_account
+from inventory_sync.steps.archive import counted_for
 from inventory_sync.steps.gather import Gathered, gather_one, pull
 from inventory_sync.steps.leases import account_of, accounts, push_lease_name
 from inventory_sync.steps.settle import settle
@@ -49,11 +50,21 @@ def pull_source(runtime: Runtime, name: SourceName, hasten: Hasten) -> None:
             generation.health.failed(name, exc)
             return
         generation.health.pulled(name, snapshot)
-        if not generation.cache.is_new(snapshot):
+        again = not generation.cache.is_new(snapshot)
+        if again and not _left_behind(generation.app, configured, snapshot):
             return  # the same content again: recorded already, nothing new to reconcile
         _admit(generation, configured, snapshot)
         for warehouse in configured.warehouses:
             hasten(warehouse)
+
+
+def _left_behind(app: App, configured: ConfiguredSource, snapshot: Snapshot) -> bool:
+    """A change file every warehouse counted, read again: its archive failed. It is admitted
+    again, so the archive is tried again and the source held while it fails (the newer
+    change files wait behind it); read as new content once more, it is not applied twice."""
+    if snapshot.completeness is not Completeness.PARTIAL:
+        return False
+    return counted_for(app, configured, snapshot) == set(configured.warehouses)
 
 
 def _admit(generation: Generation, configured: ConfiguredSource, snapshot: Snapshot) -> None:

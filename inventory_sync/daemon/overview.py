@@ -11,6 +11,8 @@ from inventory_sync.daemon.health import Problem, Unhealthy
 from inventory_sync.daemon.replica_overview import leases_json, replicas_json
 from inventory_sync.domain.model import (
     BUSY_KEY,
+    HELD_KEY,
+    HELD_PREFIX,
     WAREHOUSES_KEY,
     AdjustmentStatus,
     JournalEntry,
@@ -150,8 +152,9 @@ def _run_warehouses(
 def _warehouse_json(name: str, run: RunRecord | None, problems: list[Problem]) -> dict[str, Any]:
     if run is None:
         return {"warehouse": name, "last_run": None}
-    if run.status in _BAD_RUNS:
-        error = run.summary.get("error")  # why a refused run failed, kept by the run frame
+    if run.status in _BAD_RUNS and not _reconciled_in_held_run(name, run):
+        # why a refused run failed, or why a held one held this warehouse, kept by the run frame
+        error = run.summary.get("error") or run.summary.get(HELD_PREFIX + name)
         why = f": {error}" if error else ""
         text = f"warehouse {name}: last run {run.run_id} {run.status.value}{why}"
         problems.append(Problem(_BAD_RUNS[run.status], text))
@@ -166,6 +169,15 @@ def _warehouse_json(name: str, run: RunRecord | None, problems: list[Problem]) -
             **shown_summary(run.summary),
         },
     }
+
+
+def _reconciled_in_held_run(name: str, run: RunRecord) -> bool:
+    """True when a held run says which warehouses it held and this one is not among them: the
+    run reconciled it in full (another warehouse's source or guard held the run)."""
+    held = run.summary.get(HELD_KEY)
+    if run.status is not RunStatus.HELD or not isinstance(held, str):
+        return False  # a run recorded before held_warehouses was kept: judged as a whole
+    return name not in held.split(",")
 
 
 def _source_json(

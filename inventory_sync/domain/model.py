@@ -147,6 +147,9 @@ class Snapshot:
     rows: Mapping[Warehouse, Mapping[Sku, int]]
     rejected: tuple[Rejected, ...] = ()
     origin: str = ""
+    # For file sources: stable files left in the inbox for later pulls (a change feed read one
+    # file at a time); None for sources that are not files.
+    files_waiting: int | None = None
 
     def rows_for(self, warehouse: Warehouse) -> Mapping[Sku, int]:
         return self.rows.get(warehouse, _NO_ROWS)
@@ -322,6 +325,15 @@ SummaryValue = int | float | str | None
 SUPPORT_KEY = "support"  # a failed run's support record (JSON), for support-bundle RUN_ID
 WAREHOUSES_KEY = "warehouses"  # the names a run was about, comma-separated; absent: all
 BUSY_KEY = "busy_warehouses"  # of those, the ones it skipped: another process pushed to them
+HELD_KEY = "held_warehouses"  # of those, the ones it held (a source or a guard), comma-separated
+HELD_PREFIX = "held:"  # + a warehouse: why the run held it, for people ("source:east: stale ...")
+
+
+def held_reasons(summary: Mapping[str, SummaryValue]) -> dict[str, str]:
+    """Warehouse -> why its run held it, for runs that recorded which ones they held."""
+    held = summary.get(HELD_KEY)
+    names = held.split(",") if isinstance(held, str) and held else []
+    return {name: str(summary.get(HELD_PREFIX + name, "")) for name in names}
 
 
 def shown_summary(summary: Mapping[str, SummaryValue]) -> dict[str, SummaryValue]:

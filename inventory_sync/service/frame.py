@@ -26,6 +26,7 @@ from inventory_sync.domain.model import (
 from inventory_sync.errors import InventorySyncError, ShipStationError
 from inventory_sync.ports import Fence
 from inventory_sync.report import RunReport
+from inventory_sync.service.held import held_summary
 from inventory_sync.steps.locks import WarehouseLocks, hold_warehouses, holder_id
 from inventory_sync.steps.runs import Progress, new_run_id, refreshing
 
@@ -123,6 +124,7 @@ def run_in_frame(app: App, start: RunStart, steps: Steps) -> RunReport:
             summary: dict[str, SummaryValue] = {**report.counts()}
             if report.skipped:  # not this run's to judge: status looks past it for those
                 summary[BUSY_KEY] = ",".join(report.skipped)
+            summary.update(held_summary(app.sources, report, names))
             ending.status, ending.summary = report.status, summary
     except BaseException as exc:
         _announce(RunStatus.FAILED, {}, started, targets, error=str(exc) or type(exc).__name__)

@@ -131,6 +131,7 @@ def _steps(
         ),
         rejected=tuple(gathered.rejected),
         settled=tuple(settled),
+        files_waiting={k: v for k, v in gathered.files_waiting.items() if v},
     )
     if guard_holds and not options.force:
         return _held(app, run_id, the_plan, guard_holds, base, options)
@@ -147,20 +148,28 @@ def _steps(
     record_agreed(app, inputs, entries)
     if not options.skus:  # a narrowed run sees only some SKUs: absences elsewhere mean nothing
         record_absent_counts(app, inputs)
-    archive_counted(app, used)  # after everything is recorded: a crash must not lose a file
+    # After everything is recorded: a crash must not lose a file.
+    unarchived = archive_counted(app, used)
     pushed = replace(
-        base, entries=tuple(entries), status=pushed_status(entries), requests=len(entries)
+        base,
+        entries=tuple(entries),
+        status=pushed_status(entries),
+        requests=len(entries),
+        holds=(*base.holds, *unarchived),
     )
-    return _with_held_sources(pushed, inputs)
+    return _with_held_sources(pushed, inputs, unarchived=bool(unarchived))
 
 
-def _with_held_sources(report: RunReport, inputs: Sequence[WarehouseInput]) -> RunReport:
-    """A run in which a warehouse's source was held (a sanity gate, unreadable, unusable) did
-    not reconcile that warehouse from it: it ends held, as a guard's hold does, so a timer
-    or cron job hears of it. A source only waiting for its next file does not hold the run
-    (its warehouses were still not planned from it). Failed adjustments, already a reason to
-    look, keep their status."""
-    held_sources = any(holding(inp.holds) for inp in inputs)
+def _with_held_sources(
+    report: RunReport, inputs: Sequence[WarehouseInput], *, unarchived: bool = False
+) -> RunReport:
+    """A run in which a warehouse's source was held (a sanity gate, unreadable, unusable, a
+    counted change file that could not be archived) did not reconcile that warehouse from it
+    (or will not reconcile the next change files): it ends held, as a guard's hold does, so a
+    timer or cron job hears of it. A source only waiting for its next file does not hold the
+    run (its warehouses were still not planned from it). Failed adjustments, already a reason
+    to look, keep their status."""
+    held_sources = unarchived or any(holding(inp.holds) for inp in inputs)
     if held_sources and report.status is RunStatus.SUCCEEDED:
         return replace(report, status=RunStatus.HELD)
     return report

@@ -1,14 +1,17 @@
-"""The `csv` kind: the newest complete CSV/TSV file matching a path or glob is the snapshot."""
+"""The `csv` kind: one CSV/TSV file matching a path or glob is the snapshot (the newest of a
+complete feed; the oldest not yet archived of a change feed with archive_dir)."""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+from dataclasses import replace
 from typing import Literal
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory_sync.domain.model import Rejected, Snapshot, SourceName, Warehouse
+from inventory_sync.domain.model import Completeness, Rejected, Snapshot, SourceName, Warehouse
 from inventory_sync.errors import FeedFormatError
 from inventory_sync.ports import Source
 from inventory_sync.sources.base import (
@@ -25,7 +28,11 @@ from inventory_sync.sources.file_options import FileOptions
 from inventory_sync.sources.files import FileCandidate
 from inventory_sync.sources.rows import RowRules, validate_rows
 
+log = structlog.get_logger(__name__)
 _FORMAT_DELIMITERS = {"csv": ",", "tsv": "\t"}
+NO_ARCHIVE_WARNING = (
+    "a change feed without archive_dir reads only the newest file; older ones are never applied"
+)
 
 
 class CsvOptions(FileOptions):
@@ -69,7 +76,8 @@ class CsvOptions(FileOptions):
 
 
 class CsvFileSource:
-    """Reads the newest stable file; archives it only when told the snapshot was recorded."""
+    """Reads the stable file FeedFiles chooses; archives it only when told the snapshot was
+    recorded (a change file: counted by every warehouse)."""
 
     def __init__(self, spec: SourceSpec, options: CsvOptions, context: SourceContext) -> None:
         self._spec = spec
@@ -82,8 +90,13 @@ class CsvFileSource:
             quantity_field=options.quantity_column,
             warehouse_field=options.warehouse_column or "warehouse",
         )
-        self._files = FeedFiles(options, spec.name, context)
-        # snapshot_id -> the files that snapshot makes obsolete (itself and older stable ones)
+        partial = spec.completeness is Completeness.PARTIAL
+        if partial and options.archive_dir is None:
+            log.warning("source.config_warning", source=spec.name, reason=NO_ARCHIVE_WARNING)
+        drain = partial and options.archive_dir is not None
+        self._files = FeedFiles(options, spec.name, context, drain=drain)
+        # snapshot_id -> the files committing it archives (itself, and for a complete feed the
+        # older stable ones it makes obsolete)
         self._pending: dict[str, tuple[str, ...]] = {}
 
     @property
@@ -95,20 +108,21 @@ class CsvFileSource:
         return self._files.reads_from
 
     def pull(self) -> Snapshot:
-        """Read the newest stable file; raise SourceUnavailable while none is ready."""
+        """Read the file to use; raise SourceUnavailable while none is ready."""
         picked = self._files.pick()
         candidate, origin, superseded = picked.candidate, picked.origin, picked.superseded
+        waiting = picked.waiting
         # The bytes travel on in a one-item list that the columnar reader empties once it holds
         # the text as columns: no frame keeps another reference, so a big file is freed early.
         held = [picked.data]
         del picked
-        snapshot = self._snapshot(candidate, origin, held)
+        snapshot = replace(self._snapshot(candidate, origin, held), files_waiting=waiting)
         # Only the latest pull can be committed: a held snapshot's entry must not pile up.
         self._pending = {snapshot.snapshot_id: superseded}
         return snapshot
 
     def commit(self, snapshot: Snapshot) -> None:
-        """Archive the snapshot's file and older ones it supersedes; call after recording it.
+        """Archive the snapshot's file (and older ones it supersedes); call after recording it.
 
         Archiving inside pull() would lose the file if the run died before recording it."""
         paths = self._pending.pop(snapshot.snapshot_id, ())

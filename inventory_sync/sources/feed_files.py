@@ -1,8 +1,12 @@
-"""The files of one file-based source: pick the newest complete one, read it, archive it.
+"""The files of one file-based source: pick the file to read, read it, archive it.
 
 Every file kind (csv, and any kind like it) reads through this, so a local path, an sftp://
 URL and an s3:// URL behave the same: globs, temporary suffixes, the stability window, the
 check that the file did not change while read, and archive_dir as a move on the same store.
+
+A complete feed reads its newest stable file, which supersedes the older ones. A change feed
+that archives (``drain``) reads its oldest stable file and supersedes nothing: each file holds
+changes of its own, so they are read one at a time, in the order they came.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class PickedFile:
     candidate: FileCandidate
     origin: str  # the path or URL shown in errors and rejected rows
     data: bytes
-    superseded: tuple[str, ...]  # every stable candidate's path, the chosen one first
+    superseded: tuple[str, ...]  # the paths archived with it, the chosen one first
+    waiting: int = 0  # stable files a later pull will read (a change feed's backlog)
 
 
 @dataclass(frozen=True)
@@ -56,14 +61,32 @@ class OpenedFile:
     origin: str
     stream: BinaryIO
     superseded: tuple[str, ...]
+    waiting: int = 0
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """Which stable file a pull reads, what archiving it moves, and how many wait after it."""
+
+    chosen: FileCandidate
+    superseded: tuple[str, ...]
+    waiting: int
 
 
 class FeedFiles:
     """Where one source's files are, and the rules for choosing and archiving them."""
 
-    def __init__(self, options: FileOptions, source: SourceName, context: SourceContext) -> None:
+    def __init__(
+        self,
+        options: FileOptions,
+        source: SourceName,
+        context: SourceContext,
+        *,
+        drain: bool = False,
+    ) -> None:
         self._options = options
         self._source = source
+        self._drain = drain  # oldest first, one at a time: a change feed with archive_dir
         self._clock = context.clock
         self._location = options.location
         try:
@@ -84,10 +107,11 @@ class FeedFiles:
         return self._options.path
 
     def pick(self) -> PickedFile:
-        """Read the newest stable file; raise SourceUnavailable while none is ready."""
+        """Read the file to use (see the module docstring); raise SourceUnavailable while none
+        is ready."""
         with self._errors(f"could not read {self.shown_path}"), self._store() as store:
-            stable = self._stable(store)
-            chosen = stable[0]
+            choice = self._choose(self._stable(store))
+            chosen = choice.chosen
             try:
                 data = read_unchanged(store, chosen)
             except FileChanged:
@@ -95,21 +119,21 @@ class FeedFiles:
                     f"{store.origin(chosen.path)} changed while being read"
                 ) from None
             return PickedFile(
-                chosen, store.origin(chosen.path), data, tuple(c.path for c in stable)
+                chosen, store.origin(chosen.path), data, choice.superseded, choice.waiting
             )
 
     @contextmanager
     def opened(self) -> Iterator[OpenedFile]:
-        """The newest stable file as a binary stream, for readers that stream it themselves.
+        """The file to use as a binary stream, for readers that stream it themselves.
 
         After the block the file is looked at again: one that changed while it was read
         raises SourceUnavailable, so what the block built from it must then be dropped."""
         with self._errors(f"could not read {self.shown_path}"), self._store() as store:
-            stable = self._stable(store)
-            chosen = stable[0]
+            choice = self._choose(self._stable(store))
+            chosen = choice.chosen
             origin = store.origin(chosen.path)
             with store.open(chosen.path) as stream:
-                yield OpenedFile(chosen, origin, stream, tuple(c.path for c in stable))
+                yield OpenedFile(chosen, origin, stream, choice.superseded, choice.waiting)
             try:
                 check_unchanged(store, chosen, chosen.size)
             except FileChanged:
@@ -123,6 +147,17 @@ class FeedFiles:
         doing = f"could not archive into {self._options.archive_dir}"
         with self._errors(doing), self._store() as store:
             archive_files(store, paths, folder, tag)
+
+    def _choose(self, stable: list[FileCandidate]) -> _Choice:
+        """From the stable files, newest first: the one to read and what goes with it."""
+        if self._drain:
+            # A change file left unread loses its changes: the oldest goes first, alone, and
+            # the next is read once this one is counted and archived.
+            oldest = stable[-1]
+            return _Choice(oldest, (oldest.path,), len(stable) - 1)
+        # The newest complete file is the whole truth; older ones are obsolete. A change feed
+        # without archive_dir cannot tell read files from unread ones: it reads the newest.
+        return _Choice(stable[0], tuple(c.path for c in stable), 0)
 
     def _stable(self, store: FileStore) -> list[FileCandidate]:
         pattern = self._location.pattern

@@ -178,6 +178,12 @@ def archive_files(store: FileStore, paths: Iterable[str], folder: str, tag: str)
             stem, dot, suffix = name.rpartition(".")
             tagged = f"{stem}.{tag}.{suffix}" if dot and stem else f"{name}.{tag}"
             target = store.join(folder, tagged)
-        store.move(path, target)
+        try:
+            store.move(path, target)
+        except FileNotFoundError:
+            if store.exists(path):
+                raise
+            continue  # archived meanwhile by another run of the same source (the service's
+            # pull job retrying a change file's archive while a reconcile archives it)
         moved.append(target)
     return moved

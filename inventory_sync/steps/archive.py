@@ -1,5 +1,6 @@
 """Archive change files once counted: a partial snapshot leaves its inbox only when every
-warehouse of its source has applied it (the ledger's snapshot uses say which have)."""
+warehouse of its source has applied it (the ledger's snapshot uses say which have). One that
+cannot be archived holds its source: the newer change files wait behind it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 import structlog
 
 from inventory_sync.app import App, ConfiguredSource
-from inventory_sync.domain.model import Snapshot, Warehouse
+from inventory_sync.domain.model import Hold, Snapshot, Warehouse
 from inventory_sync.errors import SourceError
 from inventory_sync.ports import commit_snapshot
 
@@ -24,13 +25,16 @@ def counted_for(app: App, configured: ConfiguredSource, snapshot: Snapshot) -> s
     }
 
 
-def archive_counted(app: App, snapshots: Iterable[Snapshot]) -> None:
+def archive_counted(app: App, snapshots: Iterable[Snapshot]) -> tuple[Hold, ...]:
     """Archive each partial snapshot that every warehouse of its source has now counted.
 
-    Called after the plan (and the uses with it) is recorded. A failed archive stops nothing:
-    the changes were applied, and the uses keep a second read from counting them again."""
+    Called after the plan (and the uses with it) is recorded. A failed archive undoes nothing:
+    the changes were applied, and the uses keep a second read from counting them again. But
+    the file stays the oldest in its inbox, and the newer ones wait behind it: the source is
+    held (the Holds returned) so the run says so."""
     sources = {s.name: s for s in app.sources}
     done: set[tuple[str, str]] = set()
+    holds: list[Hold] = []
     for snapshot in snapshots:
         configured = sources.get(snapshot.source)
         key = (snapshot.source, snapshot.snapshot_id)
@@ -38,11 +42,14 @@ def archive_counted(app: App, snapshots: Iterable[Snapshot]) -> None:
             continue
         done.add(key)
         if counted_for(app, configured, snapshot) == set(configured.warehouses):
-            archive_quietly(configured, snapshot)
+            hold = archive_or_hold(configured, snapshot)
+            holds.extend([hold] if hold is not None else [])
+    return tuple(holds)
 
 
-def archive_quietly(configured: ConfiguredSource, snapshot: Snapshot) -> None:
-    """Archive a counted change file; a failure is logged (source.archive_failed), not raised."""
+def archive_or_hold(configured: ConfiguredSource, snapshot: Snapshot) -> Hold | None:
+    """Archive a counted change file; a failure is logged (source.archive_failed, then
+    source.held) and returned as a Hold on the source, not raised."""
     try:
         commit_snapshot(configured.source, snapshot)  # e.g. move its file to the archive
     except SourceError as exc:
@@ -55,3 +62,10 @@ def archive_quietly(configured: ConfiguredSource, snapshot: Snapshot) -> None:
             error=str(exc),
             origin=exc.origin,
         )
+        reason = (
+            f"could not archive {snapshot.origin or 'a counted change file'} ({exc}); its changes"
+            " are applied, newer change files wait until it is archived"
+        )
+        log.error("source.held", source=configured.name, reason=reason)
+        return Hold(f"source:{configured.name}", reason)
+    return None

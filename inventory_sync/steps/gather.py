@@ -9,11 +9,19 @@ import structlog
 
 from inventory_sync.app import App, ConfiguredSource
 from inventory_sync.domain.gates import check_snapshot
-from inventory_sync.domain.model import Completeness, Hold, Rejected, RunId, Snapshot, Warehouse
+from inventory_sync.domain.model import (
+    Completeness,
+    Hold,
+    Rejected,
+    RunId,
+    Snapshot,
+    SourceName,
+    Warehouse,
+)
 from inventory_sync.errors import FeedFormatError, NoNewFile, SourceError
 from inventory_sync.gcpause import gc_paused
 from inventory_sync.ports import Unwatched, Watch, commit_snapshot, reads_from
-from inventory_sync.steps.archive import archive_quietly, counted_for
+from inventory_sync.steps.archive import archive_or_hold, counted_for
 from inventory_sync.steps.waiting import no_new_file_hold
 
 log = structlog.get_logger(__name__)
@@ -27,6 +35,7 @@ class Gathered:
     snapshots: dict[Warehouse, list[Snapshot]] = field(default_factory=lambda: defaultdict(list))
     holds: list[Hold] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    files_waiting: dict[SourceName, int] = field(default_factory=dict)  # file sources' backlog
 
 
 def gather(app: App, run_id: RunId, *, record: bool = True, watch: Watch | None = None) -> Gathered:
@@ -115,6 +124,9 @@ def _admit(
         app.ledger.record_snapshot(run_id, snapshot, at=now, healthy=not holds)
     _report_rejects(snapshot)
     gathered.rejected.extend(snapshot.rejected)
+    waiting = {} if snapshot.files_waiting is None else {"files_waiting": snapshot.files_waiting}
+    if snapshot.files_waiting is not None:
+        gathered.files_waiting[configured.name] = snapshot.files_waiting
     log.info(
         "source.pulled",
         source=configured.name,
@@ -122,6 +134,7 @@ def _admit(
         rows=snapshot.row_count,
         rejected=len(snapshot.rejected),
         completeness=snapshot.completeness.value,
+        **waiting,
     )
     if holds:
         for hold in holds:
@@ -168,7 +181,11 @@ def _admit_changes(
         else:
             gathered.snapshots[warehouse].append(_for_warehouse(snapshot, warehouse))
     if record and counted == set(configured.warehouses):
-        archive_quietly(configured, snapshot)  # a copy put back, or an archive that failed
+        # A copy put back, or an archive that failed before: it must go, or it stays the
+        # oldest file and the newer ones are never read.
+        hold = archive_or_hold(configured, snapshot)
+        if hold is not None:
+            gathered.holds.append(hold)
 
 
 def _for_warehouse(snapshot: Snapshot, warehouse: Warehouse) -> Snapshot:

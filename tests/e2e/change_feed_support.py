@@ -3,6 +3,7 @@ inbox folder and archived into done/, against the emulator over loopback HTTP.""
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,11 +72,17 @@ class ChangeWorld(World):
     def done(self) -> Path:
         return self.tmp / "done"
 
-    def drop_changes(self, name: str, rows: dict[tuple[str, str], int]) -> Path:
-        """Put a change file in the inbox: (warehouse, sku) -> the new absolute quantity."""
+    def drop_changes(
+        self, name: str, rows: dict[tuple[str, str], int], *, minutes_ago: int | None = None
+    ) -> Path:
+        """Put a change file in the inbox: (warehouse, sku) -> the new absolute quantity;
+        ``minutes_ago`` sets its mtime (the order files are read in)."""
         body = "".join(f"{wh},{sku},{qty}\n" for (wh, sku), qty in rows.items())
         path = self.inbox / name
         path.write_text("warehouse,sku,quantity\n" + body, encoding="utf-8")
+        if minutes_ago is not None:
+            at = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).timestamp()
+            os.utime(path, (at, at))
         return path
 
     def inbox_files(self) -> list[str]:

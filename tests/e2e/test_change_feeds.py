@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 import pytest
 from change_feed_support import ChangeWorld, events, make_change_world
+from config_template import config_toml
+from e2e_support import make_world
+from remote_servers import SftpServer
 
 MANY = {("east", sku): 11 for sku in ["RED", "BLUE", "GREEN", "BLACK", "WHITE", "PINK"]}
 ELSEWHERE = f"{socket.gethostname()}:{os.getpid()}:run-elsewhere"  # alive: this test
@@ -118,7 +122,49 @@ class TestTwoWarehousesOfOneChangeSource:
 
 
 class TestAnArchiveThatFails:
-    def test_is_logged_and_the_counted_changes_are_not_applied_again(self, tmp_path):
+    def test_holds_the_source_and_the_counted_changes_are_not_applied_again(self, tmp_path):
+        blocked = tmp_path / "not-a-folder"
+        blocked.write_text("a file where the archive folder should be\n", encoding="utf-8")
+        world = make_change_world(
+            tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}", archive_dir=blocked
+        )
+        try:
+            world.drop_changes("changes-1.csv", {("east", "RED"): 15}, minutes_ago=2)
+            world.drop_changes("changes-2.csv", {("east", "BLUE"): 16}, minutes_ago=1)
+            first = world.run("reconcile", "--json")
+            assert first.code == 3, first.stderr[-2000:]  # applied, but the next file waits
+            assert world.level("east", "RED") == 15
+            (failed,) = events(first, "source.archive_failed")
+            assert failed["source"] == "changes"
+            assert str(blocked) in failed["error"]
+            assert_archive_hold(first.json())
+            assert first.json()["files_waiting"] == {"changes": 1}
+            assert world.inbox_files() == ["changes-1.csv", "changes-2.csv"]
+
+            world.sell("east", "RED", 13)
+            second = world.run("reconcile", "--json")
+            assert second.code == 3, second.stderr[-2000:]
+            assert second.json()["planned"] == 0  # RED's change is not applied twice...
+            assert world.level("east", "RED") == 13
+            assert world.level("east", "BLUE") == 10  # ...and the newer file is not read
+            assert len(events(second, "source.archive_failed")) == 1
+            assert_archive_hold(second.json())
+
+            blocked.unlink()  # the archive folder can be made now
+            archived = world.run("reconcile", "--json")
+            assert archived.code == 0, archived.stderr[-2000:]
+            assert [p.name for p in blocked.iterdir()] == ["changes-1.csv"]
+            assert world.inbox_files() == ["changes-2.csv"]
+            assert world.level("east", "RED") == 13
+
+            nxt = world.run("reconcile", "--json")
+            assert nxt.code == 0, nxt.stderr[-2000:]
+            assert (world.level("east", "RED"), world.level("east", "BLUE")) == (13, 16)
+            assert world.inbox_files() == []
+        finally:
+            world.emulator.stop()
+
+    def test_the_hold_shows_in_status(self, tmp_path):
         blocked = tmp_path / "not-a-folder"
         blocked.write_text("a file where the archive folder should be\n", encoding="utf-8")
         world = make_change_world(
@@ -126,22 +172,114 @@ class TestAnArchiveThatFails:
         )
         try:
             world.drop_changes("changes-1.csv", {("east", "RED"): 15})
-            first = world.run("reconcile", "--json")
-            assert first.code == 0, first.stderr[-2000:]
-            assert world.level("east", "RED") == 15
-            (failed,) = events(first, "source.archive_failed")
-            assert failed["source"] == "changes"
-            assert str(blocked) in failed["error"]
-            assert world.inbox_files() == ["changes-1.csv"]
-
-            world.sell("east", "RED", 13)
-            second = world.run("reconcile", "--json")
-            assert second.code == 0, second.stderr[-2000:]
-            assert second.json()["planned"] == 0
-            assert world.level("east", "RED") == 13
-            assert len(events(second, "source.archive_failed")) == 1
+            assert world.run("reconcile").code == 3
+            status = world.run("status", "--json")
+            assert status.code == 1, status.stderr[-2000:]
+            assert "held" in status.stdout
         finally:
             world.emulator.stop()
+
+
+def assert_archive_hold(report: dict) -> None:
+    (hold,) = report["holds"]
+    assert hold["subject"] == "source:changes"
+    assert "could not archive" in hold["reason"]
+    assert "newer change files wait" in hold["reason"]
+
+
+class TestABacklogOfChangeFiles:
+    def test_three_files_are_applied_in_order_one_per_run_each_once(self, changes):
+        changes.drop_changes("c.csv", {("east", "RED"): 15, ("east", "BLUE"): 16}, minutes_ago=3)
+        changes.drop_changes("b.csv", {("west", "RED"): 17, ("east", "GREEN"): 18}, minutes_ago=2)
+        changes.drop_changes("a.csv", {("east", "RED"): 19, ("west", "GREY"): 20}, minutes_ago=1)
+
+        first = changes.run("reconcile")  # on a terminal: the backlog is said in words
+        assert first.code == 0, first.stderr[-2000:]
+        assert "2 more file(s) wait" in " ".join(first.stdout.split())
+        assert (changes.level("east", "RED"), changes.level("east", "BLUE")) == (15, 16)
+        assert changes.level("east", "GREEN") == 10  # the newer files are not read yet
+        assert (changes.inbox_files(), changes.archived()) == (["a.csv", "b.csv"], ["c.csv"])
+        assert [e["files_waiting"] for e in events(first, "source.pulled")] == [2]
+
+        changes.sell("east", "BLUE", 14)  # must stay: c.csv is not applied again
+        second = changes.run("reconcile", "--json")
+        assert second.code == 0, second.stderr[-2000:]
+        assert (second.json()["applied"], second.json()["files_waiting"]) == (2, {"changes": 1})
+        assert [e["files_waiting"] for e in events(second, "source.pulled")] == [1]
+        assert (changes.level("west", "RED"), changes.level("east", "GREEN")) == (17, 18)
+        assert (changes.level("east", "RED"), changes.level("east", "BLUE")) == (15, 14)
+
+        third = changes.run("reconcile", "--json")
+        assert third.code == 0, third.stderr[-2000:]
+        assert (third.json()["applied"], third.json()["files_waiting"]) == (2, {})
+        assert [e["files_waiting"] for e in events(third, "source.pulled")] == [0]
+        assert (changes.level("east", "RED"), changes.level("west", "GREY")) == (19, 20)
+        assert (changes.inbox_files(), changes.archived()) == ([], ["a.csv", "b.csv", "c.csv"])
+        assert (changes.level("west", "RED"), changes.level("east", "BLUE")) == (17, 14)
+
+
+@pytest.fixture
+def sftp_changes(tmp_path):
+    """One warehouse fed by a change feed on a real SFTP server: /in/*.csv, archived to /done."""
+    with SftpServer(tmp_path / "sftp-root") as server:
+        (tmp_path / "sftp-root" / "in").mkdir(parents=True)
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(server.known_hosts_line())
+        world = make_world(tmp_path, f"sqlite:///{tmp_path / 'state' / 'ledger.db'}")
+        tail = (
+            'archive_dir = "/done"\n[sources.options.sftp]\n'
+            f'password_secret = "sftp_password"\nknown_hosts = "{known_hosts}"\n'
+        )
+        text = config_toml(
+            tmp_path / "state",
+            world.emulator.base_url,
+            server.url("in/*.csv"),  # type: ignore[arg-type]
+            source='snapshot = "partial"',
+            tail=tail,
+        )
+        world.config.write_text(text, encoding="utf-8")
+        try:
+            yield world, server
+        finally:
+            world.emulator.stop()
+
+
+def drop_on(server, name: str, text: str, *, minutes_ago: int) -> None:
+    path = server.root / "in" / name
+    path.write_text(text, encoding="utf-8")
+    at = time.time() - 60 * minutes_ago
+    os.utime(path, (at, at))
+
+
+class TestOverSftp:
+    def test_a_backlog_drains_oldest_first_and_a_refused_archive_holds_it(self, sftp_changes):
+        world, server = sftp_changes
+        env = {"INVENTORY_SYNC_CREDENTIAL_SFTP_PASSWORD": server.password}
+        drop_on(server, "b.csv", "sku,quantity\nRED,15\n", minutes_ago=2)
+        drop_on(server, "a.csv", "sku,quantity\nRED,17\nBLUE,16\n", minutes_ago=1)
+        server.refuse_renames = True
+
+        first = world.run("reconcile", "--json", env=env)
+        assert first.code == 3, first.stderr[-2000:]
+        assert (world.on_hand()["RED"], world.on_hand()["BLUE"]) == (15, 10)  # b.csv only
+        (hold,) = first.json()["holds"]
+        assert hold["subject"] == "source:feed"
+        assert "newer change files wait" in hold["reason"]
+        assert first.json()["files_waiting"] == {"feed": 1}
+
+        second = world.run("reconcile", "--json", env=env)
+        assert second.code == 3, second.stderr[-2000:]
+        assert second.json()["planned"] == 0
+        assert world.on_hand()["BLUE"] == 10
+
+        server.refuse_renames = False
+        assert world.run("reconcile", "--json", env=env).code == 0  # archives b.csv
+        assert sorted(p.name for p in (server.root / "done").iterdir()) == ["b.csv"]
+        last = world.run("reconcile", "--json", env=env)
+        assert last.code == 0, last.stderr[-2000:]
+        assert (world.on_hand()["RED"], world.on_hand()["BLUE"]) == (17, 16)
+        assert list((server.root / "in").iterdir()) == []
+        assert sorted(p.name for p in (server.root / "done").iterdir()) == ["a.csv", "b.csv"]
 
 
 @pytest.mark.postgres

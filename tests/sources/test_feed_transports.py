@@ -5,18 +5,44 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import structlog
 from source_helpers import EPOCH, make_spec
 
-from inventory_sync.domain.model import SourceName
+from inventory_sync.domain.model import Completeness, SourceName
 from inventory_sync.errors import NoNewFile, SourceUnavailable
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvOptions
 from inventory_sync.sources.feed_files import FeedFiles
+from inventory_sync.sources.files import archive_files
+from inventory_sync.sources.local_store import LocalStore
 
 
-def build(place, context, **options):
+class ArchivedMeanwhile(LocalStore):
+    """A local store where another process archives each file just before our move does."""
+
+    def move(self, path: str, target: str) -> None:
+        LocalStore.move(self, path, target)
+        super().move(path, target)  # the file is gone now: FileNotFoundError
+
+
+def build(place, context, *, completeness=Completeness.COMPLETE, **options):
     merged = {**place.options(), **options}
-    return KIND.build(make_spec(), CsvOptions.model_validate(merged), context)
+    spec = make_spec(completeness=completeness)
+    return KIND.build(spec, CsvOptions.model_validate(merged), context)
+
+
+def build_changes(place, context, **options):
+    """A change feed (`snapshot = "partial"`) over the place's in/*.csv."""
+    return build(
+        place, context, completeness=Completeness.PARTIAL, path=place.path("in/*.csv"), **options
+    )
+
+
+def drop_three(place) -> None:
+    """Three stable files, written in the order a, b, c (names sorted the other way round)."""
+    place.write("in/c.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
+    place.write("in/b.csv", "sku,quantity\nB,2\n", mtime=EPOCH + timedelta(minutes=1))
+    place.write("in/a.csv", "sku,quantity\nA,3\n", mtime=EPOCH + timedelta(minutes=2))
 
 
 def levels(snapshot) -> dict[str, int]:
@@ -114,6 +140,117 @@ class TestArchive:
         assert place.names("in") == []
 
 
+class TestAChangeFeedWithAnArchive:
+    """A change feed with archive_dir reads its oldest file, alone: a backlog drains in order."""
+
+    def test_the_oldest_file_is_read_and_archiving_moves_only_it(self, place, context):
+        drop_three(place)
+        source = build_changes(place, context, archive_dir=place.folder("done"))
+        seen = []
+        for waiting in (2, 1, 0):
+            snapshot = source.pull()
+            assert snapshot.files_waiting == waiting
+            seen.append(levels(snapshot))
+            commit_snapshot(source, snapshot)
+        assert seen == [{"A": 1}, {"B": 2}, {"A": 3}]
+        assert place.names("in") == []
+        assert place.names("done") == ["a.csv", "b.csv", "c.csv"]
+
+    def test_after_one_archive_the_others_are_still_in_the_inbox(self, place, context):
+        drop_three(place)
+        source = build_changes(place, context, archive_dir=place.folder("done"))
+        commit_snapshot(source, source.pull())
+        assert place.names("done") == ["c.csv"]
+        assert place.names("in") == ["a.csv", "b.csv"]
+
+    def test_a_file_not_committed_is_read_again_before_any_newer_one(self, place, context):
+        drop_three(place)
+        source = build_changes(place, context, archive_dir=place.folder("done"))
+        first = source.pull()
+        again = source.pull()  # not committed: not counted, or its archive failed
+        assert again.snapshot_id == first.snapshot_id
+        assert levels(again) == {"A": 1}
+
+    def test_files_of_the_same_mtime_are_read_in_name_order(self, place, context):
+        place.write("in/2.csv", "sku,quantity\nA,2\n", mtime=EPOCH)
+        place.write("in/1.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
+        source = build_changes(place, context, archive_dir=place.folder("done"))
+        first = source.pull()
+        commit_snapshot(source, first)
+        assert (levels(first), levels(source.pull())) == ({"A": 1}, {"A": 2})
+
+    def test_a_file_still_being_written_is_neither_read_nor_waiting(self, place, context, clock):
+        place.write("in/old.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
+        place.write("in/new.csv", "sku,quantity\nA,2\n", mtime=clock.now())
+        source = build_changes(place, context, archive_dir=place.folder("done"), stable_seconds=60)
+        snapshot = source.pull()
+        assert (levels(snapshot), snapshot.files_waiting) == ({"A": 1}, 0)
+
+
+class TestArchivingTwice:
+    def test_a_file_archived_meanwhile_by_another_run_is_not_an_error(self, tmp_path):
+        inbox = tmp_path / "in"
+        inbox.mkdir()
+        (inbox / "a.csv").write_text("sku,quantity\nA,1\n", encoding="utf-8")
+        done = str(tmp_path / "done")
+        moved = archive_files(ArchivedMeanwhile(), [str(inbox / "a.csv")], done, "tag")
+        assert moved == []
+        assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["a.csv"]
+
+    def test_a_move_that_fails_with_the_file_still_there_is_an_error(self, tmp_path):
+        inbox = tmp_path / "in"
+        inbox.mkdir()
+        (inbox / "a.csv").write_text("sku,quantity\nA,1\n", encoding="utf-8")
+        missing_folder = str(tmp_path / "no" / "such")
+        with pytest.raises(FileNotFoundError):
+            archive_files(NoFolders(), [str(inbox / "a.csv")], missing_folder, "tag")
+        assert (inbox / "a.csv").exists()
+
+
+class NoFolders(LocalStore):
+    """A local store that cannot make the archive folder: the move finds no target folder."""
+
+    def make_folder(self, path: str) -> None:
+        """Makes nothing."""
+
+
+class TestAChangeFeedWithoutAnArchive:
+    def test_reads_the_newest_and_says_at_start_that_older_ones_are_never_applied(
+        self, place, context
+    ):
+        drop_three(place)
+        with structlog.testing.capture_logs() as logged:
+            source = build_changes(place, context)
+        (warned,) = [e for e in logged if e["event"] == "source.config_warning"]
+        assert warned["source"] == "feed"
+        assert "never applied" in warned["reason"]
+        snapshot = source.pull()
+        assert (levels(snapshot), snapshot.files_waiting) == ({"A": 3}, 0)
+        commit_snapshot(source, snapshot)  # no archive_dir: moves nothing
+        assert place.names("in") == ["a.csv", "b.csv", "c.csv"]
+
+    def test_a_change_feed_with_an_archive_and_a_complete_feed_warn_of_nothing(
+        self, place, context
+    ):
+        with structlog.testing.capture_logs() as logged:
+            build_changes(place, context, archive_dir=place.folder("done"))
+            build(place, context, path=place.path("in/*.csv"))
+        assert [e for e in logged if e["event"] == "source.config_warning"] == []
+
+
+class TestACompleteFeedIsUnchanged:
+    def test_the_newest_is_read_and_archiving_moves_every_older_one_with_it(self, place, context):
+        drop_three(place)
+        source = build(
+            place, context, path=place.path("in/*.csv"), archive_dir=place.folder("done")
+        )
+        snapshot = source.pull()
+        assert (levels(snapshot), snapshot.files_waiting) == ({"A": 3}, 0)
+        commit_snapshot(source, snapshot)
+        assert place.names("in") == []
+        assert place.names("done") == ["a.csv", "b.csv", "c.csv"]
+
+
 class TestStreaming:
     """FeedFiles.opened() is for readers that stream the file themselves (a spreadsheet, say)."""
 
@@ -137,3 +274,11 @@ class TestStreaming:
         with changed, files.opened() as found:  # the change happens mid-read
             found.stream.read()
             place.write("in/s.csv", "sku,quantity\nA,1\nB,2\n")
+
+    def test_a_draining_feed_streams_its_oldest_file_and_counts_the_rest(self, place, context):
+        drop_three(place)
+        options = CsvOptions.model_validate({**place.options(), "path": place.path("in/*.csv")})
+        files = FeedFiles(options, SourceName("feed"), context, drain=True)
+        with files.opened() as found:
+            assert found.stream.read() == b"sku,quantity\nA,1\n"
+            assert (found.superseded, found.waiting) == ((found.candidate.path,), 2)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from source_helpers import make_spec, write_file, write_xlsx
+from source_helpers import EPOCH, make_spec, write_file, write_xlsx
 
-from inventory_sync.domain.model import Sku, Warehouse
+from inventory_sync.domain.model import Completeness, Sku, Warehouse
 from inventory_sync.errors import FeedFormatError
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources import load_kind
@@ -112,6 +112,37 @@ class TestReading:
         assert (rejected.origin, rejected.line, rejected.sku) == (f"{origin}[Stock]", 3, "B")
         commit_snapshot(source, snapshot)
         assert place.names("done") == ["stock.xlsx"]
+
+    def test_a_change_feed_of_workbooks_reads_the_oldest_and_archives_only_it(
+        self, place, tmp_path, context
+    ):
+        for minute, (name, quantity) in enumerate([("b", 1), ("a", 2)]):
+            made = tmp_path / "made" / f"{name}.xlsx"
+            data = write_xlsx(made, {"S": [["sku", "quantity"], ["A", quantity]]}).read_bytes()
+            place.write(f"in/{name}.xlsx", data, mtime=EPOCH + timedelta(minutes=minute))
+        options = {**place.options(), "path": place.path("in/*.xlsx")}
+        options["archive_dir"] = place.folder("done")
+        spec = make_spec(completeness=Completeness.PARTIAL)
+        source = KIND.build(spec, XlsxOptions(**options), context)
+        first = source.pull()
+        assert (dict(first.rows_for(MAIN)), first.files_waiting) == ({"A": 1}, 1)
+        commit_snapshot(source, first)
+        assert (place.names("in"), place.names("done")) == (["a.xlsx"], ["b.xlsx"])
+        second = source.pull()
+        assert (dict(second.rows_for(MAIN)), second.files_waiting) == ({"A": 2}, 0)
+
+    def test_a_complete_feed_of_workbooks_reads_the_newest_and_archives_all(
+        self, tmp_path, context
+    ):
+        write_xlsx(tmp_path / "in" / "b.xlsx", {"S": [["sku", "quantity"], ["A", 1]]})
+        later = EPOCH + timedelta(minutes=1)
+        write_xlsx(tmp_path / "in" / "a.xlsx", {"S": [["sku", "quantity"], ["A", 2]]}, mtime=later)
+        options = XlsxOptions(path=str(tmp_path / "in" / "*.xlsx"), archive_dir=str(tmp_path / "d"))
+        source = KIND.build(make_spec(), options, context)
+        snapshot = source.pull()
+        assert (dict(snapshot.rows_for(MAIN)), snapshot.files_waiting) == ({"A": 2}, 0)
+        commit_snapshot(source, snapshot)
+        assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["a.xlsx", "b.xlsx"]
 
     def test_the_kind_is_registered_as_xlsx(self):
         assert load_kind("xlsx") is KIND

@@ -3,6 +3,7 @@ with a plan that was recorded from it, and its source hears `commit` only once a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from inventory_sync.app import ConfiguredSource
 from inventory_sync.clock import FixedClock
 from inventory_sync.config import load_settings
 from inventory_sync.domain.gates import GateRules
-from inventory_sync.domain.model import Completeness, SourceName, Warehouse
+from inventory_sync.domain.model import Completeness, RunStatus, SourceName, Warehouse
 from inventory_sync.errors import LedgerError, SourceUnavailable
 from inventory_sync.ledger.memory import MemoryLedger
 from inventory_sync.shipstation.memory import MemoryInventory
@@ -34,6 +35,19 @@ class FailingPlanLedger(MemoryLedger):
         if self.broken:
             raise LedgerError("database is locked")
         super().record_planned(run_id, adjustments, at=at, fence=fence, uses=uses)
+
+
+class ArchiveFailingSource(MemorySource):
+    """The in-memory source, unable to archive (commit) while ``broken`` is set."""
+
+    broken = False
+
+    def commit(self, snapshot):
+        if self.broken:
+            raise SourceUnavailable(
+                "could not archive into done: permission denied", source=CHANGES, origin="memory"
+            )
+        super().commit(snapshot)
 
 
 class Harness:
@@ -58,14 +72,15 @@ class Harness:
                 ],
             }
         )
-        self.changes = MemorySource(CHANGES)
+        self.changes = ArchiveFailingSource(CHANGES)
         self.stock = MemorySource(STOCK) if with_stock else None
         self.precedence = precedence
 
-    def change(self, levels: dict[str, int]):
+    def change(self, levels: dict[str, int], *, files_waiting: int | None = None):
         snapshot = snapshot_of(
             CHANGES, {MAIN: levels}, taken_at=self.clock.now(), completeness=Completeness.PARTIAL
         )
+        snapshot = replace(snapshot, files_waiting=files_waiting)
         self.changes.queue(snapshot)
         return snapshot
 
@@ -166,3 +181,36 @@ class TestNotCounted:
         assert h.on_hand("SKU-01") == 10  # nothing planned: the total is not known
         assert h.ledger.counted_snapshot_ids(CHANGES, MAIN) == set()
         assert h.changes.committed == []
+
+
+class TestAnArchiveThatFails:
+    def test_holds_the_source_and_the_changes_are_not_applied_twice(self):
+        h = Harness()
+        h.change({"SKU-01": 15}, files_waiting=1)
+        h.changes.broken = True
+        first = h.run()
+        assert h.on_hand("SKU-01") == 15
+        assert first.status is RunStatus.HELD
+        (hold,) = first.holds
+        assert hold.subject == "source:changes"
+        assert "could not archive" in hold.reason
+        assert "newer change files wait" in hold.reason
+        assert first.files_waiting == {"changes": 1}
+
+        h.sell("SKU-01", 3)
+        second = h.run()  # the same file read again: counted, so only its archive is tried
+        assert (second.counts()["planned"], second.status) == (0, RunStatus.HELD)
+        assert h.on_hand("SKU-01") == 12
+        assert h.changes.committed == []
+
+        h.changes.broken = False
+        third = h.run()
+        assert (third.counts()["planned"], third.status) == (0, RunStatus.SUCCEEDED)
+        assert third.holds == ()
+        assert len(h.changes.committed) == 1
+        assert h.on_hand("SKU-01") == 12
+
+    def test_a_source_without_a_backlog_reports_none_waiting(self):
+        h = Harness()
+        h.change({"SKU-01": 15}, files_waiting=0)
+        assert h.run().files_waiting == {}

@@ -17,14 +17,17 @@ from inventory_sync.domain.gates import GateRules
 from inventory_sync.domain.model import (
     Completeness,
     Hold,
+    RunId,
     RunStatus,
     SourceName,
     Warehouse,
+    held_reasons,
     holding,
 )
 from inventory_sync.errors import NoNewFile, SourceUnavailable
 from inventory_sync.ledger.memory import MemoryLedger
 from inventory_sync.report import RunReport
+from inventory_sync.service.held import held_summary
 from inventory_sync.shipstation.memory import MemoryInventory
 from inventory_sync.sources import MemorySource, snapshot_of
 
@@ -170,3 +173,20 @@ class TestRunStatus:
         assert hold.reason == (
             "no new file for 2h1m, longer than max_age 2h (the last one was moved to /outbox/done)"
         )
+
+
+class TestHeldSummary:
+    def test_a_waiting_source_holds_none_of_its_warehouses_in_a_held_run(self):
+        sources = tuple(
+            ConfiguredSource(
+                MemorySource(SourceName(name)), (Warehouse(name),), Completeness.COMPLETE
+            )
+            for name in ("east", "west")
+        )
+        holds = (
+            Hold("source:east", "no new file since ...", waiting=True),
+            Hold("source:west", "only 2 rows"),
+        )
+        report = RunReport(RunId("run-1"), RunStatus.HELD, False, (), 0, holds)
+        summary = held_summary(sources, report, {"east", "west"})
+        assert held_reasons(summary) == {"west": "source:west: only 2 rows"}
