@@ -78,9 +78,18 @@ def _too_old(snapshot: Snapshot, rules: GateRules, now: datetime) -> Hold | None
     age = now - snapshot.taken_at
     if age <= rules.max_age:
         return None
+    newest = snapshot.newest_waiting_at
+    if snapshot.completeness is Completeness.PARTIAL and newest is not None:
+        # One file of a change feed's backlog, applied in order before the newer ones: the
+        # feed is as fresh as its newest file. Holding this one would hold them all.
+        if now - newest <= rules.max_age:
+            return None
+        age, what = now - newest, "the newest change file waiting"
+    else:
+        what = "data"
     return _hold(
         snapshot,
-        f"data is {span(age)} old, older than max_age {span(rules.max_age)}",
+        f"{what} is {span(age)} old, older than max_age {span(rules.max_age)}",
         taken_at=snapshot.taken_at.isoformat(),
         age_seconds=int(age.total_seconds()),
         max_age_seconds=int(rules.max_age.total_seconds()),

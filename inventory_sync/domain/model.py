@@ -150,6 +150,9 @@ class Snapshot:
     # For file sources: stable files left in the inbox for later pulls (a change feed read one
     # file at a time); None for sources that are not files.
     files_waiting: int | None = None
+    # When files wait: when the newest of them was written. A change feed's files are applied in
+    # order, so a backlog is as fresh as its newest file, however old the first one read is.
+    newest_waiting_at: datetime | None = None
 
     def rows_for(self, warehouse: Warehouse) -> Mapping[Sku, int]:
         return self.rows.get(warehouse, _NO_ROWS)

@@ -111,12 +111,16 @@ class CsvFileSource:
         """Read the file to use; raise SourceUnavailable while none is ready."""
         picked = self._files.pick()
         candidate, origin, superseded = picked.candidate, picked.origin, picked.superseded
-        waiting = picked.waiting
+        waiting, newest_at = picked.waiting, picked.newest_at
         # The bytes travel on in a one-item list that the columnar reader empties once it holds
         # the text as columns: no frame keeps another reference, so a big file is freed early.
         held = [picked.data]
         del picked
-        snapshot = replace(self._snapshot(candidate, origin, held), files_waiting=waiting)
+        snapshot = replace(
+            self._snapshot(candidate, origin, held),
+            files_waiting=waiting,
+            newest_waiting_at=newest_at,
+        )
         # Only the latest pull can be committed: a held snapshot's entry must not pile up.
         self._pending = {snapshot.snapshot_id: superseded}
         return snapshot

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from inventory_sync.domain.model import SourceName
@@ -51,6 +52,7 @@ class PickedFile:
     data: bytes
     superseded: tuple[str, ...]  # the paths archived with it, the chosen one first
     waiting: int = 0  # stable files a later pull will read (a change feed's backlog)
+    newest_at: datetime | None = None  # the mtime of the newest of those, if any wait
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class OpenedFile:
     stream: BinaryIO
     superseded: tuple[str, ...]
     waiting: int = 0
+    newest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class _Choice:
     chosen: FileCandidate
     superseded: tuple[str, ...]
     waiting: int
+    newest_at: datetime | None = None
 
 
 class FeedFiles:
@@ -118,9 +122,9 @@ class FeedFiles:
                 raise self._unavailable(
                     f"{store.origin(chosen.path)} changed while being read"
                 ) from None
-            return PickedFile(
-                chosen, store.origin(chosen.path), data, choice.superseded, choice.waiting
-            )
+            origin = store.origin(chosen.path)
+            waiting, newest_at = choice.waiting, choice.newest_at
+            return PickedFile(chosen, origin, data, choice.superseded, waiting, newest_at)
 
     @contextmanager
     def opened(self) -> Iterator[OpenedFile]:
@@ -133,7 +137,8 @@ class FeedFiles:
             chosen = choice.chosen
             origin = store.origin(chosen.path)
             with store.open(chosen.path) as stream:
-                yield OpenedFile(chosen, origin, stream, choice.superseded, choice.waiting)
+                waiting, newest_at = choice.waiting, choice.newest_at
+                yield OpenedFile(chosen, origin, stream, choice.superseded, waiting, newest_at)
             try:
                 check_unchanged(store, chosen, chosen.size)
             except FileChanged:
@@ -154,7 +159,8 @@ class FeedFiles:
             # A change file left unread loses its changes: the oldest goes first, alone, and
             # the next is read once this one is counted and archived.
             oldest = stable[-1]
-            return _Choice(oldest, (oldest.path,), len(stable) - 1)
+            newest_at = stable[0].mtime if len(stable) > 1 else None
+            return _Choice(oldest, (oldest.path,), len(stable) - 1, newest_at)
         # The newest complete file is the whole truth; older ones are obsolete. A change feed
         # without archive_dir cannot tell read files from unread ones: it reads the newest.
         return _Choice(stable[0], tuple(c.path for c in stable), 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -162,6 +163,39 @@ class TestAge:
         if reason:
             assert holds[0].details["max_age_seconds"] == int(max_age.total_seconds())
             assert holds[0].details["age_seconds"] == int(age.total_seconds())
+
+
+class TestAgeOfABacklog:
+    """A change feed's files are applied in order: the backlog is as fresh as its newest file."""
+
+    RULES = GateRules(min_row_fraction=None, reject_all_zero=False, max_age=timedelta(hours=6))
+
+    def _backlog(self, first: timedelta, newest: timedelta | None, *, complete: bool = False):
+        old = snapshot(1, complete=complete, age=first)
+        return replace(old, newest_waiting_at=None if newest is None else NOW - newest)
+
+    def test_an_old_change_file_with_a_fresh_one_behind_it_is_not_held(self):
+        backlog = self._backlog(timedelta(days=2), timedelta(minutes=5))
+        assert check_snapshot(backlog, None, self.RULES, now=NOW) == ()
+
+    def test_a_backlog_whose_newest_file_is_old_too_holds_naming_that_file(self):
+        backlog = self._backlog(timedelta(days=2), timedelta(hours=7))
+        [hold] = check_snapshot(backlog, None, self.RULES, now=NOW)
+        assert hold.reason == "the newest change file waiting is 7h old, older than max_age 6h"
+        assert hold.details["age_seconds"] == 7 * 3600
+
+    def test_the_last_file_of_a_backlog_is_judged_by_its_own_age(self):
+        assert reasons(
+            check_snapshot(self._backlog(timedelta(days=2), None), None, self.RULES, now=NOW)
+        ) == ["data is 2d old, older than max_age 6h"]
+
+    def test_a_complete_feed_is_judged_by_the_file_read_whatever_waits(self):
+        # A complete feed reads its newest file: nothing newer waits. Should a source ever say
+        # otherwise, the file read is what the plan trusts, so its own age is what counts.
+        backlog = self._backlog(timedelta(days=2), timedelta(minutes=5), complete=True)
+        assert reasons(check_snapshot(backlog, None, self.RULES, now=NOW)) == [
+            "data is 2d old, older than max_age 6h"
+        ]
 
 
 class TestAllZero:

@@ -217,6 +217,34 @@ class TestABacklogOfChangeFiles:
         assert (changes.inbox_files(), changes.archived()) == ([], ["a.csv", "b.csv", "c.csv"])
         assert (changes.level("west", "RED"), changes.level("east", "BLUE")) == (17, 14)
 
+    def test_after_downtime_an_old_file_with_newer_ones_behind_it_is_not_held_by_max_age(
+        self, changes
+    ):
+        with changes.config.open("a", encoding="utf-8") as config:
+            config.write('[sources.gates]\nmax_age = "6h"\n')
+        changes.drop_changes("old.csv", {("east", "RED"): 15}, minutes_ago=3 * 24 * 60)
+        changes.drop_changes("new.csv", {("east", "BLUE"): 16}, minutes_ago=1)
+
+        first = changes.run("reconcile", "--json")
+        assert first.code == 0, first.stderr[-2000:]
+        assert changes.level("east", "RED") == 15  # three days old, but the feed is fresh
+        assert changes.archived() == ["old.csv"]
+        second = changes.run("reconcile", "--json")
+        assert second.code == 0, second.stderr[-2000:]
+        assert changes.level("east", "BLUE") == 16
+
+    def test_a_backlog_whose_newest_file_is_old_too_is_held_by_max_age(self, changes):
+        with changes.config.open("a", encoding="utf-8") as config:
+            config.write('[sources.gates]\nmax_age = "6h"\n')
+        changes.drop_changes("old.csv", {("east", "RED"): 15}, minutes_ago=3 * 24 * 60)
+        changes.drop_changes("new.csv", {("east", "BLUE"): 16}, minutes_ago=2 * 24 * 60)
+
+        held = changes.run("reconcile", "--json")
+        assert held.code == 3, held.stderr[-2000:]
+        (hold,) = held.json()["holds"]
+        assert hold["reason"].startswith("the newest change file waiting is 2d")
+        assert changes.level("east", "RED") == 10
+
 
 @pytest.fixture
 def sftp_changes(tmp_path):

@@ -156,6 +156,19 @@ class TestAChangeFeedWithAnArchive:
         assert place.names("in") == []
         assert place.names("done") == ["a.csv", "b.csv", "c.csv"]
 
+    def test_each_file_knows_when_the_newest_one_waiting_behind_it_was_written(
+        self, place, context
+    ):
+        drop_three(place)
+        source = build_changes(place, context, archive_dir=place.folder("done"))
+        newest = []
+        for _ in range(3):
+            snapshot = source.pull()
+            newest.append(snapshot.newest_waiting_at)
+            commit_snapshot(source, snapshot)
+        last = EPOCH + timedelta(minutes=2)
+        assert [t and t.replace(microsecond=0) for t in newest] == [last, last, None]
+
     def test_after_one_archive_the_others_are_still_in_the_inbox(self, place, context):
         drop_three(place)
         source = build_changes(place, context, archive_dir=place.folder("done"))
