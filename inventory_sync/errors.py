@@ -5,6 +5,7 @@
     ├── UsageError                  the command line asked for something impossible   exit 2
     ├── SourceError                 a source could not be read at all
     │   ├── SourceUnavailable       transport or I/O failure; may recover by itself
+    │   │   └── NoNewFile           an archiving inbox is empty: the last file was used
     │   ├── FeedFormatError         the feed is unusable as a whole (missing column, encoding)
     │   └── SourceMisconfigured     the source's system refused our settings (password, host key)
     ├── LedgerError                 the ledger could not be read or written
@@ -77,6 +78,17 @@ class SourceError(InventorySyncError):
 
 class SourceUnavailable(SourceError):
     """The source's system could not be reached or read; it may come back by itself."""
+
+
+class NoNewFile(SourceUnavailable):
+    """An inbox whose used files are moved to ``archive_dir`` holds no file at all: between
+    two uploads that is its normal state, once a file has been read from it."""
+
+    def __init__(
+        self, message: str, *, source: str, archive_dir: str, origin: str | None = None
+    ) -> None:
+        self.archive_dir = archive_dir
+        super().__init__(message, source=source, origin=origin)
 
 
 class FeedFormatError(SourceError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from inventory_sync.domain.model import (
     Rejected,
     RunId,
     RunStatus,
+    holding,
 )
 
 
@@ -64,15 +65,28 @@ class RunReport:
             "dry_run": self.dry_run,
             **self.counts(),
             "adjustments": [entry_json(entry) for entry in self.entries],
-            "holds": [
-                {"subject": h.subject, "reason": h.reason, **dict(h.details)} for h in self.holds
-            ],
+            "holds": holds_json(self.holds),
+            "waiting": waiting_json(self.holds),
             "rejected": [rejected_json(r) for r in self.rejected],
             "settled": [entry_json(entry) for entry in self.settled],
             "files_waiting": dict(self.files_waiting),
             "requests": self.requests,
             "duration_seconds": round(self.duration_seconds, 3),
         }
+
+
+def holds_json(holds: Iterable[Hold]) -> list[dict[str, Any]]:
+    """The holds that held the run (a source waiting for its next file is not one of them)."""
+    return [{"subject": h.subject, "reason": h.reason, **dict(h.details)} for h in holding(holds)]
+
+
+def waiting_json(holds: Iterable[Hold]) -> list[dict[str, Any]]:
+    """The sources waiting for their next file: not used this run, but not a fault."""
+    return [
+        {"source": h.subject.removeprefix("source:"), "reason": h.reason, **dict(h.details)}
+        for h in holds
+        if h.waiting
+    ]
 
 
 def entry_json(entry: JournalEntry) -> dict[str, Any]:

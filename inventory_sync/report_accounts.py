@@ -9,7 +9,7 @@ from typing import Any
 from inventory_sync import exits, logs
 from inventory_sync.domain.model import AccountName, RunId, RunStatus
 from inventory_sync.errors import InventorySyncError, ShipStationError
-from inventory_sync.report import RunReport, entry_json, rejected_json
+from inventory_sync.report import RunReport, entry_json, holds_json, rejected_json, waiting_json
 
 NO_RUN = RunReport(RunId("none"), RunStatus.SUCCEEDED, dry_run=False, entries=(), unchanged=0)
 
@@ -110,11 +110,8 @@ class AccountsReport:
                 if o.report is not None
                 for e in o.report.entries
             ],
-            "holds": [
-                {"subject": h.subject, "reason": h.reason, **dict(h.details)}
-                for r in reports
-                for h in r.holds
-            ],
+            "holds": holds_json(h for r in reports for h in r.holds),
+            "waiting": waiting_json(h for r in reports for h in r.holds),
             "rejected": [rejected_json(x) for r in reports for x in r.rejected],
             "settled": [entry_json(e) for r in reports for e in r.settled],
             "files_waiting": {k: v for r in reports for k, v in r.files_waiting.items()},

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from inventory_sync import logs
 from inventory_sync.commands.common import emit_json
-from inventory_sync.domain.model import AdjustmentStatus
+from inventory_sync.domain.model import AdjustmentStatus, holding
 from inventory_sync.report import RunReport
 from inventory_sync.report_accounts import AccountsReport
 
@@ -90,16 +90,23 @@ def print_report(report: RunReport, console: Console, *, title: str | None = Non
     verb = "Plan" if report.dry_run else "Changes"
     if report.entries:
         console.print(adjustments_table(report, title or f"{verb} ({report.run_id})"))
-    elif report.holds:
+    elif holding(report.holds):
         # A held source or warehouse was not compared at all: "matches" would be untrue.
         console.print(f"[yellow]Nothing pushed[/] — held, see below ({report.run_id}).")
+    elif report.holds:
+        console.print(f"Nothing pushed — no new data, see below ({report.run_id}).")
     else:
         console.print(
             f"[green]Nothing to change[/] — ShipStation matches the sources ({report.run_id})."
         )
     for hold in report.holds:
         kind, _, name = hold.subject.partition(":")
-        if kind == "source":
+        if hold.waiting:
+            console.print(
+                f"[cyan]waiting[/] {escape(name)}: {escape(hold.reason)}; its warehouses were"
+                " not reconciled from it"
+            )
+        elif kind == "source":
             console.print(
                 f"[red]held[/] source {name}: {hold.reason} — nothing of it was used, so its "
                 "warehouses were not reconciled from it"

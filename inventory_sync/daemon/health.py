@@ -11,7 +11,7 @@ from enum import StrEnum
 import structlog
 
 from inventory_sync.domain.model import Snapshot, SourceName
-from inventory_sync.errors import FeedFormatError, SourceError
+from inventory_sync.errors import FeedFormatError, NoNewFile, SourceError
 from inventory_sync.ports import Clock
 
 log = structlog.get_logger(__name__)
@@ -44,6 +44,7 @@ class _State:
     taken_at: datetime | None = None
     down_since: datetime | None = None
     stale: bool = False
+    waiting: bool = False  # its archiving inbox is empty since the data above: not down
 
 
 class SourceHealth:
@@ -61,6 +62,8 @@ class SourceHealth:
         self._lock = threading.Lock()
 
     def failed(self, source: SourceName, exc: SourceError) -> None:
+        if isinstance(exc, NoNewFile) and self._waits(source, exc):
+            return
         with self._lock:
             state = self._states[source]
             if state.down_since is not None:
@@ -69,12 +72,35 @@ class SourceHealth:
         event = "source.format_error" if isinstance(exc, FeedFormatError) else "source.unavailable"
         log.error(event, source=source, error=str(exc), origin=exc.origin)
 
+    def _waits(self, source: SourceName, exc: NoNewFile) -> bool:
+        """True when the source's empty inbox follows data this process pulled: the source
+        waits for its next file (logged once), and is not down. Staleness still counts."""
+        with self._lock:
+            state = self._states[source]
+            if state.taken_at is None:
+                return False  # nothing read since start: an empty folder may be the wrong one
+            down_since, state.down_since = state.down_since, None
+            was_waiting, state.waiting = state.waiting, True
+            since = state.taken_at
+        if down_since is not None:
+            down = round((self._clock.now() - down_since).total_seconds(), 3)
+            log.info("source.recovered", source=source, down_seconds=down)
+        if not was_waiting:
+            log.info(
+                "source.no_new_file",
+                source=source,
+                since=since.isoformat(),
+                archive_dir=exc.archive_dir,
+            )
+        return True
+
     def pulled(self, source: SourceName, snapshot: Snapshot) -> None:
         """Record a successful pull: a recovery if it was down, fresh data if it is new."""
         now = self._clock.now()
         with self._lock:
             state = self._states[source]
             down_since, state.down_since = state.down_since, None
+            state.waiting = False
             fresh = snapshot.snapshot_id != state.snapshot_id or (
                 state.taken_at is not None and snapshot.taken_at > state.taken_at
             )

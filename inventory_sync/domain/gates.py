@@ -89,7 +89,7 @@ def _too_old(snapshot: Snapshot, rules: GateRules, now: datetime) -> Hold | None
         what = "data"
     return _hold(
         snapshot,
-        f"{what} is {_span(age)} old, older than max_age {_span(rules.max_age)}",
+        f"{what} is {span(age)} old, older than max_age {span(rules.max_age)}",
         taken_at=snapshot.taken_at.isoformat(),
         age_seconds=int(age.total_seconds()),
         max_age_seconds=int(rules.max_age.total_seconds()),
@@ -123,7 +123,7 @@ def _ceil(value: float) -> int:
     return -int(-value // 1)
 
 
-def _span(delta: timedelta) -> str:
+def span(delta: timedelta) -> str:
     """A short human duration: 90s, 45m, 6h30m, 2d3h."""
     seconds = int(delta.total_seconds())
     days, rest = divmod(seconds, 86400)

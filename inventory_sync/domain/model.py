@@ -261,11 +261,22 @@ class WarehouseTarget:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """Why a source or warehouse contributes nothing to this run."""
+    """Why a source or warehouse contributes nothing to this run.
+
+    A ``waiting`` hold is a source with nothing new since its last good data (an emptied
+    inbox between two uploads): its warehouses are planned as for any hold, but the run is
+    not held for it, since that is the source's normal state.
+    """
 
     subject: str  # "source:<name>" or "warehouse:<name>"
     reason: str
     details: Mapping[str, BasisValue] = field(default_factory=dict, hash=False)
+    waiting: bool = False
+
+
+def holding(holds: Iterable[Hold]) -> tuple[Hold, ...]:
+    """The holds that hold a run: all but the sources waiting for new data."""
+    return tuple(hold for hold in holds if not hold.waiting)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,14 @@ import structlog
 
 from inventory_sync import logs
 from inventory_sync.app import App
-from inventory_sync.domain.model import AccountName, Adjustment, Hold, RunRecord, RunStatus
+from inventory_sync.domain.model import (
+    AccountName,
+    Adjustment,
+    Hold,
+    RunRecord,
+    RunStatus,
+    holding,
+)
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
 from inventory_sync.ports import Watch
 from inventory_sync.report import RunReport
@@ -245,7 +252,7 @@ def _gather_once(app: App, options: RunOptions, watch: Watch | None) -> Gathered
     trigger = f"pull:{options.trigger}"
     app.ledger.begin_run(RunRecord(run_id, app.clock.now(), trigger, dry_run=options.dry_run))
     gathered = gather(app, run_id, record=not options.dry_run, watch=watch)
-    status = RunStatus.HELD if gathered.holds else RunStatus.SUCCEEDED
+    status = RunStatus.HELD if holding(gathered.holds) else RunStatus.SUCCEEDED
     summary = {"rejected_rows": len(gathered.rejected)}
     app.ledger.finish_run(run_id, status=status, summary=summary, at=app.clock.now())
     return gathered

@@ -2,7 +2,8 @@
 
 A run ends ``held`` when any of its warehouses was: a source of it was held (a sanity gate,
 unreadable, unusable) or a guard stopped the plan (which stops the whole run's plan). The
-warehouses it reconciled in full are not held, and `status` must not blame them.
+warehouses it reconciled in full are not held, and `status` must not blame them; nor those
+whose source only waits for its next file (an emptied archiving inbox).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from inventory_sync.app import ConfiguredSource
-from inventory_sync.domain.model import HELD_KEY, HELD_PREFIX, Hold, SummaryValue
+from inventory_sync.domain.model import HELD_KEY, HELD_PREFIX, Hold, SummaryValue, holding
 from inventory_sync.report import RunReport
 
 REASON_LIMIT = 500  # characters per warehouse: a sentence for people, not a log
@@ -23,7 +24,7 @@ def held_summary(
     feeds = {str(s.name): [str(w) for w in s.warehouses] for s in sources}
     skipped = set(report.skipped)  # busy: another process pushed to them, not held by us
     reasons: dict[str, list[str]] = {}
-    for hold in report.holds:
+    for hold in holding(report.holds):  # a source waiting for its next file holds nothing
         for name in _held_by(hold, feeds):
             if name in names and name not in skipped:
                 reasons.setdefault(name, []).append(f"{hold.subject}: {hold.reason}")

@@ -19,6 +19,7 @@ from inventory_sync.domain.model import (
     RunId,
     RunStatus,
     WarehouseTarget,
+    holding,
     pushed_status,
 )
 from inventory_sync.domain.planner import WarehouseInput, plan
@@ -165,9 +166,10 @@ def _with_held_sources(
     """A run in which a warehouse's source was held (a sanity gate, unreadable, unusable, a
     counted change file that could not be archived) did not reconcile that warehouse from it
     (or will not reconcile the next change files): it ends held, as a guard's hold does, so a
-    timer or cron job hears of it. Failed adjustments, already a reason to look, keep their
-    status."""
-    held_sources = unarchived or any(inp.holds for inp in inputs)
+    timer or cron job hears of it. A source only waiting for its next file does not hold the
+    run (its warehouses were still not planned from it). Failed adjustments, already a reason
+    to look, keep their status."""
+    held_sources = unarchived or any(holding(inp.holds) for inp in inputs)
     if held_sources and report.status is RunStatus.SUCCEEDED:
         return replace(report, status=RunStatus.HELD)
     return report

@@ -21,6 +21,7 @@ from inventory_sync.domain.model import SourceName
 from inventory_sync.errors import (
     ConfigError,
     ConfigProblem,
+    NoNewFile,
     SourceError,
     SourceMisconfigured,
     SourceUnavailable,
@@ -174,14 +175,17 @@ class FeedFiles:
                 f" progress ({names}), never read until renamed without the temporary suffix"
             )
         if not found:
-            since = ""
-            if self._options.archive_dir is not None:
-                # With archiving, an empty inbox is what every run sees between two uploads.
-                since = (
-                    f" (files already used were moved to {self._options.archive_dir}:"
-                    " no new one since?)"
-                )
-            raise self._unavailable(f"no file matches {self.shown_path}{since}")
+            message = f"no file matches {self.shown_path}"
+            archive_dir = self._options.archive_dir
+            if archive_dir is None:
+                raise self._unavailable(message)
+            # With archiving, an empty inbox is what every run sees between two uploads.
+            raise NoNewFile(
+                f"{message} (files already used were moved to {archive_dir}: no new one since?)",
+                source=self._source,
+                archive_dir=archive_dir,
+                origin=self.shown_path,
+            )
         now = self._clock.now()
         stable = [c for c in found if is_stable(c, now, self._options.stable_seconds)]
         if not stable:

@@ -18,10 +18,11 @@ from inventory_sync.domain.model import (
     SourceName,
     Warehouse,
 )
-from inventory_sync.errors import FeedFormatError, SourceError
+from inventory_sync.errors import FeedFormatError, NoNewFile, SourceError
 from inventory_sync.gcpause import gc_paused
 from inventory_sync.ports import Unwatched, Watch, commit_snapshot, reads_from
 from inventory_sync.steps.archive import archive_or_hold, counted_for
+from inventory_sync.steps.waiting import no_new_file_hold
 
 log = structlog.get_logger(__name__)
 _LOGGED_REJECTS = 50  # per snapshot; the ledger keeps every one
@@ -42,7 +43,7 @@ def gather(app: App, run_id: RunId, *, record: bool = True, watch: Watch | None 
     pull begin (with where it reads) and end."""
     gathered = Gathered()
     for configured in app.sources:
-        snapshot = _watched_pull(configured, gathered, watch or Unwatched())
+        snapshot = _watched_pull(app, configured, gathered, watch or Unwatched())
         if snapshot is not None:
             _admit(app, run_id, configured, snapshot, gathered, record=record)
     return gathered
@@ -60,7 +61,7 @@ def gather_one(
     """Pull one source (or admit ``snapshot``, already pulled) into ``gathered``; the daemon's
     pull job. Returns the snapshot, or None when the source could not be read."""
     if snapshot is None:
-        snapshot = _pull(configured, gathered)
+        snapshot = _pull(app, configured, gathered)
     if snapshot is not None:
         _admit(app, run_id, configured, snapshot, gathered, record=record)
     return snapshot
@@ -73,20 +74,25 @@ def pull(configured: ConfiguredSource) -> Snapshot:
 
 
 def _watched_pull(
-    configured: ConfiguredSource, gathered: Gathered, watch: Watch
+    app: App, configured: ConfiguredSource, gathered: Gathered, watch: Watch
 ) -> Snapshot | None:
     watch.source_started(configured.name, reads_from(configured.source))
     try:
-        return _pull(configured, gathered)
+        return _pull(app, configured, gathered)
     finally:
         watch.source_finished(configured.name)
 
 
-def _pull(configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
+def _pull(app: App, configured: ConfiguredSource, gathered: Gathered) -> Snapshot | None:
     try:
         return pull(configured)
     except SourceError as exc:
-        _hold(configured, exc, gathered)
+        # An emptied archiving inbox that was read before waits for its next file.
+        waiting = no_new_file_hold(app, configured, exc) if isinstance(exc, NoNewFile) else None
+        if waiting is None:
+            _hold(configured, exc, gathered)
+        else:
+            gathered.holds.append(waiting)
         return None
 
 

@@ -22,7 +22,7 @@ from inventory_sync.domain.model import (
     Warehouse,
     rows_by_warehouse,
 )
-from inventory_sync.errors import SourceUnavailable
+from inventory_sync.errors import NoNewFile, SourceUnavailable
 from inventory_sync.sources.memory import MemorySource
 from inventory_sync.steps.gather import Gathered
 
@@ -184,3 +184,57 @@ class TestSourceHealth:
                 health.pulled(FEED, snapshot("a", taken_at=T0 + timedelta(minutes=minute)))
                 health.check_stale()
         assert logs == []
+
+    def test_an_emptied_archiving_inbox_waits_without_going_down_or_recovering(self):
+        clock = FixedClock(T0)
+        health = self.health(clock)
+        health.pulled(FEED, snapshot("a", taken_at=T0 - timedelta(minutes=5)))
+        with capture_logs() as logs:
+            for _ in range(2):
+                clock.advance(timedelta(minutes=1))
+                health.failed(FEED, EMPTIED)
+                health.check_stale()
+            health.pulled(FEED, snapshot("b"))  # the next file
+            health.failed(FEED, EMPTIED)  # archived in turn
+        assert [e["event"] for e in logs] == ["source.no_new_file", "source.no_new_file"]
+        assert logs[0]["since"] == (T0 - timedelta(minutes=5)).isoformat()
+        assert logs[0]["archive_dir"] == "/done"
+        assert logs[1]["since"] == T0.isoformat()
+
+    def test_a_waiting_source_still_goes_stale(self):
+        clock = FixedClock(T0)
+        health = self.health(clock)
+        health.pulled(FEED, snapshot("a"))
+        with capture_logs() as logs:
+            for _ in range(5):
+                clock.advance(timedelta(minutes=1))
+                health.failed(FEED, EMPTIED)
+                health.check_stale()
+        assert [e["event"] for e in logs] == ["source.no_new_file", "source.stale"]
+
+    def test_a_server_back_with_an_empty_inbox_has_recovered_and_waits(self):
+        clock = FixedClock(T0)
+        health = self.health(clock)
+        health.pulled(FEED, snapshot("a"))
+        with capture_logs() as logs:
+            health.failed(FEED, SourceUnavailable("connection refused", source=FEED))
+            clock.advance(timedelta(minutes=2))
+            health.failed(FEED, EMPTIED)
+            health.failed(FEED, EMPTIED)
+        events = [e["event"] for e in logs]
+        assert events == ["source.unavailable", "source.recovered", "source.no_new_file"]
+        assert logs[1]["down_seconds"] == 120
+
+    def test_an_empty_inbox_before_any_data_is_unavailable(self):
+        health = self.health(FixedClock(T0))
+        with capture_logs() as logs:
+            health.failed(FEED, EMPTIED)
+        assert [e["event"] for e in logs] == ["source.unavailable"]
+
+
+EMPTIED = NoNewFile(
+    "no file matches /in/*.csv (files already used were moved to /done: no new one since?)",
+    source=FEED,
+    archive_dir="/done",
+    origin="/in/*.csv",
+)

@@ -81,20 +81,38 @@ class TestSftpFeed:
         assert "inventory_sync.steps.gather" in loggers
         assert not [name for name in loggers if name.startswith("paramiko")], loggers
 
-    def test_between_uploads_the_archived_inbox_holds_the_source_and_says_why(self, sftp_world):
+    def test_between_uploads_the_archived_inbox_waits_for_the_next_file(self, sftp_world):
         world, server = sftp_world
         env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
         assert world.run("reconcile", "--json", env=env).code == 0
+        applied = len(world.emulator.state.applied())
         again = world.run("reconcile", "--json", env=env)
-        # Nothing new since the file was archived: held (exit 3), and the reason says so.
-        assert again.code == 3, again.stderr
-        [hold] = again.json()["holds"]
+        # Nothing new since the file was archived: the source waits (exit 0), not used.
+        assert again.code == 0, again.stderr
+        summary = again.json()
+        assert summary["holds"] == []
+        [waiting] = summary["waiting"]
+        assert (waiting["source"], waiting["archive_dir"]) == ("feed", "/done")
+        assert datetime.fromisoformat(waiting["since"]) == OLD  # the archived file's mtime
+        assert waiting["reason"] == (
+            "no new file since 2026-01-05 12:00 UTC (the last one was moved to /done)"
+        )
+        assert len(world.emulator.state.applied()) == applied
+        assert world.on_hand()["RED"] == 12, "the first run's push stands"
+
+    def test_a_first_run_on_an_empty_inbox_holds_the_source(self, sftp_world):
+        world, server = sftp_world
+        (server.root / "in" / "stock-1.csv").unlink()
+        env = {"INVENTORY_SYNC_CREDENTIAL_EAST_SFTP_PASSWORD": server.password}
+        first = world.run("reconcile", "--json", env=env)
+        # Never read: an empty folder may be the wrong one, so it is held (exit 3).
+        assert first.code == 3, first.stderr
+        [hold] = first.json()["holds"]
         assert hold["subject"] == "source:feed"
         assert hold["reason"] == (
             f"unavailable: no file matches {server.url('in/stock-*.csv')}"
             " (files already used were moved to /done: no new one since?)"
         )
-        assert world.on_hand()["RED"] == 12, "the first run's push stands"
 
     def test_on_a_terminal_the_pull_names_the_sftp_server_it_reads(self, sftp_world):
         world, server = sftp_world

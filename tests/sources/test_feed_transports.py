@@ -9,7 +9,7 @@ import structlog
 from source_helpers import EPOCH, make_spec
 
 from inventory_sync.domain.model import Completeness, SourceName
-from inventory_sync.errors import SourceUnavailable
+from inventory_sync.errors import NoNewFile, SourceUnavailable
 from inventory_sync.ports import commit_snapshot
 from inventory_sync.sources.csv_file import KIND, CsvOptions
 from inventory_sync.sources.feed_files import FeedFiles
@@ -90,8 +90,9 @@ class TestWhichFile:
 
     def test_no_matching_file_is_unavailable(self, place, context):
         place.write("in/readme.txt", "not a feed")
-        with pytest.raises(SourceUnavailable, match="no file matches"):
+        with pytest.raises(SourceUnavailable, match="no file matches") as raised:
             build(place, context, path=place.path("in/*.csv")).pull()
+        assert not isinstance(raised.value, NoNewFile)  # without archive_dir: nothing was used
 
 
 class TestArchive:
@@ -100,12 +101,20 @@ class TestArchive:
         archive = place.folder("done")
         source = build(place, context, path=place.path("in/*.csv"), archive_dir=archive)
         commit_snapshot(source, source.pull())
-        with pytest.raises(SourceUnavailable) as raised:
+        with pytest.raises(NoNewFile) as raised:
             source.pull()
         assert str(raised.value) == (
             f"no file matches {place.path('in/*.csv')} (files already used were moved to"
             f" {archive}: no new one since?)"
         )
+        assert raised.value.archive_dir == archive
+
+    def test_an_inbox_with_only_an_upload_in_progress_is_not_empty(self, place, context):
+        place.write("in/b.csv.part", "sku,quantity\nA,2\n")
+        source = build(place, context, path=place.path("in/*"), archive_dir=place.folder("done"))
+        with pytest.raises(SourceUnavailable, match="upload") as raised:
+            source.pull()
+        assert not isinstance(raised.value, NoNewFile)
 
     def test_commit_moves_the_file_and_older_ones_on_the_server(self, place, context):
         place.write("in/a.csv", "sku,quantity\nA,1\n", mtime=EPOCH)
