@@ -2,14 +2,13 @@
 waits for its next file (exit 0) and is still not planned from; first contact, and data past
 max_age, still hold (exit 3); `status` turns unhealthy once the source is stale.
 
-Budget: about 55 s (short commands against the emulator; one waits 9 s for max_age to pass).
+Budget: about 45 s (short commands against the emulator).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -162,20 +161,21 @@ class TestOneSource:
         assert events(result, "source.no_new_file") == []
 
     def test_past_max_age_without_a_new_file_the_source_is_held(self, worlds, tmp_path):
-        world = worlds(source_toml("east", tmp_path, gates='max_age = "8s"'))
-        taken = datetime.now(UTC)
-        put(tmp_path / "east-in" / "stock-1.csv", FEED, taken)
+        world = worlds(source_toml("east", tmp_path, gates='max_age = "3h"'))
+        put(tmp_path / "east-in" / "stock-1.csv", FEED, NOW - timedelta(hours=2, minutes=30))
         first = world.run("reconcile")
         assert first.code == 0, first.stderr  # within max_age when read
-        time.sleep(max(0.0, (taken + timedelta(seconds=9) - datetime.now(UTC)).total_seconds()))
+        # The same file, a tighter rule: the last file (2h30m old) is now past it. No clock race.
+        config = world.config.read_text(encoding="utf-8")
+        world.config.write_text(config.replace('max_age = "3h"', 'max_age = "2h"'), "utf-8")
         result = world.run("reconcile", "--json")
         assert result.code == 3, result.stderr
         summary = result.json()
         assert summary["waiting"] == []
         (hold,) = summary["holds"]
         assert hold["subject"] == "source:east"
-        assert hold["reason"].startswith("no new file for ")
-        assert ", longer than max_age 8s (the last one was moved to " in hold["reason"]
+        assert hold["reason"].startswith("no new file for 2h30m")
+        assert ", longer than max_age 2h (the last one was moved to " in hold["reason"]
 
 
 class TestStatus:
