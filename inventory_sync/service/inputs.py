@@ -16,6 +16,7 @@ from inventory_sync.domain.model import (
     Snapshot,
     SnapshotUse,
     WarehouseTarget,
+    holding,
 )
 from inventory_sync.domain.planner import (
     WarehouseInput,
@@ -23,6 +24,7 @@ from inventory_sync.domain.planner import (
     planned_from,
     source_values,
 )
+from inventory_sync.domain.policy import Precedence
 from inventory_sync.steps.gather import Gathered
 
 
@@ -83,6 +85,28 @@ def planned_partials(
                 uses.append(SnapshotUse(snapshot.source, snapshot.snapshot_id, inp.warehouse))
                 used.append(snapshot)
     return tuple(uses), tuple(used)
+
+
+def waiting_sums(app: App, inputs: Sequence[WarehouseInput]) -> tuple[Hold, ...]:
+    """A hold on each warehouse whose sources are summed and which was not planned only because
+    a part waits for its next file: the other parts alone would publish a fraction of its stock,
+    so nothing is sent, and a part that keeps arriving between the others' files would leave the
+    warehouse unreconciled for good. Loud, then: the run ends held and says why."""
+    holds: list[Hold] = []
+    for inp in inputs:
+        policy = app.policies.get(inp.warehouse, app.policy)
+        if policy.precedence is not Precedence.SUM or planned_from(inp, policy):
+            continue
+        waiting = [h.subject.removeprefix("source:") for h in inp.holds if h.waiting]
+        if not inp.snapshots or not waiting or holding(inp.holds):
+            continue  # nothing new at all, or a real hold already says why
+        reason = (
+            f"its sources are summed and {', '.join(waiting)} has no new file: the others alone"
+            " would be a part of its stock, so it is reconciled once every part has a new file"
+            " (let the parts' files arrive together)"
+        )
+        holds.append(Hold(f"warehouse:{inp.warehouse}", reason, {"waiting": ",".join(waiting)}))
+    return tuple(holds)
 
 
 def _held_sources(app: App, target: WarehouseTarget, gathered: Gathered) -> tuple[Hold, ...]:

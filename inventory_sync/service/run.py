@@ -31,6 +31,7 @@ from inventory_sync.service.inputs import (
     planned_partials,
     record_absent_counts,
     record_agreed,
+    waiting_sums,
     warehouse_input,
 )
 from inventory_sync.steps.archive import archive_counted
@@ -113,6 +114,7 @@ def _steps(
     with gc_paused():
         the_plan = plan(run_id, inputs, app.policies, default=app.policy)
     guard_holds = check_guards(the_plan, inputs, app.limits)
+    sums = waiting_sums(app, inputs)
     base = RunReport(
         run_id=run_id,
         status=RunStatus.SUCCEEDED,
@@ -125,6 +127,7 @@ def _steps(
                     *gathered.holds,
                     *the_plan.holds,
                     *guard_holds,
+                    *sums,
                     *(hold for by_sku in blocked.values() for hold in by_sku.values()),
                 )
             )
@@ -137,7 +140,7 @@ def _steps(
         return _held(app, run_id, the_plan, guard_holds, base, options)
     if options.dry_run:
         planned = replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
-        return _with_held_sources(planned, inputs)
+        return _with_held_sources(planned, inputs, sums=sums)
     # A narrowed run applied only some SKUs of each change file: it counts none of them.
     uses, used = ((), ()) if options.skus else planned_partials(app, inputs)
     push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence, uses=uses)
@@ -157,19 +160,24 @@ def _steps(
         requests=len(entries),
         holds=(*base.holds, *unarchived),
     )
-    return _with_held_sources(pushed, inputs, unarchived=bool(unarchived))
+    return _with_held_sources(pushed, inputs, sums=sums, unarchived=bool(unarchived))
 
 
 def _with_held_sources(
-    report: RunReport, inputs: Sequence[WarehouseInput], *, unarchived: bool = False
+    report: RunReport,
+    inputs: Sequence[WarehouseInput],
+    *,
+    sums: Sequence[Hold] = (),
+    unarchived: bool = False,
 ) -> RunReport:
     """A run in which a warehouse's source was held (a sanity gate, unreadable, unusable, a
     counted change file that could not be archived) did not reconcile that warehouse from it
     (or will not reconcile the next change files): it ends held, as a guard's hold does, so a
     timer or cron job hears of it. A source only waiting for its next file does not hold the
     run (its warehouses were still not planned from it). Failed adjustments, already a reason
-    to look, keep their status."""
-    held_sources = unarchived or any(holding(inp.holds) for inp in inputs)
+    to look, keep their status. A summed warehouse left unplanned by a waiting part is held
+    (``sums``): it would otherwise go unreconciled in silence."""
+    held_sources = unarchived or bool(sums) or any(holding(inp.holds) for inp in inputs)
     if held_sources and report.status is RunStatus.SUCCEEDED:
         return replace(report, status=RunStatus.HELD)
     return report

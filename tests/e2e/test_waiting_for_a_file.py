@@ -220,12 +220,27 @@ class TestTwoSources:
 
         put(tmp_path / "west-in" / "w-2.csv", csv(dict.fromkeys(skus, 4) | {"BLUE": 9}), NOW)
         result = world.run("reconcile", "--json")
-        assert result.code == 0, result.stderr
+        # Not planned, and loud: a part that keeps arriving between the other's files would
+        # otherwise leave the warehouse unreconciled, run after run, with every exit 0.
+        assert result.code == 3, result.stderr
         summary = result.json()
+        assert summary["status"] == "held"
         assert [w["source"] for w in summary["waiting"]] == ["east"]
+        (hold,) = summary["holds"]
+        assert hold["subject"] == "warehouse:main"
+        assert hold["reason"].startswith("its sources are summed and east has no new file")
         assert summary["planned"] == 0
         assert sent(world) == before  # west alone would set every SKU to its 4
         assert world.on_hand()["BLUE"] == 10
+        problems = " ".join(world.run("status", "--json").json()["problems"])
+        assert "warehouse main: last run" in problems
+        assert "its sources are summed and east has no new file" in problems
+
+        put(tmp_path / "east-in" / "e-2.csv", csv(dict.fromkeys(skus, 6) | {"RED": 8}), NOW)
+        put(tmp_path / "west-in" / "w-3.csv", csv(dict.fromkeys(skus, 4) | {"BLUE": 9}), NOW)
+        together = world.run("reconcile", "--json")
+        assert together.code == 0, together.stderr
+        assert world.on_hand()["BLUE"] == 15  # both parts new: summed, 6 + 9
 
     def test_a_waiting_complete_source_lets_no_sku_be_zeroed_as_absent(self, worlds, tmp_path):
         world = worlds(
