@@ -66,7 +66,7 @@ class RunReport:
             **self.counts(),
             "adjustments": [entry_json(entry) for entry in self.entries],
             "holds": holds_json(self.holds),
-            "waiting": waiting_json(self.holds),
+            "no_new_file": waiting_json(self.holds),
             "rejected": [rejected_json(r) for r in self.rejected],
             "settled": [entry_json(entry) for entry in self.settled],
             "files_waiting": dict(self.files_waiting),

@@ -111,7 +111,7 @@ class AccountsReport:
                 for e in o.report.entries
             ],
             "holds": holds_json(h for r in reports for h in r.holds),
-            "waiting": waiting_json(h for r in reports for h in r.holds),
+            "no_new_file": waiting_json(h for r in reports for h in r.holds),
             "rejected": [rejected_json(x) for r in reports for x in r.rejected],
             "settled": [entry_json(e) for r in reports for e in r.settled],
             "files_waiting": {k: v for r in reports for k, v in r.files_waiting.items()},

@@ -91,7 +91,7 @@ class TestSftpFeed:
         assert again.code == 0, again.stderr
         summary = again.json()
         assert summary["holds"] == []
-        [waiting] = summary["waiting"]
+        [waiting] = summary["no_new_file"]
         assert (waiting["source"], waiting["archive_dir"]) == ("feed", "/done")
         assert datetime.fromisoformat(waiting["since"]) == OLD  # the archived file's mtime
         assert waiting["reason"] == (

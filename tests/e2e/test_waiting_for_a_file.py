@@ -118,7 +118,7 @@ class TestOneSource:
         summary = again.json()
         assert summary["status"] == "succeeded"
         assert summary["holds"] == []
-        (waiting,) = summary["waiting"]
+        (waiting,) = summary["no_new_file"]
         assert waiting["source"] == "east"
         assert datetime.fromisoformat(waiting["since"]) == taken
         assert waiting["archive_dir"] == str(tmp_path / "east-done")
@@ -144,7 +144,7 @@ class TestOneSource:
         put(tmp_path / "east-in" / "stock-2.csv", FEED, NOW)
         arrived = world.run("reconcile", "--json")
         assert arrived.code == 0, arrived.stderr
-        assert arrived.json()["waiting"] == []
+        assert arrived.json()["no_new_file"] == []
         assert world.on_hand()["RED"] == 12  # the new file is reconciled, the sale undone
 
     def test_an_empty_inbox_that_was_never_read_holds_the_source(self, worlds, tmp_path):
@@ -153,7 +153,7 @@ class TestOneSource:
         result = world.run("reconcile", "--json")
         assert result.code == 3, result.stderr
         summary = result.json()
-        assert summary["waiting"] == []
+        assert summary["no_new_file"] == []
         (hold,) = summary["holds"]
         assert hold["subject"] == "source:east"
         assert hold["reason"].startswith("unavailable: no file matches")
@@ -171,7 +171,7 @@ class TestOneSource:
         result = world.run("reconcile", "--json")
         assert result.code == 3, result.stderr
         summary = result.json()
-        assert summary["waiting"] == []
+        assert summary["no_new_file"] == []
         (hold,) = summary["holds"]
         assert hold["subject"] == "source:east"
         assert hold["reason"].startswith("no new file for 2h30m")
@@ -225,7 +225,7 @@ class TestTwoSources:
         assert result.code == 3, result.stderr
         summary = result.json()
         assert summary["status"] == "held"
-        assert [w["source"] for w in summary["waiting"]] == ["east"]
+        assert [w["source"] for w in summary["no_new_file"]] == ["east"]
         (hold,) = summary["holds"]
         assert hold["subject"] == "warehouse:main"
         assert hold["reason"].startswith("its sources are summed and east has no new file")
@@ -257,7 +257,7 @@ class TestTwoSources:
         result = world.run("reconcile", "--json")
         assert result.code == 0, result.stderr
         summary = result.json()
-        assert [w["source"] for w in summary["waiting"]] == ["east"]
+        assert [w["source"] for w in summary["no_new_file"]] == ["east"]
         assert [(a["sku"], a["after"]) for a in summary["adjustments"]] == [("GOLD", 4)]
         on_hand = world.on_hand()
         assert on_hand["GOLD"] == 4  # west's own change is applied

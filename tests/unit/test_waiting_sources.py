@@ -122,7 +122,7 @@ class TestRunStatus:
         )
         document = report.to_json()
         assert document["holds"] == []
-        assert document["waiting"] == [
+        assert document["no_new_file"] == [
             {
                 "source": "east",
                 "reason": hold.reason,
@@ -157,7 +157,7 @@ class TestRunStatus:
         report = h.run()
         assert (report.status, report.exit_code) == (RunStatus.HELD, 3)
         assert [h["subject"] for h in report.to_json()["holds"]] == ["source:west"]
-        assert [w["source"] for w in report.to_json()["waiting"]] == ["east"]
+        assert [w["source"] for w in report.to_json()["no_new_file"]] == ["east"]
 
     def test_past_max_age_the_waiting_source_holds_the_run(self):
         h = Harness("east", max_age=timedelta(hours=2))
