@@ -15,6 +15,7 @@ from inventory_sync.domain.model import (
     Rejected,
     RunId,
     RunStatus,
+    SnapshotUse,
     holding,
 )
 
@@ -39,6 +40,9 @@ class RunReport:
     # Per file source, stable files left in its inbox for later runs (only counts above 0):
     # a change feed reads one file per run, so a backlog drains one run at a time.
     files_waiting: Mapping[str, int] = field(default_factory=dict)
+    # The change snapshots the plan was made from, per warehouse: what a plan file carries so
+    # that applying it counts them (a dry run records none itself).
+    uses: tuple[SnapshotUse, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:

@@ -92,8 +92,9 @@ def reconcile(
         summary = _run(ctx, options, frozenset(accounts), apply_file=apply_file)
         if plan_out is not None:
             adjustments = [e.adjustment for r in summary.reports for e in r.entries]
+            uses = [u for r in summary.reports for u in r.uses]
             run_id = summary.reports[0].run_id if summary.reports else RunId("none")
-            write_plan(plan_out, run_id, datetime.now(UTC), adjustments)
+            write_plan(plan_out, run_id, datetime.now(UTC), adjustments, uses)
     except InventorySyncError as exc:
         if as_json:
             emit_json(
@@ -135,9 +136,9 @@ def _run(
 
         try:
             if apply_file is not None:
-                _plan_run, adjustments = read_plan(apply_file)
+                plan = read_plan(apply_file)
                 summary = apply_by_account(
-                    app, adjustments, progress_for=progress_for, watch=display
+                    app, plan.adjustments, plan.uses, progress_for=progress_for, watch=display
                 )
             else:
                 summary = reconcile_accounts(

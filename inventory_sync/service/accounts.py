@@ -22,6 +22,7 @@ from inventory_sync.domain.model import (
     Hold,
     RunRecord,
     RunStatus,
+    SnapshotUse,
     holding,
 )
 from inventory_sync.errors import MappingError, ShipStationError, StopRequested
@@ -83,16 +84,21 @@ def reconcile_accounts(
 def apply_by_account(
     app: App,
     adjustments: Sequence[Adjustment],
+    uses: Sequence[SnapshotUse] = (),
     *,
     progress_for: ProgressFor | None = None,
     watch: Watch | None = None,
 ) -> AccountsReport:
-    """Apply a reviewed plan, each account's rows through that account's App."""
+    """Apply a reviewed plan, each account's rows (and the change files its warehouses'
+    plans were made from, ``uses``) through that account's App."""
     rows: dict[AccountName, list[Adjustment]] = {}
     for adjustment in adjustments:
         rows.setdefault(app.account_of(adjustment.warehouse), []).append(adjustment)
+    counts: dict[AccountName, list[SnapshotUse]] = {}
+    for use in uses:
+        counts.setdefault(app.account_of(use.warehouse), []).append(use)
 
-    chosen = [a for a in app.account_apps() if a.account in rows]
+    chosen = [a for a in app.account_apps() if a.account in rows or a.account in counts]
     with claimed(chosen, pushing=True) as claims:
 
         def work(account: App) -> AccountOutcome:
@@ -100,10 +106,12 @@ def apply_by_account(
             if claim.busy:
                 return AccountOutcome(account.account, report=busy_account(account, "apply", claim))
             tick = progress_for(account) if progress_for else None
-            mine = rows[account.account]
+            mine, counted = rows.get(account.account, []), counts.get(account.account, [])
             return _stopping_account(
                 account,
-                lambda: apply_plan(account, mine, progress=tick, fence=claim.fence, watch=watch),
+                lambda: apply_plan(
+                    account, mine, counted, progress=tick, fence=claim.fence, watch=watch
+                ),
             )
 
         return AccountsReport(tuple(each_account(chosen, work)))

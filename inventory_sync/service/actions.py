@@ -17,6 +17,7 @@ from inventory_sync.domain.model import (
     Outcome,
     RunId,
     Sku,
+    SnapshotUse,
     TransactionType,
     WarehouseTarget,
     pushed_status,
@@ -40,6 +41,7 @@ log = structlog.get_logger(__name__)
 def apply_plan(
     app: App,
     adjustments: Sequence[Adjustment],
+    uses: Sequence[SnapshotUse] = (),
     *,
     progress: Progress | None = None,
     fence: Fence | None = None,
@@ -47,9 +49,11 @@ def apply_plan(
 ) -> RunReport:
     """Apply a reviewed plan exactly (an approved plan passes the guards), under the same locks.
 
+    ``uses``: the change files the plan was made from, counted with it (the next run does not
+    apply them again, even for a warehouse whose plan had no rows).
     ``fence``: the account lease the plan is pushed under; every write is checked against it.
     ``progress`` hears the push, ``watch`` the read of ShipStation's levels before it."""
-    wanted = {a.warehouse for a in adjustments}
+    wanted = {a.warehouse for a in adjustments} | {u.warehouse for u in uses}
 
     def pick(targets: Sequence[WarehouseTarget]) -> list[WarehouseTarget]:
         check_plan_targets(adjustments, targets)
@@ -57,13 +61,16 @@ def apply_plan(
 
     start = RunStart("apply", pick=pick, fields={"plan_rows": len(adjustments)}, fence=fence)
     return run_in_frame(
-        app, start, lambda run: _apply(run, adjustments, run.progress(progress), fence, watch)
+        app,
+        start,
+        lambda run: _apply(run, adjustments, uses, run.progress(progress), fence, watch),
     )
 
 
-def _apply(
+def _apply(  # noqa: PLR0917 - private, called once
     run: Run,
     adjustments: Sequence[Adjustment],
+    uses: Sequence[SnapshotUse],
     progress: Progress | None,
     fence: Fence | None,
     watch: Watch | None,
@@ -78,7 +85,8 @@ def _apply(
     ours = {e.adjustment.sku for e in settled}
     for target in run.held:
         observe_movements(app, run_id, target.name, levels[target.name], skip=ours)
-    fresh = still_current(app, run_id, mine, levels, fence=fence)
+    counted = [u for u in uses if u.warehouse in held]
+    fresh = still_current(app, run_id, mine, levels, fence=fence, uses=counted)
     push(app, run_id, fresh, progress=progress, record=False, fence=fence)
     check_fence(fence)  # what follows writes levels the lease's next holder relies on
     entries = confirm(app, run_id)

@@ -136,13 +136,14 @@ def _steps(
         settled=tuple(settled),
         files_waiting={k: v for k, v in gathered.files_waiting.items() if v},
     )
+    # A narrowed run applied only some SKUs of each change file: it counts none of them.
+    uses, used = ((), ()) if options.skus else planned_partials(app, inputs)
+    base = replace(base, uses=uses)  # for a plan file: applying it counts them
     if guard_holds and not options.force:
         return _held(app, run_id, the_plan, guard_holds, base, options)
     if options.dry_run:
         planned = replace(base, entries=_as_planned(app, run_id, the_plan.adjustments))
         return _with_held_sources(planned, inputs, sums=sums)
-    # A narrowed run applied only some SKUs of each change file: it counts none of them.
-    uses, used = ((), ()) if options.skus else planned_partials(app, inputs)
     push(app, run_id, the_plan.adjustments, progress=progress, fence=options.fence, uses=uses)
     check_fence(options.fence)  # what follows writes levels the next holder relies on
     entries = confirm(app, run_id)

@@ -13,6 +13,7 @@ from inventory_sync.domain.model import (
     Levels,
     Outcome,
     RunId,
+    SnapshotUse,
     Warehouse,
     WarehouseTarget,
 )
@@ -42,18 +43,21 @@ def still_current(
     levels: Mapping[Warehouse, Levels],
     *,
     fence: Fence | None = None,
+    uses: Sequence[SnapshotUse] = (),
 ) -> list[Adjustment]:
     """The adjustments whose SKU still has the level the plan saw; the rest are recorded skipped.
 
     ``levels``: ShipStation's levels now, per warehouse. Adjustments the ledger already holds
-    (a plan applied twice) are left out: each id is sent at most once.
+    (a plan applied twice) are left out: each id is sent at most once. ``uses``, the change
+    files the plan was made from, are counted with it, rows skipped or not: a row skipped
+    because ShipStation moved must not be applied from that file by the next run either.
     """
     known = {e.adjustment.adjustment_id for e in app.ledger.journal()}
     fresh = [a for a in adjustments if a.adjustment_id not in known]
     for a in adjustments:
         if a.adjustment_id in known:
             log.warning("plan.already_applied", adjustment_id=a.adjustment_id, sku=a.sku)
-    app.ledger.record_planned(run_id, fresh, at=app.clock.now(), fence=fence)
+    app.ledger.record_planned(run_id, fresh, at=app.clock.now(), fence=fence, uses=uses)
     keep = []
     for a in fresh:
         now = levels[a.warehouse].on_hand.get(a.sku)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from inventory_sync.domain.model import (
     LocationId,
     RunId,
     Sku,
+    SnapshotUse,
+    SourceName,
     TransactionType,
     Warehouse,
 )
@@ -27,15 +30,35 @@ _FIELDS = ("adjustment_id", "warehouse", "location_id", "sku", "transaction_type
            "before", "after", "rule")  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class PlanFile:
+    """A plan read back: its run, its rows, and the change files it was made from."""
+
+    run_id: RunId
+    adjustments: list[Adjustment]
+    uses: list[SnapshotUse] = field(default_factory=list)
+
+
 def write_plan(
-    path: Path, run_id: RunId, created_at: datetime, adjustments: Sequence[Adjustment]
+    path: Path,
+    run_id: RunId,
+    created_at: datetime,
+    adjustments: Sequence[Adjustment],
+    uses: Sequence[SnapshotUse] = (),
 ) -> None:
-    """Write the plan as indented JSON, one adjustment per object, for people to read."""
+    """Write the plan as indented JSON, one adjustment per object, for people to read.
+
+    ``uses``: the change files (partial snapshots) each warehouse's plan was made from, so
+    that applying the plan counts them, and the next run does not apply them again."""
     document = {
         "format": FORMAT,
         "run_id": run_id,
         "created_at": created_at.isoformat(),
         "adjustments": [_adjustment_json(a) for a in adjustments],
+        "change_files": [
+            {"source": u.source, "snapshot_id": u.snapshot_id, "warehouse": u.warehouse}
+            for u in uses
+        ],
     }
     try:
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
@@ -54,7 +77,7 @@ def _adjustment_json(adjustment: Adjustment) -> dict[str, Any]:
     }
 
 
-def read_plan(path: Path) -> tuple[RunId, list[Adjustment]]:
+def read_plan(path: Path) -> PlanFile:
     """Read a plan file; a file that is not one names what is wrong (exit code 2)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -73,7 +96,24 @@ def read_plan(path: Path) -> tuple[RunId, list[Adjustment]]:
     adjustments = [_adjustment(path, i, r) for i, r in enumerate(rows)]
     for index, adjustment in enumerate(adjustments):
         _check_unedited(path, index, run_id, adjustment)
-    return run_id, adjustments
+    return PlanFile(run_id, adjustments, _uses(path, document.get("change_files", [])))
+
+
+def _uses(path: Path, rows: object) -> list[SnapshotUse]:
+    """The plan's change files; absent in plans written before they were kept: none."""
+    if not isinstance(rows, list):
+        raise UsageError(f"{path}: 'change_files' must be a list")
+    uses = []
+    for index, row in enumerate(rows):
+        fields = ("source", "snapshot_id", "warehouse")
+        if not isinstance(row, dict) or not all(isinstance(row.get(f), str) for f in fields):
+            raise UsageError(
+                f"{path}: change_files[{index}] needs text fields source, snapshot_id, warehouse"
+            )
+        uses.append(
+            SnapshotUse(SourceName(row["source"]), row["snapshot_id"], Warehouse(row["warehouse"]))
+        )
+    return uses
 
 
 def _check_unedited(path: Path, index: int, run_id: RunId, a: Adjustment) -> None:

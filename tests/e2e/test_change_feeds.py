@@ -6,6 +6,7 @@ Budget: about 30 s (short command runs against the emulator over loopback HTTP).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -86,6 +87,66 @@ class TestAChangeFileIsCountedOnce:
         assert whole.code == 0, whole.stderr[-2000:]
         assert (changes.level("east", "RED"), changes.level("east", "BLUE")) == (15, 16)
         assert changes.archived() == ["changes-1.csv"]
+
+
+class TestAReviewedPlanOfAChangeFile:
+    def test_applying_it_counts_the_file_so_the_next_run_does_not_apply_it_again(
+        self, changes, tmp_path
+    ):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 13, ("west", "BLUE"): 10})
+        plan = tmp_path / "plan.json"
+        review = changes.run("reconcile", "--plan-out", str(plan))
+        assert review.code == 0, review.stderr[-2000:]
+        written = json.loads(plan.read_text(encoding="utf-8"))
+        # west's level already matches: no row, but its plan too was made from the file
+        assert {(c["source"], c["warehouse"]) for c in written["change_files"]} == {
+            ("changes", "east"),
+            ("changes", "west"),
+        }
+        assert changes.counted("east") == set()  # a review counts nothing
+        assert changes.inbox_files() == ["changes-1.csv"]
+
+        applied = changes.run("reconcile", "--apply", str(plan), "--json")
+        assert applied.code == 0, applied.stderr[-2000:]
+        assert changes.level("east", "RED") == 13
+        (snapshot_id,) = {c["snapshot_id"] for c in written["change_files"]}
+        assert changes.counted("east") == changes.counted("west") == {snapshot_id}
+
+        changes.sell("east", "RED", 12)  # a sale after the apply must stay
+        changes.sell("west", "BLUE", 8)
+        after = changes.run("reconcile", "--json")
+        assert after.code == 0, after.stderr[-2000:]
+        assert after.json()["planned"] == 0
+        assert (changes.level("east", "RED"), changes.level("west", "BLUE")) == (12, 8)
+        assert (changes.inbox_files(), changes.archived()) == ([], ["changes-1.csv"])
+
+    def test_a_plan_file_written_before_change_files_were_kept_still_applies(
+        self, changes, tmp_path
+    ):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 13})
+        plan = tmp_path / "plan.json"
+        assert changes.run("reconcile", "--plan-out", str(plan)).code == 0
+        document = json.loads(plan.read_text(encoding="utf-8"))
+        del document["change_files"]
+        plan.write_text(json.dumps(document), encoding="utf-8")
+        applied = changes.run("reconcile", "--apply", str(plan))
+        assert applied.code == 0, applied.stderr[-2000:]
+        assert changes.level("east", "RED") == 13
+        assert changes.counted("east") == set()  # nothing to count it by: as before
+
+    def test_a_malformed_change_files_entry_is_a_usage_error_naming_it(self, changes, tmp_path):
+        changes.drop_changes("changes-1.csv", {("east", "RED"): 13})
+        plan = tmp_path / "plan.json"
+        assert changes.run("reconcile", "--plan-out", str(plan)).code == 0
+        document = json.loads(plan.read_text(encoding="utf-8"))
+        document["change_files"] = [{"source": "changes"}]
+        plan.write_text(json.dumps(document), encoding="utf-8")
+        refused = changes.run("reconcile", "--apply", str(plan))
+        assert refused.code == 2
+        assert "change_files[0] needs text fields source, snapshot_id, warehouse" in " ".join(
+            refused.stderr.split()
+        )
+        assert changes.level("east", "RED") == 10
 
 
 class TestTwoWarehousesOfOneChangeSource:
