@@ -88,6 +88,27 @@ def config_text(
     )
 
 
+ARCHIVING_CYCLE = 1 + 2  # seconds: archiving_config's source interval plus reconcile_interval
+
+
+def archiving_config(world: Any, *, source: str = "") -> None:
+    """The world's csv source read from tmp/inbox/*.csv every second and archived into
+    tmp/done, reconciled every 2 s; ``source`` adds lines to its table (``snapshot = ...``)."""
+    inbox, done = world.tmp / "inbox", world.tmp / "done"
+    inbox.mkdir()
+    daemon = '[daemon]\nreconcile_interval = "2s"\ndebounce_seconds = 0.2\nstop_timeout = "10s"\n'
+    text = config_toml(
+        world.tmp / "state",
+        world.emulator.base_url,
+        inbox / "*.csv",
+        shipstation="requests_per_minute = 100000",
+        reconcile=LOOSE_GUARDS,
+        source=f'interval = "1s"\n{source}',
+        tail=f'archive_dir = "{done}"\n{daemon}',
+    )
+    world.config.write_text(text, encoding="utf-8")
+
+
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
     """Poll ``check`` until it returns something truthy; fail naming ``what`` after timeout."""
     deadline = time.monotonic() + timeout

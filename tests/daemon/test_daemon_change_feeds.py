@@ -10,35 +10,18 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 
-from config_template import config_toml
-from daemon_support import LOOSE_GUARDS, SKUS, START_BOUND, wait_for
+from daemon_support import ARCHIVING_CYCLE, SKUS, START_BOUND, archiving_config, wait_for
 
 from inventory_sync.domain.inventory import InventoryUpdate
 from inventory_sync.ledger.repository import open_ledger
 
-CYCLE = 1 + 2  # seconds: the source's interval plus [daemon] reconcile_interval
+CYCLE = ARCHIVING_CYCLE
 ELSEWHERE = f"{socket.gethostname()}:{os.getpid()}:run-elsewhere"  # alive: this test
-
-
-def change_feed_config(world) -> None:
-    inbox, done = world.tmp / "inbox", world.tmp / "done"
-    inbox.mkdir()
-    daemon = '[daemon]\nreconcile_interval = "2s"\ndebounce_seconds = 0.2\nstop_timeout = "10s"\n'
-    text = config_toml(
-        world.tmp / "state",
-        world.emulator.base_url,
-        inbox / "*.csv",
-        shipstation="requests_per_minute = 100000",
-        reconcile=LOOSE_GUARDS,
-        source='interval = "1s"\nsnapshot = "partial"',
-        tail=f'archive_dir = "{done}"\n{daemon}',
-    )
-    world.config.write_text(text, encoding="utf-8")
 
 
 class TestChangesNotCounted:
     def test_a_change_taken_while_the_warehouse_was_busy_is_applied_once_it_is_free(self, world):
-        change_feed_config(world)
+        archiving_config(world, source='snapshot = "partial"')
         inbox, done = world.tmp / "inbox", world.tmp / "done"
         (world.tmp / "state").mkdir(exist_ok=True)
         ledger = open_ledger(world.ledger_url)  # migrated: the daemon finds it ready
@@ -74,7 +57,7 @@ def drop(inbox, name: str, text: str, *, minutes_ago: int) -> None:
 
 class TestABacklogOfChangeFiles:
     def test_is_applied_in_order_one_file_per_reconcile_each_once(self, world):
-        change_feed_config(world)
+        archiving_config(world, source='snapshot = "partial"')
         inbox, done = world.tmp / "inbox", world.tmp / "done"
         drop(inbox, "c.csv", "sku,quantity\nRED,15\nBLUE,16\n", minutes_ago=3)
         drop(inbox, "b.csv", "sku,quantity\nGREEN,17\n", minutes_ago=2)
@@ -97,7 +80,7 @@ class TestABacklogOfChangeFiles:
     def test_a_counted_file_that_cannot_be_archived_holds_the_source_and_the_next_waits(
         self, world
     ):
-        change_feed_config(world)
+        archiving_config(world, source='snapshot = "partial"')
         inbox, done = world.tmp / "inbox", world.tmp / "done"
         done.write_text("a file where the archive folder should be\n", encoding="utf-8")
         drop(inbox, "b.csv", "sku,quantity\nRED,15\n", minutes_ago=2)

@@ -7,28 +7,18 @@ Budget: about 15 s (one daemon, a few reconcile cycles).
 
 from __future__ import annotations
 
-from config_template import config_toml
-from daemon_support import LOOSE_GUARDS, SKUS, START_BOUND, feed_text, wait_for
+from daemon_support import (
+    ARCHIVING_CYCLE,
+    SKUS,
+    START_BOUND,
+    archiving_config,
+    feed_text,
+    wait_for,
+)
 
 from inventory_sync.shipstation.models import InventoryUpdate
 
-CYCLE = 1 + 2  # seconds: the source's interval plus [daemon] reconcile_interval
-
-
-def archiving_config(world) -> None:
-    inbox, done = world.tmp / "inbox", world.tmp / "done"
-    inbox.mkdir()
-    daemon = '[daemon]\nreconcile_interval = "2s"\ndebounce_seconds = 0.2\nstop_timeout = "10s"\n'
-    text = config_toml(
-        world.tmp / "state",
-        world.emulator.base_url,
-        inbox / "*.csv",
-        shipstation="requests_per_minute = 100000",
-        reconcile=LOOSE_GUARDS,
-        source='interval = "1s"',
-        tail=f'archive_dir = "{done}"\n{daemon}',
-    )
-    world.config.write_text(text, encoding="utf-8")
+CYCLE = ARCHIVING_CYCLE
 
 
 class TestBetweenUploads:
